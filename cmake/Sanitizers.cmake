@@ -1,0 +1,6 @@
+# TIDEWIRE_SANITIZE=ON instruments every target of the build with ASan and UBSan; any UBSan report
+# aborts, so a test that triggers one fails.
+if(TIDEWIRE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,326 @@
+/*
+ * Tidewire — one client for pull and push.
+ *
+ * This is the whole C ABI. An application creates one runtime (an I/O thread), opens streams on it
+ * from a configuration, and pulls events from each stream's queue.
+ *
+ * Conventions
+ * - Output parameters come first and are named `out`.
+ * - A pointer returned by a getter is *borrowed* (valid until the stated owner is destroyed) or
+ *   *owned* (free it with the stated function); each function says which.
+ * - Functions returning tw_err return TW_OK (0) or a negative code; tw_last_error_message() then holds
+ *   the detail of the last failed call on the calling thread.
+ * - Every *_destroy function accepts NULL.
+ * - Thread safety is stated on each function. Runtime and stream handles are thread-safe; an event
+ *   belongs to whoever holds it.
+ */
+#ifndef TIDEWIRE_H
+#define TIDEWIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(TIDEWIRE_STATIC)
+#define TW_API
+#elif defined(TIDEWIRE_BUILDING)
+#define TW_API __attribute__((visibility("default")))
+#else
+#define TW_API
+#endif
+
+#define TW_VERSION_MAJOR 0
+#define TW_VERSION_MINOR 1
+#define TW_VERSION_PATCH 0
+/** Compile-time version as one integer: major * 10000 + minor * 100 + patch. */
+#define TW_VERSION (TW_VERSION_MAJOR * 10000 + TW_VERSION_MINOR * 100 + TW_VERSION_PATCH)
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Errors                                                                                         */
+
+/** Result codes. Values are part of the ABI and never renumbered. */
+typedef enum tw_err {
+  TW_OK = 0,
+  TW_ERR_INVALID_ARGUMENT = -1, /**< a NULL handle, a bad size, an out-of-range index */
+  TW_ERR_UNKNOWN_KEY = -2,      /**< tw_config_set: no such configuration key */
+  TW_ERR_INVALID_VALUE = -3,    /**< tw_config_set / open: the value is not accepted for the key */
+  TW_ERR_TIMEOUT = -4,          /**< nothing arrived within the timeout */
+  TW_ERR_CLOSED = -5,           /**< the stream has ended and its queue is drained */
+  TW_ERR_NO_MEMORY = -6,
+  TW_ERR_UNSUPPORTED = -7,   /**< the operation does not apply to this transport */
+  TW_ERR_WOULD_BLOCK = -8,   /**< a bounded buffer is full; try again later */
+  TW_ERR_SHUTDOWN = -9,      /**< the runtime is shutting down */
+  TW_ERR_WAKEUP = -10,       /**< tw_stream_wakeup() interrupted the wait */
+  TW_ERR_IO = -11,           /**< network error: refused, reset, DNS, read timeout */
+  TW_ERR_HTTP_STATUS = -12,  /**< the server answered a status that ends the stream */
+  TW_ERR_PROTOCOL = -13,     /**< the peer broke the protocol (bad content type, bad framing) */
+  TW_ERR_TLS = -14,          /**< TLS handshake or certificate verification failed */
+  TW_ERR_LIMIT = -15,        /**< a configured limit was exceeded (line length, redirects, ...) */
+  TW_ERR_GAVE_UP = -16,      /**< reconnect.max_attempts reached */
+  TW_ERR_INTERNAL = -17
+} tw_err;
+
+/** Symbolic name of a code ("TW_ERR_TIMEOUT"). Static string. Thread-safe. */
+TW_API const char *tw_err_name(tw_err err);
+/** Short English description of a code. Static string. Thread-safe. */
+TW_API const char *tw_err_str(tw_err err);
+/**
+ * Detail of the last failed call made on this thread (e.g. which key, which limit), or "" if none.
+ * Borrowed: valid until the next Tidewire call on this thread.
+ */
+TW_API const char *tw_last_error_message(void);
+
+/** Run-time version as TW_VERSION computes it. Thread-safe. */
+TW_API int tw_version(void);
+/** Run-time version string, "major.minor.patch". Static string. Thread-safe. */
+TW_API const char *tw_version_str(void);
+
+/** Frees memory that a Tidewire function documents as owned by the caller. Accepts NULL. */
+TW_API void tw_free(void *ptr);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Logging                                                                                        */
+
+typedef enum tw_log_level {
+  TW_LOG_ERROR = 0,
+  TW_LOG_WARN = 1,
+  TW_LOG_INFO = 2,
+  TW_LOG_DEBUG = 3
+} tw_log_level;
+
+/**
+ * Receives one log line (no trailing newline). Called on a runtime's I/O thread (or the thread
+ * that made a failing call); must not block and must not call back into Tidewire.
+ */
+typedef void (*tw_log_fn)(void *user, tw_log_level level, const char *message);
+
+/**
+ * Routes Tidewire's log, and that of the libwebsockets it runs on, to `fn` for every message at
+ * `max_level` or more severe. The hook is process-wide (libwebsockets' own log is). fn == NULL
+ * silences the log. The default is WARN and above to stderr.
+ * Thread-safe; a message already being emitted may still reach the previous hook.
+ */
+TW_API void tw_log_set(tw_log_level max_level, tw_log_fn fn, void *user);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Runtime                                                                                        */
+
+/** One I/O thread (a libuv loop with libwebsockets on it) serving any number of streams. */
+typedef struct tw_runtime tw_runtime;
+
+/**
+ * Starts a runtime and its I/O thread. On TW_OK, *out is owned: free it with tw_runtime_destroy().
+ * Thread-safe.
+ */
+TW_API tw_err tw_runtime_create(tw_runtime **out);
+
+/**
+ * Ends every stream still open (they end cleanly; waiting consumers get TW_ERR_CLOSED), stops the
+ * I/O thread and frees the runtime. Returns within a bounded time (about a second at worst) even if
+ * peers do not answer. Stream handles stay valid until each is destroyed.
+ * Call from any thread except the runtime's I/O thread (i.e. not from a log or notify callback).
+ */
+TW_API void tw_runtime_destroy(tw_runtime *runtime);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Configuration                                                                                  */
+
+/** A set of string key → string value settings; see docs/CONFIGURATION.md for every key. */
+typedef struct tw_config tw_config;
+
+/** Creates an empty configuration (every key at its default). Owned: free with tw_config_destroy(). */
+TW_API tw_err tw_config_create(tw_config **out);
+/** Frees a configuration. Streams opened from it keep their own copy. Accepts NULL. */
+TW_API void tw_config_destroy(tw_config *config);
+
+/**
+ * Sets `key` to `value` (both NUL-terminated; copied).
+ * Returns TW_ERR_UNKNOWN_KEY or TW_ERR_INVALID_VALUE with a message naming the key and what it
+ * accepts; the configuration is then unchanged. `header.<Name>` keys set request headers.
+ * Not thread-safe for one config; distinct configs may be used from distinct threads.
+ */
+TW_API tw_err tw_config_set(tw_config *config, const char *key, const char *value);
+
+/**
+ * Reads the value of `key` as it would be used (the default if unset; "" for an unset header.*).
+ * On TW_OK, *out is owned: free with tw_free(). Same thread rules as tw_config_set().
+ */
+TW_API tw_err tw_config_get(char **out, const tw_config *config, const char *key);
+
+/** Number of keys in the configuration table (header.<Name> counts once). Thread-safe. */
+TW_API size_t tw_config_key_count(void);
+
+/**
+ * Describes key number `index` of the table. Any out pointer may be NULL. All strings are static.
+ * type is one of "string", "int", "bool", "enum", "list", "map". Returns TW_ERR_INVALID_ARGUMENT past
+ * the end. Thread-safe.
+ */
+TW_API tw_err tw_config_key_info(const char **out_name, const char **out_type,
+                                 const char **out_default, const char **out_accepted,
+                                 const char **out_doc, size_t index);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Events                                                                                         */
+
+/** One event. Owned by whoever received it; free with tw_event_destroy(). Not thread-safe. */
+typedef struct tw_event tw_event;
+
+typedef enum tw_kind {
+  TW_KIND_MESSAGE = 0,      /**< data from the source */
+  TW_KIND_OPEN = 1,         /**< a connection was established (status_events=true only) */
+  TW_KIND_RECONNECTING = 2, /**< a connection failed; retrying in tw_event_retry_ms() (status_events) */
+  TW_KIND_ERROR = 3,        /**< the stream ended in failure: see tw_event_error() and friends */
+  TW_KIND_CLOSED = 4        /**< the stream ended cleanly (status_events=true only) */
+} tw_kind;
+
+typedef enum tw_transport {
+  TW_TRANSPORT_POLL = 0,
+  TW_TRANSPORT_LONGPOLL = 1,
+  TW_TRANSPORT_SSE = 2,
+  TW_TRANSPORT_WS = 3,
+  TW_TRANSPORT_WEBHOOK = 4
+} tw_transport;
+
+/** Name of a transport as used by the `transport` key ("sse"). Static string. Thread-safe. */
+TW_API const char *tw_transport_name(tw_transport transport);
+/** Name of a kind ("message", "open", "reconnecting", "error", "closed"). Static string. */
+TW_API const char *tw_kind_name(tw_kind kind);
+
+TW_API void tw_event_destroy(tw_event *event);
+TW_API tw_kind tw_event_kind(const tw_event *event);
+TW_API tw_transport tw_event_transport(const tw_event *event);
+/**
+ * The event's id: SSE id, poll ETag (or Last-Modified), long-poll cursor; "" when none.
+ * Borrowed: valid until the event is destroyed. NUL-terminated, never contains NUL.
+ */
+TW_API const char *tw_event_id(const tw_event *event);
+/** The event's type: SSE event name ("message" by default), "change" for poll and long-poll. Borrowed. */
+TW_API const char *tw_event_type(const tw_event *event);
+/**
+ * The payload, byte for byte as received (SSE data is UTF-8, invalid sequences replaced by U+FFFD).
+ * For error events, a human-readable reason. Borrowed: valid until the event is destroyed. A NUL
+ * follows the last byte, so text payloads may be used as C strings.
+ */
+TW_API const char *tw_event_data(const tw_event *event);
+/** Length of tw_event_data() in bytes, without the trailing NUL. */
+TW_API size_t tw_event_data_len(const tw_event *event);
+/** Number of response headers carried by the event (poll and long-poll; 0 elsewhere). */
+TW_API size_t tw_event_header_count(const tw_event *event);
+/**
+ * Header number `index`: lower-case name and value, borrowed until the event is destroyed.
+ * Returns TW_ERR_INVALID_ARGUMENT past the end.
+ */
+TW_API tw_err tw_event_header_at(const char **out_name, const char **out_value,
+                                 const tw_event *event, size_t index);
+/** Value of header `name` (case-insensitive), or NULL. Borrowed until the event is destroyed. */
+TW_API const char *tw_event_header(const tw_event *event, const char *name);
+/** Monotonic time (CLOCK_MONOTONIC, ns) at which the I/O thread received the event. */
+TW_API int64_t tw_event_received_ns(const tw_event *event);
+/** For error and reconnecting events: the error code; TW_OK otherwise. */
+TW_API tw_err tw_event_error(const tw_event *event);
+/** HTTP status of the response behind an error/reconnecting event, 0 if none. */
+TW_API int tw_event_http_status(const tw_event *event);
+/** WebSocket close code behind an error/reconnecting/closed event, 0 if none. */
+TW_API int tw_event_close_code(const tw_event *event);
+/** For reconnecting events: the delay before the next attempt, in ms; 0 otherwise. */
+TW_API int64_t tw_event_retry_ms(const tw_event *event);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Streams                                                                                        */
+
+/** One subscription to one source. Thread-safe. */
+typedef struct tw_stream tw_stream;
+
+/**
+ * Opens a stream on `runtime` as `config` describes (the config is copied; keep or free it).
+ * Checks the configuration as a whole (e.g. `url` is required and must suit `transport`) and
+ * returns TW_ERR_INVALID_VALUE naming the key if not. Connecting happens on the I/O thread; failures
+ * from there arrive as events / as the stream's end. On TW_OK, *out is owned: free with
+ * tw_stream_destroy(), before or after the runtime. Thread-safe.
+ */
+TW_API tw_err tw_stream_open(tw_stream **out, tw_runtime *runtime, const tw_config *config);
+
+/**
+ * Asks the stream to end cleanly: connections close, no reconnect, events already queued stay
+ * readable, then tw_stream_next() returns TW_ERR_CLOSED. Idempotent. Thread-safe.
+ */
+TW_API void tw_stream_close(tw_stream *stream);
+
+/** Closes the stream if needed and frees the handle and any queued events. Accepts NULL. Thread-safe,
+ * but no other thread may use the handle during or after the call. */
+TW_API void tw_stream_destroy(tw_stream *stream);
+
+/**
+ * Waits up to timeout_ms for the next event of the stream (-1 waits forever, 0 polls).
+ *
+ * On TW_OK, *out is an event you own: release it with tw_event_destroy().
+ * Returns TW_ERR_TIMEOUT when nothing arrived, TW_ERR_WAKEUP when tw_stream_wakeup() interrupted the
+ * wait, TW_ERR_CLOSED once the stream has ended and its queue is drained (tw_stream_failure() then
+ * tells why, if it ended in failure).
+ * Thread-safe; several threads may wait on one stream, each event goes to one of them.
+ */
+TW_API tw_err tw_stream_next(tw_event **out, tw_stream *stream, int timeout_ms);
+
+/**
+ * Like tw_stream_next(), but takes up to `capacity` events at once (one lock for all of them).
+ * On TW_OK, out[0 .. *out_count-1] are owned events (*out_count >= 1). Thread-safe.
+ */
+TW_API tw_err tw_stream_next_batch(tw_event **out, size_t *out_count, tw_stream *stream,
+                                   size_t capacity, int timeout_ms);
+
+/**
+ * Interrupts one wait in tw_stream_next()/tw_stream_next_batch() on this stream (or the next wait,
+ * if none is in progress), which returns TW_ERR_WAKEUP. Thread-safe and async-signal-safe.
+ */
+TW_API void tw_stream_wakeup(tw_stream *stream);
+
+/**
+ * A file descriptor that is readable while the stream's queue holds events or the stream has ended
+ * (level-triggered; do not read from it). For select/poll/epoll, asyncio add_reader, uv_poll.
+ * Borrowed: valid until the stream is destroyed. Thread-safe.
+ */
+TW_API int tw_stream_fd(const tw_stream *stream);
+
+/**
+ * Sends a message on a ws stream (copied). Returns TW_ERR_UNSUPPORTED on other transports,
+ * TW_ERR_WOULD_BLOCK when the bounded send buffer is full, TW_ERR_CLOSED after the stream ended.
+ * Thread-safe.
+ */
+TW_API tw_err tw_stream_send(tw_stream *stream, const void *data, size_t len, int binary);
+
+/**
+ * If the stream ended in failure, *out is a copy of its error event (owned: tw_event_destroy());
+ * otherwise (still running, or ended cleanly) *out is NULL. Returns TW_OK. Thread-safe.
+ */
+TW_API tw_err tw_stream_failure(tw_event **out, const tw_stream *stream);
+
+/** Non-zero once the stream has ended (its queue may still hold events). Thread-safe. */
+TW_API int tw_stream_ended(const tw_stream *stream);
+
+/**
+ * The stream's URL; for webhook streams the URL really bound (with the real port).
+ * Owned: free with tw_free(). Thread-safe.
+ */
+TW_API tw_err tw_stream_url(char **out, const tw_stream *stream);
+
+/**
+ * Reads statistic `name` (see tw_stat_name()). Returns TW_ERR_INVALID_ARGUMENT naming an unknown
+ * statistic. Thread-safe; values are read without stopping the stream.
+ */
+TW_API tw_err tw_stream_stat(uint64_t *out, const tw_stream *stream, const char *name);
+
+/**
+ * Name of statistic number `index`, or NULL past the end: "messages", "bytes", "requests",
+ * "not_modified", "reconnects", "errors", "dropped", "queue_depth", "queue_peak", "paused".
+ * Static string. Thread-safe.
+ */
+TW_API const char *tw_stat_name(size_t index);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TIDEWIRE_H */

@@ -1,0 +1,308 @@
+// The C ABI: argument checks, ownership hand-over, and the only place exceptions are caught.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <strings.h>
+
+#include "config.h"
+#include "error.h"
+#include "event.h"
+#include "log.h"
+#include "runtime.h"
+#include "stream.h"
+#include "transport/transport.h"
+
+using namespace tidewire::detail;
+
+struct tw_runtime {
+  std::shared_ptr<Runtime> runtime;
+};
+
+struct tw_config {
+  Config config;
+};
+
+struct tw_stream {
+  std::shared_ptr<StreamCore> core;
+};
+
+namespace {
+
+template <typename F>
+tw_err guarded(F&& body) {
+  try {
+    clear_last_error();
+    body();
+    return TW_OK;
+  } catch (const Error& e) {
+    set_last_error(e.what());
+    return e.code();
+  } catch (const std::bad_alloc&) {
+    set_last_error("out of memory");
+    return TW_ERR_NO_MEMORY;
+  } catch (const std::exception& e) {
+    set_last_error(e.what());
+    return TW_ERR_INTERNAL;
+  } catch (...) {
+    set_last_error("unknown internal error");
+    return TW_ERR_INTERNAL;
+  }
+}
+
+[[noreturn]] void invalid_argument(const char* what) { throw Error(TW_ERR_INVALID_ARGUMENT, what); }
+
+char* owned_copy(const std::string& s) {
+  char* p = static_cast<char*>(std::malloc(s.size() + 1));
+  if (!p) throw std::bad_alloc();
+  std::memcpy(p, s.c_str(), s.size() + 1);
+  return p;
+}
+
+// Runs on the I/O thread: the command that (re)starts a stream's transport or stops it.
+void start_on_loop(Runtime& rt, const std::shared_ptr<StreamCore>& core) {
+  try {
+    Transport* t = rt.adopt(make_transport(rt, core));
+    core->running = t;
+    t->start();
+  } catch (const Error& e) {
+    tw_event failure{};
+    failure.kind = TW_KIND_ERROR;
+    failure.transport = core->transport;
+    failure.error = e.code();
+    failure.data = e.what();
+    failure.received_ns = monotonic_ns();
+    core->set_failure(failure);
+    core->queue.end();
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* tw_err_name(tw_err err) { return err_name(err); }
+const char* tw_err_str(tw_err err) { return err_str(err); }
+const char* tw_last_error_message(void) { return last_error(); }
+int tw_version(void) { return TW_VERSION; }
+const char* tw_version_str(void) {
+#define TW_STR2(x) #x
+#define TW_STR(x) TW_STR2(x)
+  return TW_STR(TW_VERSION_MAJOR) "." TW_STR(TW_VERSION_MINOR) "." TW_STR(TW_VERSION_PATCH);
+}
+void tw_free(void* ptr) { std::free(ptr); }
+
+void tw_log_set(tw_log_level max_level, tw_log_fn fn, void* user) { log_set(max_level, fn, user); }
+
+tw_err tw_runtime_create(tw_runtime** out) {
+  return guarded([&] {
+    if (!out) invalid_argument("tw_runtime_create: out is NULL");
+    *out = nullptr;
+    auto rt = std::make_unique<tw_runtime>();
+    rt->runtime = Runtime::start();
+    *out = rt.release();
+  });
+}
+
+void tw_runtime_destroy(tw_runtime* runtime) {
+  if (!runtime) return;
+  runtime->runtime->shutdown();
+  delete runtime;
+}
+
+tw_err tw_config_create(tw_config** out) {
+  return guarded([&] {
+    if (!out) invalid_argument("tw_config_create: out is NULL");
+    *out = new tw_config;
+  });
+}
+
+void tw_config_destroy(tw_config* config) { delete config; }
+
+tw_err tw_config_set(tw_config* config, const char* key, const char* value) {
+  return guarded([&] {
+    if (!config || !key || !value) invalid_argument("tw_config_set: config, key and value must not be NULL");
+    config->config.set(key, value);
+  });
+}
+
+tw_err tw_config_get(char** out, const tw_config* config, const char* key) {
+  return guarded([&] {
+    if (!out || !config || !key) invalid_argument("tw_config_get: out, config and key must not be NULL");
+    *out = owned_copy(config->config.get(key));
+  });
+}
+
+size_t tw_config_key_count(void) { return key_table().size(); }
+
+tw_err tw_config_key_info(const char** out_name, const char** out_type, const char** out_default,
+                          const char** out_accepted, const char** out_doc, size_t index) {
+  return guarded([&] {
+    if (index >= key_table().size()) invalid_argument("tw_config_key_info: index past the end of the table");
+    static const std::vector<std::string> display_names = [] {
+      std::vector<std::string> names;
+      for (const auto& spec : key_table()) names.push_back(key_display_name(spec));
+      return names;
+    }();
+    const KeySpec& spec = key_table()[index];
+    if (out_name) *out_name = display_names[index].c_str();
+    if (out_type) *out_type = key_type_name(spec.type);
+    if (out_default) *out_default = spec.default_value;
+    if (out_accepted) *out_accepted = spec.accepted;
+    if (out_doc) *out_doc = spec.doc;
+  });
+}
+
+const char* tw_transport_name(tw_transport transport) {
+  switch (transport) {
+    case TW_TRANSPORT_POLL: return "poll";
+    case TW_TRANSPORT_LONGPOLL: return "longpoll";
+    case TW_TRANSPORT_SSE: return "sse";
+    case TW_TRANSPORT_WS: return "ws";
+    case TW_TRANSPORT_WEBHOOK: return "webhook";
+  }
+  return "unknown";
+}
+
+const char* tw_kind_name(tw_kind kind) {
+  switch (kind) {
+    case TW_KIND_MESSAGE: return "message";
+    case TW_KIND_OPEN: return "open";
+    case TW_KIND_RECONNECTING: return "reconnecting";
+    case TW_KIND_ERROR: return "error";
+    case TW_KIND_CLOSED: return "closed";
+  }
+  return "unknown";
+}
+
+void tw_event_destroy(tw_event* event) { delete event; }
+tw_kind tw_event_kind(const tw_event* event) { return event ? event->kind : TW_KIND_MESSAGE; }
+tw_transport tw_event_transport(const tw_event* event) { return event ? event->transport : TW_TRANSPORT_POLL; }
+const char* tw_event_id(const tw_event* event) { return event ? event->id.c_str() : ""; }
+const char* tw_event_type(const tw_event* event) { return event ? event->type.c_str() : ""; }
+const char* tw_event_data(const tw_event* event) { return event ? event->data.c_str() : ""; }
+size_t tw_event_data_len(const tw_event* event) { return event ? event->data.size() : 0; }
+size_t tw_event_header_count(const tw_event* event) { return event ? event->headers.size() : 0; }
+
+tw_err tw_event_header_at(const char** out_name, const char** out_value, const tw_event* event, size_t index) {
+  return guarded([&] {
+    if (!event || index >= event->headers.size()) invalid_argument("tw_event_header_at: index past the last header");
+    if (out_name) *out_name = event->headers[index].first.c_str();
+    if (out_value) *out_value = event->headers[index].second.c_str();
+  });
+}
+
+const char* tw_event_header(const tw_event* event, const char* name) {
+  if (!event || !name) return nullptr;
+  for (const auto& h : event->headers)
+    if (strcasecmp(h.first.c_str(), name) == 0) return h.second.c_str();
+  return nullptr;
+}
+
+int64_t tw_event_received_ns(const tw_event* event) { return event ? event->received_ns : 0; }
+tw_err tw_event_error(const tw_event* event) { return event ? event->error : TW_OK; }
+int tw_event_http_status(const tw_event* event) { return event ? event->http_status : 0; }
+int tw_event_close_code(const tw_event* event) { return event ? event->close_code : 0; }
+int64_t tw_event_retry_ms(const tw_event* event) { return event ? event->retry_ms : 0; }
+
+tw_err tw_stream_open(tw_stream** out, tw_runtime* runtime, const tw_config* config) {
+  return guarded([&] {
+    if (!out || !runtime || !config) invalid_argument("tw_stream_open: out, runtime and config must not be NULL");
+    *out = nullptr;
+    tw_transport transport = config->config.validated_transport();
+    if (transport == TW_TRANSPORT_WS || transport == TW_TRANSPORT_WEBHOOK)
+      throw Error(TW_ERR_UNSUPPORTED,
+                  std::string("transport ") + tw_transport_name(transport) + " is not available in this build");
+    auto stream = std::make_unique<tw_stream>();
+    stream->core = std::make_shared<StreamCore>(config->config, transport, runtime->runtime);
+    std::weak_ptr<StreamCore> weak = stream->core;
+    stream->core->queue.set_resume_hook([weak] {
+      if (auto core = weak.lock())
+        core->runtime->post([core] {
+          if (core->running) core->running->resume();
+        });
+    });
+    std::shared_ptr<StreamCore> core = stream->core;
+    Runtime& rt = *runtime->runtime;
+    if (!rt.post([&rt, core] { start_on_loop(rt, core); }))
+      throw Error(TW_ERR_SHUTDOWN, "tw_stream_open: the runtime is shutting down");
+    *out = stream.release();
+  });
+}
+
+void tw_stream_close(tw_stream* stream) {
+  if (!stream) return;
+  std::shared_ptr<StreamCore> core = stream->core;
+  core->runtime->post([core] {
+    if (core->running) core->running->close();
+  });
+}
+
+void tw_stream_destroy(tw_stream* stream) {
+  if (!stream) return;
+  tw_stream_close(stream);
+  delete stream;
+}
+
+tw_err tw_stream_next(tw_event** out, tw_stream* stream, int timeout_ms) {
+  size_t count = 0;
+  return tw_stream_next_batch(out, &count, stream, 1, timeout_ms);
+}
+
+tw_err tw_stream_next_batch(tw_event** out, size_t* out_count, tw_stream* stream, size_t capacity, int timeout_ms) {
+  if (!out || !out_count || !stream || capacity == 0) {
+    set_last_error("tw_stream_next_batch: out, out_count and stream must not be NULL, capacity must be > 0");
+    return TW_ERR_INVALID_ARGUMENT;
+  }
+  *out_count = 0;
+  thread_local std::vector<EventPtr> taken;
+  taken.clear();
+  tw_err err = stream->core->queue.pop(taken, capacity, timeout_ms);
+  for (auto& e : taken) out[(*out_count)++] = e.release();
+  taken.clear();
+  return err;
+}
+
+void tw_stream_wakeup(tw_stream* stream) {
+  if (stream) stream->core->queue.wakeup();
+}
+
+int tw_stream_fd(const tw_stream* stream) { return stream ? stream->core->queue.fd() : -1; }
+
+tw_err tw_stream_send(tw_stream* stream, const void* data, size_t len, int binary) {
+  return guarded([&] {
+    (void)data;
+    (void)len;
+    (void)binary;
+    if (!stream) invalid_argument("tw_stream_send: stream is NULL");
+    throw Error(TW_ERR_UNSUPPORTED, std::string("tw_stream_send: the ") + tw_transport_name(stream->core->transport) +
+                                        " transport cannot send; only ws streams can");
+  });
+}
+
+tw_err tw_stream_failure(tw_event** out, const tw_stream* stream) {
+  return guarded([&] {
+    if (!out || !stream) invalid_argument("tw_stream_failure: out and stream must not be NULL");
+    *out = stream->core->failure().release();
+  });
+}
+
+int tw_stream_ended(const tw_stream* stream) { return stream && stream->core->queue.ended() ? 1 : 0; }
+
+tw_err tw_stream_url(char** out, const tw_stream* stream) {
+  return guarded([&] {
+    if (!out || !stream) invalid_argument("tw_stream_url: out and stream must not be NULL");
+    *out = owned_copy(stream->core->url());
+  });
+}
+
+tw_err tw_stream_stat(uint64_t* out, const tw_stream* stream, const char* name) {
+  return guarded([&] {
+    if (!out || !stream || !name) invalid_argument("tw_stream_stat: out, stream and name must not be NULL");
+    if (!stream->core->stat(name, *out))
+      throw Error(TW_ERR_INVALID_ARGUMENT, std::string("no statistic named \"") + name + "\"");
+  });
+}
+
+const char* tw_stat_name(size_t index) { return stat_name(index); }
+
+}  // extern "C"

@@ -1,0 +1,291 @@
+#include "config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <strings.h>
+
+#include "error.h"
+#include "url.h"
+
+namespace tidewire::detail {
+namespace {
+
+constexpr int64_t kDay = 86'400'000;
+
+std::vector<KeySpec> make_table() {
+  using K = KeyType;
+  return {
+      {"transport", K::enumeration, "auto", "auto|poll|longpoll|sse|ws|webhook",
+       "How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport."},
+      {"url", K::string, "", "an absolute http://, https://, ws:// or wss:// URL",
+       "The source. Required."},
+      {"header.", K::map, "", "any header value without CR or LF",
+       "A request header sent on every request and handshake, e.g. `header.Authorization`."},
+      {"connect_timeout_ms", K::integer, "10000", "1..86400000",
+       "Time allowed to connect and receive response headers before the attempt counts as failed.", 1, kDay},
+      {"read_timeout_ms", K::integer, "300000", "0..86400000 (0 = none)",
+       "Silence on an open SSE response after which the connection is dropped and resumed. Paused reading "
+       "(backpressure) does not count.", 0, kDay},
+      {"reconnect.initial_ms", K::integer, "1000", "0..86400000",
+       "Base delay of the exponential backoff; the n-th consecutive retry waits a random time in "
+       "[0, min(reconnect.max_ms, initial·2ⁿ)] (full jitter).", 0, kDay},
+      {"reconnect.max_ms", K::integer, "30000", "0..86400000",
+       "Upper bound of every reconnect delay, server hints (SSE `retry:`, `Retry-After`) included.", 0, kDay},
+      {"reconnect.max_attempts", K::integer, "0", "0..1000000 (0 = unlimited)",
+       "Consecutive failed attempts after which the stream ends with TW_ERR_GAVE_UP.", 0, 1'000'000},
+      {"reconnect.reset_after_ms", K::integer, "60000", "0..86400000",
+       "A connection that stayed healthy this long resets the backoff to its first step.", 0, kDay},
+      {"reconnect.first_connect", K::boolean, "true", "true|false",
+       "Whether a failed first connection is retried like any other (false: it ends the stream).", 0, 0},
+      {"poll.interval_ms", K::integer, "5000", "0..86400000",
+       "Delay between the end of one poll and the start of the next.", 0, kDay},
+      {"poll.max_interval_ms", K::integer, "300000", "0..86400000",
+       "Cap on server hints for polling (`X-Poll-Interval`, `Retry-After`).", 0, kDay},
+      {"poll.expose_headers", K::list, "", "comma-separated header names",
+       "Response headers copied onto poll and long-poll events, besides content-type, etag, "
+       "last-modified, cache-control and the cursor header.", 0, 0},
+      {"poll.max_body_bytes", K::integer, "16777216", "1..1073741824",
+       "Largest poll or long-poll response body accepted; a larger one ends the stream with TW_ERR_LIMIT.", 1,
+       1 << 30},
+      {"longpoll.timeout_ms", K::integer, "90000", "1..86400000",
+       "Time a long-poll request may be held by the server before it is abandoned and re-issued.", 1, kDay},
+      {"longpoll.cursor_header", K::string, "", "a header name",
+       "Response header carrying the cursor (e.g. `X-Consul-Index`).", 0, 0},
+      {"longpoll.cursor_param", K::string, "", "a query parameter name",
+       "Query parameter that sends the cursor back (e.g. `index`).", 0, 0},
+      {"longpoll.cursor", K::string, "", "any string",
+       "Cursor to send on the first request.", 0, 0},
+      {"sse.last_event_id", K::string, "", "any string without NUL, CR or LF",
+       "`Last-Event-ID` to send on the first connection (resume a previous session).", 0, 0},
+      {"sse.max_line_bytes", K::integer, "1048576", "16..1073741824",
+       "Longest SSE line accepted; a longer line ends the stream with TW_ERR_LIMIT instead of growing "
+       "memory.", 16, 1 << 30},
+      {"queue.max_events", K::integer, "4096", "1..16777216",
+       "Capacity of the stream's event queue.", 1, 1 << 24},
+      {"queue.overflow", K::enumeration, "pause", "pause|drop_oldest",
+       "When the queue is full: `pause` stops reading the socket (or delays the next poll) until the "
+       "consumer catches up; `drop_oldest` discards the oldest event and counts it in `dropped`.", 0, 0},
+      {"status_events", K::boolean, "false", "true|false",
+       "Also queue open / reconnecting / error / closed events.", 0, 0},
+      {"tls.ca_file", K::string, "", "a path to a PEM file",
+       "Trusted CA certificates for https:// and wss:// (default: the system store).", 0, 0},
+      {"tls.verify", K::boolean, "true", "true|false",
+       "Verify the server's certificate and host name. `false` is for tests only.", 0, 0},
+      {"redirect.max", K::integer, "5", "0..20",
+       "Redirects (301, 302, 303, 307, 308) followed per request; one more ends the stream with "
+       "TW_ERR_LIMIT.", 0, 20},
+  };
+}
+
+bool parse_int(const std::string& text, int64_t& out) {
+  if (text.empty() || text.size() > 19) return false;
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), nullptr, 10);
+  if (errno) return false;
+  out = v;
+  return true;
+}
+
+bool parse_bool(const std::string& text, bool& out) {
+  if (text == "true" || text == "1") return out = true, true;
+  if (text == "false" || text == "0") return out = false, true;
+  return false;
+}
+
+bool enum_accepts(const char* accepted, const std::string& value) {
+  const char* p = accepted;
+  while (*p) {
+    const char* bar = std::strchr(p, '|');
+    size_t len = bar ? static_cast<size_t>(bar - p) : std::strlen(p);
+    if (value.size() == len && value.compare(0, len, p, len) == 0) return true;
+    if (!bar) break;
+    p = bar + 1;
+  }
+  return false;
+}
+
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+}
+
+[[noreturn]] void invalid(const std::string& key, const std::string& value, const char* accepted) {
+  throw Error(TW_ERR_INVALID_VALUE, "invalid value \"" + value + "\" for " + key + ": expected " + accepted);
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& key_table() {
+  static const std::vector<KeySpec> table = make_table();
+  return table;
+}
+
+const char* key_type_name(KeyType type) {
+  switch (type) {
+    case KeyType::string: return "string";
+    case KeyType::integer: return "int";
+    case KeyType::boolean: return "bool";
+    case KeyType::enumeration: return "enum";
+    case KeyType::list: return "list";
+    case KeyType::map: return "map";
+  }
+  return "?";
+}
+
+std::string key_display_name(const KeySpec& spec) {
+  return spec.type == KeyType::map ? std::string(spec.name) + "<Name>" : spec.name;
+}
+
+const KeySpec& Config::spec(const char* key) const {
+  for (const auto& s : key_table())
+    if (std::strcmp(s.name, key) == 0) return s;
+  throw Error(TW_ERR_INTERNAL, std::string("no such key in the table: ") + key);
+}
+
+void Config::set(const std::string& key, const std::string& value) {
+  if (key.rfind("header.", 0) == 0) {
+    std::string name = key.substr(7);
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
+      throw Error(TW_ERR_UNKNOWN_KEY, "invalid header name in key \"" + key +
+                                          "\": header.<Name> needs an HTTP token (letters, digits, -)");
+    if (value.find_first_of("\r\n", 0) != std::string::npos || value.find('\0') != std::string::npos)
+      invalid(key, value, "a header value without CR, LF or NUL");
+    for (auto& h : headers_)
+      if (strcasecmp(h.first.c_str(), name.c_str()) == 0) {
+        h.second = value;
+        return;
+      }
+    headers_.emplace_back(name, value);
+    return;
+  }
+  const KeySpec* found = nullptr;
+  for (const auto& s : key_table())
+    if (s.type != KeyType::map && key == s.name) found = &s;
+  if (!found) {
+    std::string known;
+    for (const auto& s : key_table()) known += (known.empty() ? "" : ", ") + key_display_name(s);
+    throw Error(TW_ERR_UNKNOWN_KEY, "unknown configuration key \"" + key + "\"; known keys: " + known);
+  }
+  switch (found->type) {
+    case KeyType::integer: {
+      int64_t v;
+      if (!parse_int(value, v) || v < found->min || v > found->max) invalid(key, value, found->accepted);
+      break;
+    }
+    case KeyType::boolean: {
+      bool b;
+      if (!parse_bool(value, b)) invalid(key, value, "true or false");
+      break;
+    }
+    case KeyType::enumeration:
+      if (!enum_accepts(found->accepted, value)) invalid(key, value, found->accepted);
+      break;
+    case KeyType::string:
+      if (value.find('\0') != std::string::npos) invalid(key, value, found->accepted);
+      if (key == "url" && !value.empty()) {
+        try {
+          Url::parse(value);
+        } catch (const Error& e) {
+          throw Error(TW_ERR_INVALID_VALUE, "invalid value \"" + value + "\" for url: " + e.what());
+        }
+      }
+      if (key == "sse.last_event_id" && value.find_first_of("\r\n") != std::string::npos)
+        invalid(key, value, found->accepted);
+      break;
+    case KeyType::list:
+      for (const auto& item : split_list(value))
+        if (!std::all_of(item.begin(), item.end(), is_token_char)) invalid(key, value, found->accepted);
+      break;
+    case KeyType::map:
+      break;
+  }
+  values_[key] = value;
+}
+
+std::string Config::get(const std::string& key) const {
+  if (key.rfind("header.", 0) == 0) {
+    for (const auto& h : headers_)
+      if (strcasecmp(h.first.c_str(), key.c_str() + 7) == 0) return h.second;
+    return "";
+  }
+  for (const auto& s : key_table())
+    if (s.type != KeyType::map && key == s.name) return str(s.name);
+  throw Error(TW_ERR_UNKNOWN_KEY, "unknown configuration key \"" + key + "\"");
+}
+
+const std::string& Config::str(const char* key) const {
+  auto it = values_.find(key);
+  if (it != values_.end()) return it->second;
+  static thread_local std::string fallback;
+  fallback = spec(key).default_value;
+  return fallback;
+}
+
+int64_t Config::integer(const char* key) const {
+  int64_t v = 0;
+  parse_int(str(key), v);
+  return v;
+}
+
+bool Config::boolean(const char* key) const {
+  bool b = false;
+  parse_bool(str(key), b);
+  return b;
+}
+
+std::vector<std::string> Config::split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> Config::list(const char* key) const { return split_list(str(key)); }
+
+tw_transport Config::validated_transport() const {
+  const std::string& url = str("url");
+  if (url.empty()) throw Error(TW_ERR_INVALID_VALUE, "url is required: set \"url\" to the source's address");
+  Url parsed = Url::parse(url);
+  const std::string& t = str("transport");
+  bool ws_url = parsed.scheme == "ws" || parsed.scheme == "wss";
+  tw_transport transport;
+  if (t == "auto") {
+    if (!ws_url)
+      throw Error(TW_ERR_INVALID_VALUE,
+                  "transport: cannot be inferred from \"" + parsed.scheme +
+                      "://\" URLs; set it to poll, longpoll, sse or webhook");
+    transport = TW_TRANSPORT_WS;
+  } else if (t == "poll") {
+    transport = TW_TRANSPORT_POLL;
+  } else if (t == "longpoll") {
+    transport = TW_TRANSPORT_LONGPOLL;
+  } else if (t == "sse") {
+    transport = TW_TRANSPORT_SSE;
+  } else if (t == "ws") {
+    transport = TW_TRANSPORT_WS;
+  } else {
+    transport = TW_TRANSPORT_WEBHOOK;
+  }
+  if ((transport == TW_TRANSPORT_WS) != ws_url)
+    throw Error(TW_ERR_INVALID_VALUE, "url: \"" + parsed.scheme + "://\" does not suit transport " + t +
+                                          (ws_url ? " (use ws)" : " (ws needs ws:// or wss://)"));
+  if (transport == TW_TRANSPORT_LONGPOLL &&
+      str("longpoll.cursor_header").empty() != str("longpoll.cursor_param").empty())
+    throw Error(TW_ERR_INVALID_VALUE,
+                "longpoll.cursor_header and longpoll.cursor_param must be set together");
+  return transport;
+}
+
+}  // namespace tidewire::detail

@@ -1,0 +1,59 @@
+// The configuration: one table of keys (name, type, default, accepted values, doc) and a set of
+// values checked against it. Everything else reads settings through Config's typed getters.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tidewire/tidewire.h"
+
+namespace tidewire::detail {
+
+enum class KeyType { string, integer, boolean, enumeration, list, map };
+
+struct KeySpec {
+  const char* name;      // for KeyType::map the prefix, e.g. "header." (shown as "header.<Name>")
+  KeyType type;
+  const char* default_value;
+  const char* accepted;  // human-readable; for enumeration the '|'-separated choices
+  const char* doc;
+  int64_t min = 0;       // integers only
+  int64_t max = 0;
+};
+
+const std::vector<KeySpec>& key_table();
+const char* key_type_name(KeyType type);
+// The table key's display name ("header.<Name>" for the map prefix).
+std::string key_display_name(const KeySpec& spec);
+
+class Config {
+ public:
+  // Throws Error(TW_ERR_UNKNOWN_KEY / TW_ERR_INVALID_VALUE) naming the key and what it accepts.
+  void set(const std::string& key, const std::string& value);
+  std::string get(const std::string& key) const;
+
+  const std::string& str(const char* key) const;
+  int64_t integer(const char* key) const;
+  bool boolean(const char* key) const;
+  std::vector<std::string> list(const char* key) const;
+  // Request headers from header.<Name>, in the order first set.
+  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+
+  // Resolves `transport` (inferring it from ws:// and wss:// URLs) and checks the keys that
+  // depend on each other. Throws Error(TW_ERR_INVALID_VALUE) naming the key.
+  tw_transport validated_transport() const;
+
+  // Splits a comma-separated list, trimming blanks and dropping empty items.
+  static std::vector<std::string> split_list(const std::string& text);
+
+ private:
+  const KeySpec& spec(const char* key) const;
+  std::map<std::string, std::string> values_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+};
+
+}  // namespace tidewire::detail

@@ -1,0 +1,68 @@
+#include "log.h"
+
+#include <libwebsockets.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+
+namespace tidewire::detail {
+namespace {
+
+void stderr_sink(void*, tw_log_level level, const char* message) {
+  static const char* const kNames[] = {"error", "warn", "info", "debug"};
+  std::fprintf(stderr, "tidewire %s: %s\n", kNames[level], message);
+}
+
+std::mutex g_mutex;
+tw_log_fn g_fn = stderr_sink;
+void* g_user = nullptr;
+std::atomic<int> g_max_level{TW_LOG_WARN};
+
+}  // namespace
+
+void log_set(tw_log_level max_level, tw_log_fn fn, void* user) {
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    g_fn = fn;
+    g_user = user;
+  }
+  g_max_level.store(fn ? max_level : -1);
+  lws_set_log_level(lws_log_mask(), lws_log_emit);
+}
+
+bool log_enabled(tw_log_level level) { return static_cast<int>(level) <= g_max_level.load(); }
+
+void log(tw_log_level level, const std::string& message) {
+  if (!log_enabled(level)) return;
+  tw_log_fn fn;
+  void* user;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    fn = g_fn;
+    user = g_user;
+  }
+  if (fn) fn(user, level, message.c_str());
+}
+
+int lws_log_mask() {
+  // lws "notice" is chatty about every connection; it maps to our debug level.
+  int mask = 0;
+  if (log_enabled(TW_LOG_ERROR)) mask |= LLL_ERR;
+  if (log_enabled(TW_LOG_WARN)) mask |= LLL_WARN;
+  if (log_enabled(TW_LOG_DEBUG)) mask |= LLL_NOTICE | LLL_INFO | LLL_CLIENT;
+  return mask;
+}
+
+void lws_log_emit(int lws_level, const char* line) {
+  tw_log_level level = TW_LOG_DEBUG;
+  if (lws_level & LLL_ERR)
+    level = TW_LOG_ERROR;
+  else if (lws_level & LLL_WARN)
+    level = TW_LOG_WARN;
+  std::string text = std::string("lws: ") + line;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  log(level, text);
+}
+
+}  // namespace tidewire::detail

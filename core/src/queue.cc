@@ -1,0 +1,165 @@
+#include "queue.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+
+#include "error.h"
+
+namespace tidewire::detail {
+
+int64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+EventQueue::EventQueue(size_t capacity, Overflow overflow) : capacity_(capacity), overflow_(overflow) {
+  fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd_ < 0) throw Error(TW_ERR_INTERNAL, "eventfd failed: errno " + std::to_string(errno));
+}
+
+EventQueue::~EventQueue() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void EventQueue::update_fd_locked() {
+  bool want = !events_.empty() || ended_;
+  if (want == fd_readable_) return;
+  if (want) {
+    uint64_t one = 1;
+    (void)!write(fd_, &one, sizeof one);
+  } else {
+    uint64_t drained;
+    (void)!read(fd_, &drained, sizeof drained);
+  }
+  fd_readable_ = want;
+}
+
+bool EventQueue::push_batch(std::vector<EventPtr>& batch) {
+  if (batch.empty()) return paused();
+  bool pause;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& e : batch) {
+      if (overflow_ == Overflow::drop_oldest && events_.size() >= capacity_) {
+        events_.pop_front();
+        dropped_++;
+      }
+      events_.push_back(std::move(e));
+    }
+    if (events_.size() > peak_) peak_ = events_.size();
+    pause = overflow_ == Overflow::pause && events_.size() >= capacity_;
+    if (pause && !paused_) {
+      paused_ = true;
+      pauses_++;
+    }
+    update_fd_locked();
+  }
+  batch.clear();
+  cv_.notify_all();
+  return pause;
+}
+
+void EventQueue::push_status(EventPtr event) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    events_.push_back(std::move(event));
+    if (events_.size() > peak_) peak_ = events_.size();
+    update_fd_locked();
+  }
+  cv_.notify_all();
+}
+
+void EventQueue::end() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ended_ = true;
+    paused_ = false;
+    update_fd_locked();
+  }
+  cv_.notify_all();
+}
+
+bool EventQueue::paused() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return paused_;
+}
+
+void EventQueue::set_resume_hook(std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  resume_hook_ = std::move(hook);
+}
+
+tw_err EventQueue::pop(std::vector<EventPtr>& out, size_t max, int timeout_ms) {
+  std::function<void()> resume;
+  tw_err result = TW_OK;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto ready = [&] { return !events_.empty() || ended_ || pending_wakeups_ > 0; };
+    if (!ready()) {
+      if (timeout_ms < 0) {
+        cv_.wait(lock, ready);
+      } else if (timeout_ms > 0) {
+        cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), ready);
+      }
+    }
+    if (pending_wakeups_ > 0) {
+      pending_wakeups_--;
+      return TW_ERR_WAKEUP;
+    }
+    if (events_.empty()) return ended_ ? TW_ERR_CLOSED : TW_ERR_TIMEOUT;
+    size_t n = std::min(max, events_.size());
+    for (size_t i = 0; i < n; i++) {
+      out.push_back(std::move(events_.front()));
+      events_.pop_front();
+    }
+    // Resume at half capacity, not at the first free slot, so the producer wakes once per half
+    // queue instead of once per event.
+    if (paused_ && events_.size() <= capacity_ / 2) {
+      paused_ = false;
+      resume = resume_hook_;
+    }
+    update_fd_locked();
+  }
+  if (resume) resume();
+  return result;
+}
+
+void EventQueue::wakeup() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_wakeups_++;
+  }
+  cv_.notify_all();
+}
+
+size_t EventQueue::depth() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return events_.size();
+}
+
+uint64_t EventQueue::peak() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return peak_;
+}
+
+uint64_t EventQueue::dropped() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return dropped_;
+}
+
+uint64_t EventQueue::pauses() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pauses_;
+}
+
+bool EventQueue::ended() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return ended_;
+}
+
+}  // namespace tidewire::detail

@@ -1,0 +1,198 @@
+#include "runtime.h"
+
+#include <chrono>
+#include <future>
+
+#include "error.h"
+#include "log.h"
+#include "transport/transport.h"
+
+namespace tidewire::detail {
+namespace {
+
+// Every lws connection carries its owner as opaque user data; the one protocol hands it the callbacks.
+int dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  auto* client = wsi ? static_cast<LwsClient*>(lws_get_opaque_user_data(wsi)) : nullptr;
+  if (client) return client->on_lws(wsi, reason, in, len);
+  return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+const lws_protocols kProtocols[] = {
+    {"tidewire", dispatch, 0, 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+// How long shutdown waits for lws to finish closing before the loop is stopped regardless.
+constexpr uint64_t kShutdownWatchdogMs = 2000;
+
+}  // namespace
+
+std::shared_ptr<Runtime> Runtime::start() {
+  std::shared_ptr<Runtime> rt(new Runtime);
+  std::promise<void> started;
+  auto ready = started.get_future();
+  rt->thread_ = std::thread([raw = rt.get(), &started] {
+    raw->thread_main([&started](std::exception_ptr error) {
+      if (error)
+        started.set_exception(error);
+      else
+        started.set_value();
+    });
+  });
+  try {
+    ready.get();
+  } catch (...) {
+    rt->thread_.join();
+    throw;
+  }
+  return rt;
+}
+
+Runtime::~Runtime() { shutdown(); }
+
+void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
+  thread_id_ = std::this_thread::get_id();
+  if (uv_loop_init(&loop_) != 0) return started(std::make_exception_ptr(Error(TW_ERR_INTERNAL, "uv_loop_init failed")));
+  uv_async_init(&loop_, &async_, [](uv_async_t* a) { static_cast<Runtime*>(a->data)->run_commands(); });
+  async_.data = this;
+  uv_timer_init(&loop_, &watchdog_);
+  watchdog_.data = this;
+
+  lws_set_log_level(lws_log_mask(), lws_log_emit);
+  lws_context_creation_info info{};
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = kProtocols;
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  void* loops[] = {&loop_};
+  info.foreign_loops = loops;
+  info.pcontext = &context_;
+  // Request headers can be large (tokens, cookies): lws refuses headers beyond this buffer.
+  info.pt_serv_buf_size = 16 * 1024;
+  // lws' own context-wide timeout would kill long-polls and quiet streams; each transport enforces
+  // its own deadlines with uv timers instead.
+  info.timeout_secs = 24 * 3600;
+  info.connect_timeout_secs = 24 * 3600;
+  info.user = this;
+  context_ = lws_create_context(&info);
+  if (!context_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&watchdog_), nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+    return started(std::make_exception_ptr(Error(TW_ERR_INTERNAL, "creating the libwebsockets context failed (see log)")));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    accepting_ = true;
+  }
+  started(nullptr);
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+
+  // Teardown order from the lws notes: the first lws_context_destroy (in begin_shutdown) started
+  // lws' asynchronous close; the loop has ended by itself; the second call frees the context.
+  lws_context_destroy(context_);
+  context_ = nullptr;
+  bury();
+  for (Transport* t : transports_) delete t;
+  transports_.clear();
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&watchdog_)))
+    uv_close(reinterpret_cast<uv_handle_t*>(&watchdog_), nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop_) != 0) log(TW_LOG_WARN, "runtime ended with libuv handles still open");
+}
+
+bool Runtime::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!accepting_) return false;
+    commands_.push_back(std::move(fn));
+  }
+  uv_async_send(&async_);
+  return true;
+}
+
+void Runtime::run_commands() {
+  std::vector<std::function<void()>> batch;
+  bool shutdown;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    batch.swap(commands_);
+    shutdown = shutdown_requested_ && !stopping_;
+  }
+  for (auto& fn : batch) fn();
+  if (shutdown) begin_shutdown();
+  bury();
+  if (context_) kick_lws();
+}
+
+void Runtime::kick_lws() {
+  if (context_) lws_cancel_service(context_);
+}
+
+void Runtime::begin_shutdown() {
+  stopping_ = true;
+  // Copy: closing a transport releases (removes) it.
+  std::set<Transport*> open(transports_);
+  for (Transport* t : open) t->close();
+  lws_context_destroy(context_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  // If lws never lets the loop end, stop it anyway: destroy must return in bounded time.
+  uv_timer_start(
+      &watchdog_,
+      [](uv_timer_t* t) {
+        log(TW_LOG_WARN, "runtime shutdown: libwebsockets did not finish closing in time; stopping the loop");
+        uv_stop(t->loop);
+      },
+      kShutdownWatchdogMs, 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&watchdog_));
+}
+
+void Runtime::shutdown() {
+  std::lock_guard<std::mutex> serial(shutdown_mutex_);
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    accepting_ = false;
+    shutdown_requested_ = true;
+  }
+  uv_async_send(&async_);
+  thread_.join();
+}
+
+lws_vhost* Runtime::vhost_for(const std::string& ca_file) {
+  if (ca_file.empty()) return nullptr;  // the context's default vhost, trusting the system store
+  auto it = vhosts_.find(ca_file);
+  if (it != vhosts_.end()) return it->second;
+  lws_context_creation_info info{};
+  std::string name = "tidewire-ca-" + std::to_string(vhosts_.size());
+  info.vhost_name = name.c_str();
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = kProtocols;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.client_ssl_ca_filepath = ca_file.c_str();
+  lws_vhost* vh = lws_create_vhost(context_, &info);
+  if (!vh) throw Error(TW_ERR_TLS, "tls.ca_file \"" + ca_file + "\" could not be loaded (see log)");
+  vhosts_.emplace(ca_file, vh);
+  return vh;
+}
+
+Transport* Runtime::adopt(std::unique_ptr<Transport> transport) {
+  Transport* t = transport.release();
+  transports_.insert(t);
+  return t;
+}
+
+void Runtime::release(Transport* transport) {
+  if (!transports_.erase(transport)) return;
+  // Usually released from inside its own callbacks: deleted once they have unwound.
+  graveyard_.push_back(transport);
+  if (!stopping_) uv_async_send(&async_);
+}
+
+void Runtime::bury() {
+  for (Transport* t : graveyard_) delete t;
+  graveyard_.clear();
+}
+
+}  // namespace tidewire::detail

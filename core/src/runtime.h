@@ -1,0 +1,78 @@
+// One runtime: a libuv loop on a thread it owns, with libwebsockets running on that loop
+// (foreign-loop mode). Every uv and lws call happens on that thread; other threads hand work over
+// with post().
+#pragma once
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tidewire::detail {
+
+class Transport;
+
+// Anything that owns an lws connection: the dispatcher hands it every callback of its wsi.
+class LwsClient {
+ public:
+  virtual ~LwsClient() = default;
+  virtual int on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) = 0;
+};
+
+class Runtime {
+ public:
+  // Starts the I/O thread and the lws context. Throws Error on failure.
+  static std::shared_ptr<Runtime> start();
+  ~Runtime();
+
+  // Any thread. Runs fn on the I/O thread, in order. Returns false once shutdown has begun.
+  bool post(std::function<void()> fn);
+  // Any thread except the I/O thread: ends every stream, stops the loop, joins the thread.
+  void shutdown();
+
+  // I/O thread only.
+  uv_loop_t* loop() { return &loop_; }
+  lws_context* context() { return context_; }
+  bool stopping() const { return stopping_; }
+  // The vhost whose client TLS context trusts `ca_file` ("" = the system store). Throws Error.
+  lws_vhost* vhost_for(const std::string& ca_file);
+  // Takes ownership of a transport until it releases itself (or the runtime ends).
+  Transport* adopt(std::unique_ptr<Transport> transport);
+  void release(Transport* transport);
+  // Makes lws re-evaluate its timers after work done from a uv callback (see the lws notes).
+  void kick_lws();
+
+ private:
+  Runtime() = default;
+  void thread_main(std::function<void(std::exception_ptr)> started);
+  void run_commands();
+  void begin_shutdown();
+  void bury();
+
+  uv_loop_t loop_{};
+  uv_async_t async_{};
+  uv_timer_t watchdog_{};
+  lws_context* context_ = nullptr;
+  std::thread thread_;
+  std::thread::id thread_id_;
+
+  std::mutex mutex_;
+  std::vector<std::function<void()>> commands_;
+  bool accepting_ = false;
+  bool shutdown_requested_ = false;
+
+  bool stopping_ = false;
+  std::set<Transport*> transports_;
+  std::vector<Transport*> graveyard_;
+  std::mutex shutdown_mutex_;
+  std::map<std::string, lws_vhost*> vhosts_;
+};
+
+}  // namespace tidewire::detail

@@ -1,0 +1,71 @@
+#include "stream.h"
+
+#include <cstring>
+
+namespace tidewire::detail {
+
+namespace {
+Overflow overflow_of(const Config& config) {
+  return config.str("queue.overflow") == "drop_oldest" ? Overflow::drop_oldest : Overflow::pause;
+}
+
+struct StatSpec {
+  const char* name;
+  uint64_t (*read)(const StreamCore&);
+};
+
+const StatSpec kStats[] = {
+    {"messages", [](const StreamCore& s) -> uint64_t { return s.stats.messages; }},
+    {"bytes", [](const StreamCore& s) -> uint64_t { return s.stats.bytes; }},
+    {"requests", [](const StreamCore& s) -> uint64_t { return s.stats.requests; }},
+    {"not_modified", [](const StreamCore& s) -> uint64_t { return s.stats.not_modified; }},
+    {"reconnects", [](const StreamCore& s) -> uint64_t { return s.stats.reconnects; }},
+    {"errors", [](const StreamCore& s) -> uint64_t { return s.stats.errors; }},
+    {"dropped", [](const StreamCore& s) -> uint64_t { return s.queue.dropped(); }},
+    {"queue_depth", [](const StreamCore& s) -> uint64_t { return s.queue.depth(); }},
+    {"queue_peak", [](const StreamCore& s) -> uint64_t { return s.queue.peak(); }},
+    {"paused", [](const StreamCore& s) -> uint64_t { return s.queue.pauses(); }},
+};
+}  // namespace
+
+const char* stat_name(size_t index) {
+  return index < sizeof kStats / sizeof kStats[0] ? kStats[index].name : nullptr;
+}
+
+StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
+    : config(std::move(cfg)),
+      transport(t),
+      runtime(std::move(rt)),
+      queue(static_cast<size_t>(config.integer("queue.max_events")), overflow_of(config)),
+      url_(config.str("url")) {}
+
+void StreamCore::set_failure(const tw_event& event) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  failure_.reset(new tw_event(event));
+}
+
+EventPtr StreamCore::failure() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return EventPtr(failure_ ? new tw_event(*failure_) : nullptr);
+}
+
+void StreamCore::set_url(std::string url) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  url_ = std::move(url);
+}
+
+std::string StreamCore::url() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return url_;
+}
+
+bool StreamCore::stat(const std::string& name, uint64_t& out) const {
+  for (const auto& spec : kStats)
+    if (name == spec.name) {
+      out = spec.read(*this);
+      return true;
+    }
+  return false;
+}
+
+}  // namespace tidewire::detail

@@ -1,0 +1,23 @@
+#include "../error.h"
+#include "pull.h"
+#include "sse.h"
+#include "transport.h"
+
+namespace tidewire::detail {
+
+std::unique_ptr<Transport> make_transport(Runtime& runtime, std::shared_ptr<StreamCore> core) {
+  switch (core->transport) {
+    case TW_TRANSPORT_POLL:
+    case TW_TRANSPORT_LONGPOLL:
+      return std::make_unique<PullTransport>(runtime, std::move(core));
+    case TW_TRANSPORT_SSE:
+      return std::make_unique<SseTransport>(runtime, std::move(core));
+    case TW_TRANSPORT_WS:
+    case TW_TRANSPORT_WEBHOOK:
+      break;
+  }
+  throw Error(TW_ERR_UNSUPPORTED,
+              std::string("transport ") + tw_transport_name(core->transport) + " is not available in this build");
+}
+
+}  // namespace tidewire::detail

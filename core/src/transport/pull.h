@@ -1,0 +1,52 @@
+// poll and long-poll: repeated GETs whose changed answers become events.
+// poll: conditional requests (If-None-Match / If-Modified-Since), a 304 or an unchanged body yields
+//       no event, the next request waits poll.interval_ms (raised by X-Poll-Interval).
+// longpoll: the server holds the request; a cursor from a response header goes back as a query
+//       parameter; the next request is issued at once.
+// Both delay the next request while the queue is paused (backpressure).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "http_transport.h"
+
+namespace tidewire::detail {
+
+class PullTransport final : public HttpTransport {
+ public:
+  PullTransport(Runtime& runtime, std::shared_ptr<StreamCore> core);
+  void resume() override;
+
+ private:
+  HttpRequest build_request(const Url& url) override;
+  bool on_success(int status, const HeaderList& headers) override;
+  bool on_success_body(const char* data, size_t len) override;
+  void on_success_done(tw_err err, const std::string& message) override;
+  int64_t hint_cap_ms() const override;
+  int64_t response_timeout_ms() const override;
+  std::string response_timeout_what() const override;
+  void on_io_timeout(const std::string& what) override;
+  void schedule_next(int64_t delay_ms);
+
+  const bool longpoll_;
+  const int64_t max_body_bytes_;
+  std::string cursor_header_;      // lower case
+  std::vector<std::string> expose_;  // lower case
+  std::optional<int64_t> hinted_interval_ms_;
+
+  // Validators and the last body, to tell a change from a repeat.
+  std::string etag_;
+  std::string last_modified_;
+  std::optional<std::string> last_body_;
+  std::string cursor_;
+
+  // The answer being received.
+  int status_ = 0;
+  HeaderList headers_;
+  std::string body_;
+  // Set while a request waits for the consumer to make room.
+  bool waiting_for_room_ = false;
+};
+
+}  // namespace tidewire::detail

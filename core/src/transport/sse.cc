@@ -1,0 +1,85 @@
+#include "sse.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace tidewire::detail {
+namespace {
+
+bool is_event_stream(const std::string& content_type) {
+  static const char kType[] = "text/event-stream";
+  if (content_type.size() < sizeof kType - 1) return false;
+  if (strncasecmp(content_type.c_str(), kType, sizeof kType - 1) != 0) return false;
+  char next = content_type.size() > sizeof kType - 1 ? content_type[sizeof kType - 1] : '\0';
+  return next == '\0' || next == ';' || next == ' ' || next == '\t';
+}
+
+}  // namespace
+
+SseTransport::SseTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
+    : HttpTransport(runtime, std::move(core)),
+      parser_(static_cast<size_t>(core_->config.integer("sse.max_line_bytes"))) {
+  parser_.set_last_event_id(core_->config.str("sse.last_event_id"));
+}
+
+HttpRequest SseTransport::build_request(const Url& url) {
+  HttpRequest r;
+  r.url = url;
+  r.headers.emplace_back("Accept", "text/event-stream");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  for (const auto& h : core_->config.headers()) r.headers.push_back(h);
+  if (!parser_.last_event_id().empty()) r.headers.emplace_back("Last-Event-ID", parser_.last_event_id());
+  r.want_headers = base_wanted_headers();
+  return r;
+}
+
+bool SseTransport::on_success(int status, const HeaderList& headers) {
+  const std::string* type = HttpTransport::find_header(headers, "content-type");
+  if (status != 200 || !type || !is_event_stream(*type)) {
+    end_with_error(TW_ERR_PROTOCOL, status,
+                   origin().to_string() + " answered HTTP " + std::to_string(status) + " with Content-Type \"" +
+                       (type ? *type : "") + "\", not text/event-stream");
+    return false;
+  }
+  parser_.reset_connection();
+  opened();
+  return true;
+}
+
+bool SseTransport::on_success_body(const char* data, size_t len) {
+  if (parser_.feed(data, len, parsed_) == SseParser::Result::line_too_long) {
+    parsed_.clear();
+    end_with_error(TW_ERR_LIMIT, 200,
+                   "an SSE line from " + origin().to_string() + " exceeds sse.max_line_bytes=" +
+                       core_->config.str("sse.max_line_bytes"));
+    return false;
+  }
+  if (auto retry = parser_.take_retry_ms()) {
+    int64_t cap = core_->config.integer("reconnect.max_ms");
+    retry_hint_ms_ = static_cast<int64_t>(std::min<uint64_t>(*retry, static_cast<uint64_t>(cap)));
+  }
+  if (parsed_.empty()) return true;
+  batch_.reserve(parsed_.size());
+  for (auto& p : parsed_) {
+    EventPtr e = new_event(TW_KIND_MESSAGE);
+    e->id = std::move(p.id);
+    e->type = std::move(p.type);
+    e->data = std::move(p.data);
+    batch_.push_back(std::move(e));
+  }
+  parsed_.clear();
+  if (deliver(batch_)) pause_reading(true);
+  return true;
+}
+
+void SseTransport::on_success_done(tw_err err, const std::string& message) {
+  // The server ended or dropped the stream: resume where it stopped. A clean end of the response
+  // is still a reconnect for SSE (only 204 and the application stop it).
+  std::string why = err == TW_OK ? origin().to_string() + " ended the event stream" : message;
+  attempt_failed(Verdict::retry, err == TW_OK ? TW_ERR_IO : err, 0, why, retry_hint_ms_);
+}
+
+void SseTransport::resume() { pause_reading(false); }
+
+}  // namespace tidewire::detail

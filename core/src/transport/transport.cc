@@ -1,0 +1,111 @@
+#include "transport.h"
+
+#include "../error.h"
+#include "../log.h"
+
+namespace tidewire::detail {
+namespace {
+
+BackoffSettings backoff_settings(const Config& c) {
+  BackoffSettings s;
+  s.initial_ms = c.integer("reconnect.initial_ms");
+  s.max_ms = c.integer("reconnect.max_ms");
+  s.reset_after_ms = c.integer("reconnect.reset_after_ms");
+  s.max_attempts = c.integer("reconnect.max_attempts");
+  return s;
+}
+
+}  // namespace
+
+Transport::Transport(Runtime& runtime, std::shared_ptr<StreamCore> core)
+    : runtime_(runtime),
+      core_(std::move(core)),
+      backoff_(backoff_settings(core_->config)),
+      attempt_timer_(runtime.loop(), [this] { attempt(); }) {}
+
+Transport::~Transport() = default;
+
+int64_t Transport::now_ms() const { return static_cast<int64_t>(uv_now(runtime_.loop())); }
+
+EventPtr Transport::new_event(tw_kind kind) const {
+  EventPtr e(new tw_event);
+  e->kind = kind;
+  e->transport = core_->transport;
+  e->received_ns = monotonic_ns();
+  return e;
+}
+
+bool Transport::deliver(std::vector<EventPtr>& batch) {
+  if (batch.empty()) return false;
+  uint64_t bytes = 0;
+  for (const auto& e : batch) bytes += e->data.size();
+  core_->stats.messages += batch.size();
+  core_->stats.bytes += bytes;
+  return core_->queue.push_batch(batch);
+}
+
+void Transport::push_status(EventPtr event) {
+  if (core_->config.boolean("status_events")) core_->queue.push_status(std::move(event));
+}
+
+void Transport::opened() {
+  connected_once_ = true;
+  backoff_.connected(now_ms());
+  push_status(new_event(TW_KIND_OPEN));
+}
+
+void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, const std::string& message,
+                               std::optional<int64_t> hint_ms) {
+  if (ended_) return;
+  if (verdict == Verdict::end_clean) return end_clean();
+  core_->stats.errors++;
+  if (verdict == Verdict::fatal) return end_with_error(err, http_status, message);
+  if (!connected_once_ && !core_->config.boolean("reconnect.first_connect"))
+    return end_with_error(err, http_status, message + " (first connection; reconnect.first_connect=false)");
+  std::optional<int64_t> delay = backoff_.next_delay(now_ms(), hint_ms);
+  if (!delay)
+    return end_with_error(TW_ERR_GAVE_UP, http_status,
+                          "gave up after reconnect.max_attempts=" +
+                              std::to_string(core_->config.integer("reconnect.max_attempts")) +
+                              " failed attempts; last: " + message);
+  core_->stats.reconnects++;
+  log(TW_LOG_INFO, core_->config.str("url") + ": " + message + "; retrying in " + std::to_string(*delay) + " ms");
+  EventPtr e = new_event(TW_KIND_RECONNECTING);
+  e->error = err;
+  e->http_status = http_status;
+  e->retry_ms = *delay;
+  e->data = message;
+  push_status(std::move(e));
+  schedule_attempt(*delay);
+}
+
+void Transport::schedule_attempt(int64_t delay_ms) { attempt_timer_.start(static_cast<uint64_t>(delay_ms)); }
+
+void Transport::end_clean() {
+  if (ended_) return;
+  push_status(new_event(TW_KIND_CLOSED));
+  finish();
+}
+
+void Transport::end_with_error(tw_err err, int http_status, const std::string& message) {
+  if (ended_) return;
+  log(TW_LOG_WARN, core_->config.str("url") + ": stream ended: " + message);
+  EventPtr e = new_event(TW_KIND_ERROR);
+  e->error = err;
+  e->http_status = http_status;
+  e->data = message;
+  core_->set_failure(*e);
+  push_status(std::move(e));
+  finish();
+}
+
+void Transport::finish() {
+  ended_ = true;
+  attempt_timer_.stop();
+  stop_io();
+  core_->queue.end();
+  core_->running = nullptr;
+  runtime_.release(this);
+}
+
+}  // namespace tidewire::detail

@@ -1,0 +1,70 @@
+// What every transport shares, on the I/O thread: delivering events into the stream's queue,
+// applying the one reconnect policy, and ending the stream exactly once.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../policy.h"
+#include "../queue.h"
+#include "../runtime.h"
+#include "../stream.h"
+#include "../timer.h"
+
+namespace tidewire::detail {
+
+class Transport {
+ public:
+  Transport(Runtime& runtime, std::shared_ptr<StreamCore> core);
+  virtual ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  virtual void start() { attempt(); }
+  // Ends the stream cleanly (application close or runtime shutdown). Idempotent.
+  void close() { end_clean(); }
+  // The consumer made room in a paused queue.
+  virtual void resume() {}
+
+ protected:
+  // Starts one connection attempt (or poll).
+  virtual void attempt() = 0;
+  // Aborts in-flight I/O and stops timers; no callback into the transport follows.
+  virtual void stop_io() = 0;
+
+  int64_t now_ms() const;
+  EventPtr new_event(tw_kind kind) const;
+  // Hands a batch of message events to the queue (counting them). True: the producer must pause.
+  bool deliver(std::vector<EventPtr>& batch);
+  // A connection is established: the backoff learns when, and an `open` status event is queued.
+  void opened();
+
+  // The policy, applied to one failed attempt: end cleanly, end with an error, or reconnect after
+  // a backoff delay (hint_ms, already capped by the caller, is a floor).
+  void attempt_failed(Verdict verdict, tw_err err, int http_status, const std::string& message,
+                      std::optional<int64_t> hint_ms = std::nullopt);
+  void schedule_attempt(int64_t delay_ms);
+  void end_clean();
+  void end_with_error(tw_err err, int http_status, const std::string& message);
+  bool ended() const { return ended_; }
+
+  Runtime& runtime_;
+  const std::shared_ptr<StreamCore> core_;
+  Backoff backoff_;
+
+ private:
+  void push_status(EventPtr event);
+  void finish();
+
+  Timer attempt_timer_;
+  bool ended_ = false;
+  bool connected_once_ = false;
+};
+
+// Creates the transport that runs a stream. Throws Error(TW_ERR_UNSUPPORTED) for a transport this
+// build does not provide.
+std::unique_ptr<Transport> make_transport(Runtime& runtime, std::shared_ptr<StreamCore> core);
+
+}  // namespace tidewire::detail

@@ -1,0 +1,118 @@
+#include "url.h"
+
+#include <cctype>
+#include <cstdlib>
+
+#include "error.h"
+
+namespace tidewire::detail {
+namespace {
+
+int default_port(const std::string& scheme) { return (scheme == "https" || scheme == "wss") ? 443 : 80; }
+
+[[noreturn]] void bad(const std::string& why) { throw Error(TW_ERR_INVALID_VALUE, why); }
+
+}  // namespace
+
+std::string Url::authority() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port != default_port(scheme)) h += ":" + std::to_string(port);
+  return h;
+}
+
+std::string Url::to_string() const { return scheme + "://" + authority() + target; }
+
+Url Url::parse(const std::string& text) {
+  Url u;
+  size_t colon = text.find("://");
+  if (colon == std::string::npos) bad("not an absolute URL (expected scheme://host/...)");
+  for (size_t i = 0; i < colon; i++) u.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+  if (u.scheme != "http" && u.scheme != "https" && u.scheme != "ws" && u.scheme != "wss")
+    bad("unsupported scheme \"" + u.scheme + "\" (expected http, https, ws or wss)");
+  size_t start = colon + 3;
+  size_t end = text.find_first_of("/?#", start);
+  std::string authority = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (authority.find('@') != std::string::npos) bad("credentials in the URL are not supported; use header.Authorization");
+  std::string port_text;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string::npos) bad("unterminated IPv6 address");
+    u.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') bad("unexpected text after IPv6 address");
+      port_text = authority.substr(close + 2);
+    }
+  } else {
+    size_t pc = authority.rfind(':');
+    u.host = authority.substr(0, pc);
+    if (pc != std::string::npos) port_text = authority.substr(pc + 1);
+  }
+  if (u.host.empty()) bad("missing host");
+  for (char c : u.host)
+    if (std::isspace(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) < 0x20) bad("invalid character in host");
+  u.port = default_port(u.scheme);
+  if (!port_text.empty()) {
+    if (port_text.size() > 5) bad("invalid port \"" + port_text + "\"");
+    for (char c : port_text)
+      if (!std::isdigit(static_cast<unsigned char>(c))) bad("invalid port \"" + port_text + "\"");
+    u.port = std::atoi(port_text.c_str());
+    if (u.port < 1 || u.port > 65535) bad("port out of range 1..65535");
+  }
+  u.target = end == std::string::npos ? "/" : text.substr(end);
+  size_t hash = u.target.find('#');
+  if (hash != std::string::npos) u.target.erase(hash);
+  if (u.target.empty() || u.target[0] != '/') u.target.insert(0, "/");
+  for (char c : u.target)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) bad("invalid character in path (percent-encode it)");
+  return u;
+}
+
+Url Url::resolve(const std::string& location) const {
+  if (location.find("://") != std::string::npos) return parse(location);
+  if (location.rfind("//", 0) == 0) return parse(scheme + ":" + location);
+  Url u = *this;
+  if (!location.empty() && location[0] == '/') {
+    u.target = location;
+  } else {
+    std::string path = target.substr(0, target.find('?'));
+    u.target = path.substr(0, path.rfind('/') + 1) + location;
+  }
+  return parse(u.to_string());
+}
+
+Url Url::with_query_param(const std::string& name, const std::string& value) const {
+  Url u = *this;
+  size_t q = u.target.find('?');
+  std::string path = u.target.substr(0, q);
+  std::string query = q == std::string::npos ? "" : u.target.substr(q + 1);
+  std::string kept;
+  size_t start = 0;
+  while (start < query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    std::string pair = query.substr(start, amp - start);
+    std::string key = pair.substr(0, pair.find('='));
+    if (!pair.empty() && key != name) kept += (kept.empty() ? "" : "&") + pair;
+    start = amp + 1;
+  }
+  kept += (kept.empty() ? "" : "&") + name + "=" + percent_encode(value);
+  u.target = path + "?" + kept;
+  return u;
+}
+
+std::string percent_encode(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace tidewire::detail

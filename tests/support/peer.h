@@ -1,0 +1,81 @@
+// Helpers for integration tests that talk to a scripted peer process
+// (tests/peers/*.py): starting and stopping it, and a deliberately small,
+// independent HTTP/1.1 client for inspecting the peer (its /_log, or an
+// endpoint's raw behaviour) without going through the code under test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tidewire::test {
+
+// Owns one `python3 <script>` child. The child's stdin is a pipe that only
+// this object holds: the peer exits when it sees EOF there, so it cannot
+// outlive the test binary even if the binary crashes before ~Peer runs.
+class Peer {
+ public:
+  // Waits up to 10 s for the script to print "PORT <n>". Throws
+  // std::runtime_error (with the reason, e.g. the child's exit status) if it
+  // cannot be started or does not announce a port.
+  explicit Peer(const std::string& script);
+  // SIGTERM and stdin EOF, then waits up to 5 s before resorting to SIGKILL.
+  ~Peer();
+
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  int port() const { return port_; }
+  // "http://127.0.0.1:<port>" + path_and_query (which must start with '/').
+  std::string url(const std::string& path_and_query) const;
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;   // write end of the child's stdin
+  int stdout_fd_ = -1;  // read end of the child's stdout
+  int port_ = 0;
+};
+
+// Absolute path of a script in the tests/peers directory (TW_PEERS_DIR).
+std::string peer_script(const char* name);
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  // Lower-cased names; repeated headers are joined with ", ".
+  std::map<std::string, std::string> headers;
+  // False when the body ended before its framing said it would: the
+  // connection was closed or reset mid-body (e.g. an SSE cut), or the
+  // timeout expired. `body` then holds whatever arrived.
+  bool complete = true;
+  bool timed_out = false;
+};
+
+// One GET to 127.0.0.1:port over a fresh connection ("Connection: close"),
+// bounded by timeout_ms overall. Understands Content-Length, chunked and
+// read-until-close bodies. Throws std::runtime_error if no complete response
+// head arrives (refused, reset, timeout, garbage); a body that stops early is
+// reported through HttpReply::complete instead.
+HttpReply http_get(int port, const std::string& path_and_query, int timeout_ms = 5000,
+                   const HeaderList& headers = {});
+
+// Splits a /_log body into one map per request line (keys "t_ms", "path",
+// "if-none-match", "if-modified-since", "last-event-id", "x-test"), undoing
+// the peer's escaping of '%', ';', CR and LF in values. Prefer this to
+// matching the raw log text, where those characters appear escaped.
+std::vector<std::map<std::string, std::string>> parse_log(const std::string& body);
+
+// A key no other call in this process returns: current test name, pid and a
+// counter, limited to characters that need no escaping in a query string.
+std::string unique_key();
+
+// Percent-encodes everything except RFC 3986 unreserved characters, for
+// putting arbitrary values (paths, HTTP-dates, raw bytes) into a query.
+std::string url_encode(const std::string& value);
+
+}  // namespace tidewire::test
