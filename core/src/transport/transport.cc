@@ -89,7 +89,7 @@ void Transport::end_clean() {
 
 void Transport::end_with_error(tw_err err, int http_status, const std::string& message) {
   if (ended_) return;
-  log(TW_LOG_WARN, core_->config.str("url") + ": stream ended: " + message);
+  log(TW_LOG_WARN, "stream ended: " + message);
   EventPtr e = new_event(TW_KIND_ERROR);
   e->error = err;
   e->http_status = http_status;
