@@ -60,8 +60,8 @@ std::optional<int64_t> Backoff::next_delay(int64_t now_ms, std::optional<int64_t
   ceiling = std::min(ceiling, settings_.max_ms);
   attempts_++;
   int64_t delay = ceiling > 0 ? std::uniform_int_distribution<int64_t>(0, ceiling)(rng_) : 0;
-  if (hint_ms) delay = std::max(delay, *hint_ms);
-  return std::min(delay, settings_.max_ms);
+  // The caller caps hints (reconnect.max_ms for streams, poll.max_interval_ms for polling).
+  return hint_ms ? std::max(delay, *hint_ms) : delay;
 }
 
 std::optional<int64_t> parse_seconds_ms(const std::string& value) {

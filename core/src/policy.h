@@ -42,8 +42,8 @@ class Backoff {
   // A successful exchange that proves the source healthy at once (e.g. a poll answered 200/304).
   void succeeded();
   // An attempt failed at `now_ms`. Returns the delay before the next attempt, or nullopt when
-  // reconnect.max_attempts is reached. `hint_ms` (SSE retry:, Retry-After) is a floor, and the cap
-  // (settings.max_ms) applies to everything.
+  // reconnect.max_attempts is reached. The backoff part never exceeds settings.max_ms; `hint_ms`
+  // (SSE retry:, Retry-After), already capped by the caller, is a floor.
   std::optional<int64_t> next_delay(int64_t now_ms, std::optional<int64_t> hint_ms);
   // Replaces the base delay (SSE `retry:` is the stream's reconnection time).
   void set_base_ms(int64_t base_ms);

@@ -127,7 +127,7 @@ TEST_P(SseTransientStatus, BacksOffAndRecovers) {
   Runtime rt;
   std::string key = unique_key();
   Stream s(rt.get(), sse("/sse/status?key=" + key + "&code=" + std::to_string(GetParam()) +
-                         "&times=2&then=" + url_encode("/sse?count=3")));
+                         "&times=2&then=" + url_encode("/sse?count=3&hold=1")));
   auto events = s.messages(3);
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[2].id, "3");
