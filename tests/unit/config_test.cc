@@ -1,0 +1,120 @@
+#include "config.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "error.h"
+
+namespace tidewire::detail {
+namespace {
+
+tw_err set_code(Config& c, const std::string& key, const std::string& value, std::string* message = nullptr) {
+  try {
+    c.set(key, value);
+    return TW_OK;
+  } catch (const Error& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+}
+
+TEST(Config, EveryTableDefaultIsAcceptedByItsOwnKey) {
+  for (const auto& spec : key_table()) {
+    if (spec.type == KeyType::map) continue;
+    Config c;
+    EXPECT_EQ(set_code(c, spec.name, spec.default_value), TW_OK) << spec.name;
+  }
+}
+
+TEST(Config, TableHasTheRequiredKeysOnceEachWithDocs) {
+  std::set<std::string> names;
+  for (const auto& spec : key_table()) {
+    EXPECT_TRUE(names.insert(spec.name).second) << spec.name;
+    EXPECT_GT(std::string(spec.doc).size(), 10u) << spec.name;
+  }
+  for (const char* required :
+       {"transport", "url", "header.", "connect_timeout_ms", "read_timeout_ms", "reconnect.initial_ms",
+        "reconnect.max_ms", "reconnect.max_attempts", "reconnect.reset_after_ms", "poll.interval_ms",
+        "poll.max_interval_ms", "poll.expose_headers", "longpoll.timeout_ms", "longpoll.cursor_header",
+        "longpoll.cursor_param", "sse.last_event_id", "sse.max_line_bytes", "queue.max_events", "queue.overflow",
+        "status_events", "tls.ca_file", "tls.verify", "redirect.max"})
+    EXPECT_TRUE(names.count(required)) << required;
+}
+
+TEST(Config, IntegersOutsideTheRangeNameTheKeyAndTheRange) {
+  Config c;
+  std::string message;
+  EXPECT_EQ(set_code(c, "redirect.max", "21", &message), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("redirect.max"), std::string::npos);
+  EXPECT_NE(message.find("0..20"), std::string::npos);
+  EXPECT_EQ(set_code(c, "redirect.max", "2x"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "redirect.max", ""), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "redirect.max", "99999999999999999999999"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "redirect.max", "20"), TW_OK);
+  EXPECT_EQ(c.integer("redirect.max"), 20);
+}
+
+TEST(Config, BooleansAndEnumsAcceptOnlyTheirValues) {
+  Config c;
+  EXPECT_EQ(set_code(c, "tls.verify", "yes"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "tls.verify", "false"), TW_OK);
+  EXPECT_FALSE(c.boolean("tls.verify"));
+  EXPECT_EQ(set_code(c, "transport", "grpc"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "transport", "sse"), TW_OK);
+}
+
+TEST(Config, HeadersAreCaseInsensitiveAndRejectLineBreaks) {
+  Config c;
+  EXPECT_EQ(set_code(c, "header.Authorization", "Bearer a"), TW_OK);
+  EXPECT_EQ(set_code(c, "header.authorization", "Bearer b"), TW_OK);
+  ASSERT_EQ(c.headers().size(), 1u);
+  EXPECT_EQ(c.headers()[0].second, "Bearer b");
+  EXPECT_EQ(c.get("header.AUTHORIZATION"), "Bearer b");
+  std::string message;
+  EXPECT_EQ(set_code(c, "header.X-Evil", "a\r\nInjected: 1", &message), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("header.X-Evil"), std::string::npos);
+  EXPECT_EQ(set_code(c, "header.", "x"), TW_ERR_UNKNOWN_KEY);
+  EXPECT_EQ(set_code(c, "header.Bad Name", "x"), TW_ERR_UNKNOWN_KEY);
+}
+
+TEST(Config, UnknownKeyListsTheKnownOnes) {
+  Config c;
+  std::string message;
+  EXPECT_EQ(set_code(c, "retry.max", "1", &message), TW_ERR_UNKNOWN_KEY);
+  EXPECT_NE(message.find("\"retry.max\""), std::string::npos);
+  EXPECT_NE(message.find("reconnect.max_ms"), std::string::npos);
+}
+
+TEST(Config, UrlIsCheckedWhenSet) {
+  Config c;
+  std::string message;
+  EXPECT_EQ(set_code(c, "url", "ftp://example.com/", &message), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("url"), std::string::npos);
+  EXPECT_NE(message.find("ftp"), std::string::npos);
+  EXPECT_EQ(set_code(c, "url", "http://"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "url", "http://host:99999/"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "url", "https://example.com:8443/a?b=c"), TW_OK);
+}
+
+TEST(Config, TransportIsInferredOnlyForWebSocketUrls) {
+  Config c;
+  c.set("url", "wss://example.com/feed");
+  EXPECT_EQ(c.validated_transport(), TW_TRANSPORT_WS);
+  c.set("url", "https://example.com/feed");
+  EXPECT_THROW(c.validated_transport(), Error);
+  c.set("transport", "sse");
+  EXPECT_EQ(c.validated_transport(), TW_TRANSPORT_SSE);
+  c.set("transport", "ws");
+  EXPECT_THROW(c.validated_transport(), Error);
+}
+
+TEST(Config, ListsAreTrimmedAndValidated) {
+  Config c;
+  EXPECT_EQ(set_code(c, "poll.expose_headers", " X-A ,X-B,, "), TW_OK);
+  EXPECT_EQ(c.list("poll.expose_headers"), (std::vector<std::string>{"X-A", "X-B"}));
+  EXPECT_EQ(set_code(c, "poll.expose_headers", "X A"), TW_ERR_INVALID_VALUE);
+}
+
+}  // namespace
+}  // namespace tidewire::detail

@@ -1,0 +1,60 @@
+#include "url.h"
+
+#include <gtest/gtest.h>
+
+#include "error.h"
+
+namespace tidewire::detail {
+namespace {
+
+TEST(Url, ParsesSchemeHostPortAndTarget) {
+  Url u = Url::parse("HTTPS://Example.com:8443/a/b?x=1#frag");
+  EXPECT_EQ(u.scheme, "https");
+  EXPECT_EQ(u.host, "Example.com");
+  EXPECT_EQ(u.port, 8443);
+  EXPECT_EQ(u.target, "/a/b?x=1");
+  EXPECT_TRUE(u.tls());
+  EXPECT_EQ(Url::parse("http://h").target, "/");
+  EXPECT_EQ(Url::parse("http://h?q").target, "/?q");
+  EXPECT_EQ(Url::parse("ws://h").port, 80);
+  EXPECT_EQ(Url::parse("wss://h").port, 443);
+}
+
+TEST(Url, ParsesIpv6Literals) {
+  Url u = Url::parse("http://[::1]:9000/x");
+  EXPECT_EQ(u.host, "::1");
+  EXPECT_EQ(u.port, 9000);
+  EXPECT_EQ(u.authority(), "[::1]:9000");
+}
+
+TEST(Url, RejectsWhatItCannotUse) {
+  EXPECT_THROW(Url::parse("example.com/x"), Error);
+  EXPECT_THROW(Url::parse("ftp://h/"), Error);
+  EXPECT_THROW(Url::parse("http:///x"), Error);
+  EXPECT_THROW(Url::parse("http://user:pw@h/"), Error);
+  EXPECT_THROW(Url::parse("http://h:0/"), Error);
+  EXPECT_THROW(Url::parse("http://h/a b"), Error);
+}
+
+TEST(Url, ResolvesEveryLocationForm) {
+  Url base = Url::parse("http://h:1/a/b?q=1");
+  EXPECT_EQ(base.resolve("https://o/x").to_string(), "https://o/x");
+  EXPECT_EQ(base.resolve("//o:2/y").to_string(), "http://o:2/y");
+  EXPECT_EQ(base.resolve("/z?k=v").to_string(), "http://h:1/z?k=v");
+  EXPECT_EQ(base.resolve("c").to_string(), "http://h:1/a/c");
+}
+
+TEST(Url, SetsAQueryParameterReplacingAnEarlierOne) {
+  Url u = Url::parse("http://h/v1/kv?index=1&wait=5m");
+  EXPECT_EQ(u.with_query_param("index", "42").target, "/v1/kv?wait=5m&index=42");
+  EXPECT_EQ(Url::parse("http://h/x").with_query_param("c", "a b&").target, "/x?c=a%20b%26");
+}
+
+TEST(Url, AuthorityOmitsTheDefaultPort) {
+  EXPECT_EQ(Url::parse("http://h:80/").authority(), "h");
+  EXPECT_EQ(Url::parse("https://h:443/").authority(), "h");
+  EXPECT_EQ(Url::parse("http://h:8080/").authority(), "h:8080");
+}
+
+}  // namespace
+}  // namespace tidewire::detail
