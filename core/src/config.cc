@@ -140,12 +140,6 @@ std::string key_display_name(const KeySpec& spec) {
   return spec.type == KeyType::map ? std::string(spec.name) + "<Name>" : spec.name;
 }
 
-const KeySpec& Config::spec(const char* key) const {
-  for (const auto& s : key_table())
-    if (std::strcmp(s.name, key) == 0) return s;
-  throw Error(TW_ERR_INTERNAL, std::string("no such key in the table: ") + key);
-}
-
 void Config::set(const std::string& key, const std::string& value) {
   if (key.rfind("header.", 0) == 0) {
     std::string name = key.substr(7);
@@ -217,12 +211,15 @@ std::string Config::get(const std::string& key) const {
   throw Error(TW_ERR_UNKNOWN_KEY, "unknown configuration key \"" + key + "\"");
 }
 
+Config::Config() {
+  for (const auto& spec : key_table())
+    if (spec.type != KeyType::map) values_[spec.name] = spec.default_value;
+}
+
 const std::string& Config::str(const char* key) const {
   auto it = values_.find(key);
-  if (it != values_.end()) return it->second;
-  static thread_local std::string fallback;
-  fallback = spec(key).default_value;
-  return fallback;
+  if (it == values_.end()) throw Error(TW_ERR_INTERNAL, std::string("no such key in the table: ") + key);
+  return it->second;
 }
 
 int64_t Config::integer(const char* key) const {

@@ -32,6 +32,8 @@ std::string key_display_name(const KeySpec& spec);
 
 class Config {
  public:
+  Config();  // every key at its default
+
   // Throws Error(TW_ERR_UNKNOWN_KEY / TW_ERR_INVALID_VALUE) naming the key and what it accepts.
   void set(const std::string& key, const std::string& value);
   std::string get(const std::string& key) const;
@@ -51,8 +53,7 @@ class Config {
   static std::vector<std::string> split_list(const std::string& text);
 
  private:
-  const KeySpec& spec(const char* key) const;
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> values_;  // every non-map key, defaults included
   std::vector<std::pair<std::string, std::string>> headers_;
 };
 

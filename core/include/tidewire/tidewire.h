@@ -273,7 +273,7 @@ TW_API tw_err tw_stream_next_batch(tw_event **out, size_t *out_count, tw_stream 
 
 /**
  * Interrupts one wait in tw_stream_next()/tw_stream_next_batch() on this stream (or the next wait,
- * if none is in progress), which returns TW_ERR_WAKEUP. Thread-safe and async-signal-safe.
+ * if none is in progress), which returns TW_ERR_WAKEUP. Thread-safe (not async-signal-safe).
  */
 TW_API void tw_stream_wakeup(tw_stream *stream);
 
