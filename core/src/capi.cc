@@ -254,6 +254,7 @@ tw_err tw_stream_next_batch(tw_event** out, size_t* out_count, tw_stream* stream
     return TW_ERR_INVALID_ARGUMENT;
   }
   *out_count = 0;
+  clear_last_error();
   thread_local std::vector<EventPtr> taken;
   taken.clear();
   tw_err err = stream->core->queue.pop(taken, capacity, timeout_ms);

@@ -172,7 +172,7 @@ typedef enum tw_kind {
   TW_KIND_MESSAGE = 0,      /**< data from the source */
   TW_KIND_OPEN = 1,         /**< a connection was established (status_events=true only) */
   TW_KIND_RECONNECTING = 2, /**< a connection failed; retrying in tw_event_retry_ms() (status_events) */
-  TW_KIND_ERROR = 3,        /**< the stream ended in failure: see tw_event_error() and friends */
+  TW_KIND_ERROR = 3,        /**< the stream ended in failure (status_events=true only; tw_stream_failure() always) */
   TW_KIND_CLOSED = 4        /**< the stream ended cleanly (status_events=true only) */
 } tw_kind;
 
@@ -189,6 +189,7 @@ TW_API const char *tw_transport_name(tw_transport transport);
 /** Name of a kind ("message", "open", "reconnecting", "error", "closed"). Static string. */
 TW_API const char *tw_kind_name(tw_kind kind);
 
+/* The accessors below accept NULL and then return the neutral value (MESSAGE, "", 0, NULL). */
 TW_API void tw_event_destroy(tw_event *event);
 TW_API tw_kind tw_event_kind(const tw_event *event);
 TW_API tw_transport tw_event_transport(const tw_event *event);
@@ -254,7 +255,7 @@ TW_API void tw_stream_close(tw_stream *stream);
 TW_API void tw_stream_destroy(tw_stream *stream);
 
 /**
- * Waits up to timeout_ms for the next event of the stream (-1 waits forever, 0 polls).
+ * Waits up to timeout_ms for the next event of the stream (negative waits forever, 0 polls).
  *
  * On TW_OK, *out is an event you own: release it with tw_event_destroy().
  * Returns TW_ERR_TIMEOUT when nothing arrived, TW_ERR_WAKEUP when tw_stream_wakeup() interrupted the
@@ -272,8 +273,9 @@ TW_API tw_err tw_stream_next_batch(tw_event **out, size_t *out_count, tw_stream 
                                    size_t capacity, int timeout_ms);
 
 /**
- * Interrupts one wait in tw_stream_next()/tw_stream_next_batch() on this stream (or the next wait,
- * if none is in progress), which returns TW_ERR_WAKEUP. Thread-safe (not async-signal-safe).
+ * Interrupts one wait in tw_stream_next()/tw_stream_next_batch() on this stream, which returns
+ * TW_ERR_WAKEUP. If no wait is in progress, the next call returns TW_ERR_WAKEUP at once, even if
+ * events are queued (they stay queued). Thread-safe (not async-signal-safe).
  */
 TW_API void tw_stream_wakeup(tw_stream *stream);
 
@@ -297,7 +299,10 @@ TW_API tw_err tw_stream_send(tw_stream *stream, const void *data, size_t len, in
  */
 TW_API tw_err tw_stream_failure(tw_event **out, const tw_stream *stream);
 
-/** Non-zero once the stream has ended (its queue may still hold events). Thread-safe. */
+/**
+ * Non-zero once the stream has ended; its queue may still hold events, so a consumer loops until
+ * tw_stream_next() returns TW_ERR_CLOSED rather than testing this. Thread-safe.
+ */
 TW_API int tw_stream_ended(const tw_stream *stream);
 
 /**
