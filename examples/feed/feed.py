@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""A small event feed for the Tidewire demo: one sequence of events, offered over several transports.
+
+    python3 examples/feed/feed.py [--count N] [--interval-ms MS] [--start-ms MS]
+
+Listens on 127.0.0.1 with an ephemeral port and prints ``PORT <n>`` once it accepts connections.
+After --start-ms (default 500) it publishes --count events (default 20), one every --interval-ms
+(default 100), each ``{"seq": i, "published_at": <unix time, s>}`` with seq counting from 0, and
+prints ``DONE`` after the last. It exits when stdin reaches EOF (so it never outlives the script that
+started it; give it a pipe), on SIGINT and on SIGTERM.
+
+Every transport sees the same events, each under its own rules:
+
+  GET /poll               The latest event, ETag "<seq>"; 304 Not Modified when If-None-Match
+                          matches; 204 before the first event. A poller sees the latest state: an
+                          event replaced before the next poll is not seen.
+  GET /longpoll?cursor=C  The first event after seq C (C absent: the first event), with
+                          X-Cursor: <seq>; held until that event exists. A request held for
+                          ?wait_s (default 30) answers 204 with X-Cursor: C.
+  GET /sse                text/event-stream: each event as ``id: <seq>``, ``event: tick``, ``data:``.
+                          Starts after Last-Event-ID (absent: from the first event). Once the last
+                          event is sent the response ends; a client that already has it gets 204,
+                          which tells an SSE client that the stream is over.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+from aiohttp import web
+
+
+class Feed:
+    """The published events, and a condition that wakes every waiter when one is added."""
+
+    def __init__(self, count):
+        self.count = count
+        self.events = []  # JSON text of each published event; index = seq
+        self.changed = asyncio.Condition()
+
+    @property
+    def done(self):
+        return len(self.events) == self.count
+
+    async def publish(self, start_s, interval_s):
+        await asyncio.sleep(start_s)
+        for seq in range(self.count):
+            event = {"seq": seq, "published_at": round(time.time(), 6)}
+            async with self.changed:
+                self.events.append(json.dumps(event, separators=(",", ":")))
+                self.changed.notify_all()
+            if seq + 1 < self.count:
+                await asyncio.sleep(interval_s)
+        print("DONE", flush=True)
+
+    async def wait_for(self, seq, timeout_s=None):
+        """Waits until event `seq` exists; returns False if timeout_s passes first."""
+        async with self.changed:
+            try:
+                await asyncio.wait_for(self.changed.wait_for(lambda: len(self.events) > seq), timeout_s)
+                return True
+            except asyncio.TimeoutError:
+                return False
+
+
+def parse_seq(text):
+    """A seq from a cursor or Last-Event-ID; -1 (before the first event) when absent or not a number."""
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return -1
+
+
+async def poll(request):
+    feed = request.app["feed"]
+    if not feed.events:
+        return web.Response(status=204)
+    seq = len(feed.events) - 1
+    etag = f'"{seq}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(text=feed.events[seq], content_type="application/json", headers=headers)
+
+
+async def longpoll(request):
+    feed = request.app["feed"]
+    cursor = request.query.get("cursor", "")
+    wait_s = float(request.query.get("wait_s", "30"))
+    seq = parse_seq(cursor) + 1
+    if seq >= feed.count or not await feed.wait_for(seq, wait_s):
+        return web.Response(status=204, headers={"X-Cursor": cursor})
+    return web.Response(text=feed.events[seq], content_type="application/json",
+                        headers={"X-Cursor": str(seq), "Cache-Control": "no-cache"})
+
+
+async def sse(request):
+    feed = request.app["feed"]
+    seq = parse_seq(request.headers.get("Last-Event-ID")) + 1
+    if seq >= feed.count:
+        return web.Response(status=204)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    while seq < feed.count:
+        await feed.wait_for(seq)
+        # Everything published meanwhile goes out in one write.
+        chunk = []
+        while seq < len(feed.events):
+            chunk.append(f"id: {seq}\nevent: tick\ndata: {feed.events[seq]}\n\n")
+            seq += 1
+        await response.write("".join(chunk).encode())
+    await response.write_eof()
+    return response
+
+
+def watch_stdin(loop, stop):
+    # os.read rather than sys.stdin: a daemon thread parked in a buffered reader can deadlock
+    # interpreter shutdown on the reader's lock.
+    try:
+        while os.read(0, 4096):
+            pass
+    except OSError:
+        pass
+    loop.call_soon_threadsafe(stop.set)
+
+
+async def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=20, help="events to publish (default 20)")
+    parser.add_argument("--interval-ms", type=int, default=100, help="time between events (default 100)")
+    parser.add_argument("--start-ms", type=int, default=500, help="delay before the first event (default 500)")
+    args = parser.parse_args()
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    threading.Thread(target=watch_stdin, args=(loop, stop), daemon=True).start()
+
+    feed = Feed(args.count)
+    app = web.Application()
+    app["feed"] = feed
+    app.router.add_get("/poll", poll)
+    app.router.add_get("/longpoll", longpoll)
+    app.router.add_get("/sse", sse)
+    # handler_cancellation: held requests end as soon as their client goes away.
+    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1, access_log=None)
+    await runner.setup()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    await web.SockSite(runner, sock).start()
+    print(f"PORT {sock.getsockname()[1]}", flush=True)
+
+    publisher = asyncio.create_task(feed.publish(args.start_ms / 1000, args.interval_ms / 1000))
+    await stop.wait()
+    publisher.cancel()
+    try:
+        await asyncio.wait_for(runner.cleanup(), timeout=2)
+    except Exception:  # including the timeout: exiting matters more
+        pass
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
