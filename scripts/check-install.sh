@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Checks what `cmake --install` delivers, as an application would use it:
+#   1. installs a build (default: build/) into a temporary prefix;
+#   2. the shared library: soname libtidewire.so.0, dynamic symbols all tw_*;
+#   3. tests/consumer/consumer.c built with `cc ... $(pkg-config --cflags --libs tidewire)`, run;
+#   4. tests/consumer/ configured with find_package(Tidewire) (-DCMAKE_PREFIX_PATH), built, run.
+# Both consumers must load the installed library, not one from elsewhere.
+#
+#   ./scripts/check-install.sh [BUILD_DIR]
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$TW_ROOT"
+
+BUILD=${1:-build}
+CONSUMER=tests/consumer
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+
+fail() {
+  echo "check-install: $*" >&2
+  exit 1
+}
+
+# 1. Install.
+[[ -f $BUILD/CMakeCache.txt ]] || fail "$BUILD is not a configured build (run scripts/test.sh build first)"
+tw_quiet "$tmp/install.log" cmake --install "$BUILD" --prefix "$prefix"
+[[ -f $prefix/include/tidewire/tidewire.h ]] || fail "tidewire/tidewire.h was not installed"
+# lib/ or lib/<multiarch>/, as GNUInstallDirs chose.
+pc=$(find "$prefix" -name tidewire.pc -path '*/pkgconfig/*' -print -quit)
+[[ -n $pc ]] || fail "tidewire.pc was not installed"
+libdir=$(dirname "$(dirname "$pc")")
+[[ -f $libdir/libtidewire.so ]] || fail "no libtidewire.so beside ${pc#"$prefix"/}"
+[[ -f $libdir/cmake/Tidewire/TidewireConfig.cmake ]] || fail "no cmake/Tidewire/TidewireConfig.cmake in $libdir"
+echo "install: into <prefix>/${libdir#"$prefix"/}"
+
+# 2. The library's identity and its exported symbols.
+soname=$(readelf -d "$libdir/libtidewire.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[[ $soname == libtidewire.so.0 ]] || fail "soname is \"$soname\", expected libtidewire.so.0"
+[[ -e $libdir/$soname ]] || fail "$soname is not installed beside libtidewire.so"
+symbols=$(nm -D --defined-only "$libdir/libtidewire.so" | awk 'NF == 3 { print $3 }')
+count=$(grep -c . <<<"$symbols" || true)
+foreign=$(grep -v '^tw_' <<<"$symbols" || true)
+((count >= 20)) || fail "only $count dynamic symbols in libtidewire.so"
+[[ -z $foreign ]] || fail "symbols outside tw_* are exported: $(paste -sd' ' <<<"$foreign")"
+echo "install: soname $soname, $count exported symbols, all tw_*"
+
+# Fails unless the program loads libtidewire from the installed prefix.
+check_loads_installed() {
+  local resolved
+  resolved=$(ldd "$1" | awk '$1 ~ /^libtidewire\.so/ { print $3 }')
+  [[ $resolved == "$libdir"/* ]] || fail "$(basename "$1") loads libtidewire from \"$resolved\", not from the prefix"
+}
+
+# 3. pkg-config. tidewire.pc names the prefix it was configured for; a package installed elsewhere
+# (as here) is used by overriding `prefix`, which every other path in the file derives from.
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+pc_prefix=$(pkg-config --variable=prefix tidewire)
+pc_args=()
+if [[ $pc_prefix != "$prefix" ]]; then
+  echo "install: note: tidewire.pc says prefix=$pc_prefix (fixed at configure time); using --define-variable=prefix"
+  pc_args=(--define-variable=prefix="$prefix")
+fi
+read -r -a flags <<<"$(pkg-config "${pc_args[@]}" --cflags --libs tidewire)"
+tw_quiet "$tmp/cc.log" cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o "$tmp/consumer-pkgconfig" \
+  "$CONSUMER/consumer.c" "${flags[@]}" -Wl,-rpath,"$libdir"
+check_loads_installed "$tmp/consumer-pkgconfig"
+tw_quiet "$tmp/run-pkgconfig.log" "$tmp/consumer-pkgconfig"
+echo "install: pkg-config consumer: $(head -n 1 "$tmp/run-pkgconfig.log"), $(tail -n 1 "$tmp/run-pkgconfig.log")"
+
+# 4. find_package(Tidewire).
+unset PKG_CONFIG_PATH
+tw_quiet "$tmp/consumer-configure.log" cmake -S "$CONSUMER" -B "$tmp/consumer-build" -G Ninja \
+  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Wpedantic -Werror"
+tw_quiet "$tmp/consumer-build.log" cmake --build "$tmp/consumer-build"
+check_loads_installed "$tmp/consumer-build/tw_consumer"
+tw_quiet "$tmp/run-cmake.log" "$tmp/consumer-build/tw_consumer"
+echo "install: find_package consumer: $(head -n 1 "$tmp/run-cmake.log"), $(tail -n 1 "$tmp/run-cmake.log")"
