@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# THE test command: installs what is missing, then runs every test suite of Tidewire, phase by
+# phase, and stops at the first failure. Ends with the time each phase took.
+#
+#   ./scripts/test.sh                 every phase, in order
+#   ./scripts/test.sh build ctest     only the phases named, in that order
+#   ./scripts/test.sh --list          the phases
+#
+# Phases:
+#   deps        scripts/install-deps.sh
+#   build       build/       RelWithDebInfo, -Werror
+#   ctest       ctest in build/ (unit, integration, ABI and docs tests)
+#   asan-build  build-asan/  Debug, -Werror, AddressSanitizer + UndefinedBehaviorSanitizer
+#   asan-ctest  ctest in build-asan/ (leaks and UB abort the test)
+#   install     scripts/check-install.sh: install build/ into a temporary prefix and build a
+#               consumer against it with pkg-config and with find_package(Tidewire)
+#
+# A new suite (pytest, Maven, node --test) is a function phase_<name> below plus its name in PHASES.
+# TW_JOBS (default 2) sets the parallelism of builds and ctest.
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$TW_ROOT"
+
+BUILD=build
+ASAN_BUILD=build-asan
+PHASES=(deps build ctest asan-build asan-ctest install)
+CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
+
+phase_deps() { ./scripts/install-deps.sh; }
+
+phase_build() {
+  tw_configure "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIDEWIRE_WERROR=ON -DTIDEWIRE_SANITIZE=OFF \
+    -DTIDEWIRE_BUILD_TESTS=ON -DTIDEWIRE_BUILD_EXAMPLES=ON
+  tw_build "$BUILD"
+}
+
+phase_ctest() { run_ctest "$BUILD"; }
+
+phase_asan_build() {
+  tw_configure "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=Debug -DTIDEWIRE_WERROR=ON -DTIDEWIRE_SANITIZE=ON \
+    -DTIDEWIRE_BUILD_TESTS=ON -DTIDEWIRE_BUILD_EXAMPLES=OFF
+  with_sanitizer_options tw_build "$ASAN_BUILD"
+}
+
+phase_asan_ctest() { with_sanitizer_options run_ctest "$ASAN_BUILD"; }
+
+phase_install() { ./scripts/check-install.sh "$BUILD"; }
+
+# The build runs test binaries too (gtest_discover_tests), so both phases get the options.
+with_sanitizer_options() {
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$@"
+}
+
+# Runs ctest in a build directory and adds its counts to the totals of the final line.
+TESTS_PASSED=0
+TESTS_FAILED=0
+CTEST_RAN=0
+run_ctest() {
+  local log=$1/ctest.log status=0
+  CTEST_RAN=1
+  ctest --test-dir "$1" "${CTEST_ARGS[@]}" 2>&1 | tee "$log" || status=$?
+  # "100% tests passed, 0 tests failed out of 57"
+  local counts
+  counts=$(sed -n 's/^[0-9]*% tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\)$/\1 \2/p' "$log")
+  if [[ -n $counts ]]; then
+    local failed total
+    read -r failed total <<<"$counts"
+    TESTS_PASSED=$((TESTS_PASSED + total - failed))
+    TESTS_FAILED=$((TESTS_FAILED + failed))
+  fi
+  return "$status"
+}
+
+# --- driver ---------------------------------------------------------------------------------------
+if [[ ${1:-} == --list ]]; then
+  printf '%s\n' "${PHASES[@]}"
+  exit 0
+fi
+selected=("$@")
+((${#selected[@]} > 0)) || selected=("${PHASES[@]}")
+for name in "${selected[@]}"; do
+  if ! declare -F "phase_${name//-/_}" >/dev/null; then
+    echo "test.sh: no phase \"$name\" (phases: ${PHASES[*]})" >&2
+    exit 2
+  fi
+done
+
+SUMMARY=()
+CURRENT=""
+START_MS=$(tw_now_ms)
+summary() {
+  local status=$?
+  ((${#SUMMARY[@]} > 0)) || [[ -n $CURRENT ]] || return "$status"
+  echo
+  echo "summary:"
+  local line
+  for line in "${SUMMARY[@]}"; do echo "  $line"; done
+  if [[ -n $CURRENT ]]; then
+    printf '  %-11s %9s  FAILED\n' "$CURRENT" "$(tw_seconds $(($(tw_now_ms) - PHASE_START_MS)))"
+  fi
+  printf '  %-11s %9s\n' total "$(tw_seconds $(($(tw_now_ms) - START_MS)))"
+  ((CTEST_RAN == 0)) || echo "tests: $TESTS_PASSED passed, $TESTS_FAILED failed"
+  return "$status"
+}
+trap summary EXIT
+
+for name in "${selected[@]}"; do
+  echo "==> $name"
+  CURRENT=$name
+  PHASE_START_MS=$(tw_now_ms)
+  "phase_${name//-/_}"
+  SUMMARY+=("$(printf '%-11s %9s  ok' "$name" "$(tw_seconds $(($(tw_now_ms) - PHASE_START_MS)))")")
+  CURRENT=""
+done
