@@ -209,7 +209,7 @@ tw_err tw_stream_open(tw_stream** out, tw_runtime* runtime, const tw_config* con
     if (!out || !runtime || !config) invalid_argument("tw_stream_open: out, runtime and config must not be NULL");
     *out = nullptr;
     tw_transport transport = config->config.validated_transport();
-    if (transport == TW_TRANSPORT_WS || transport == TW_TRANSPORT_WEBHOOK)
+    if (transport == TW_TRANSPORT_WEBHOOK)
       throw Error(TW_ERR_UNSUPPORTED,
                   std::string("transport ") + tw_transport_name(transport) + " is not available in this build");
     auto stream = std::make_unique<tw_stream>();
@@ -271,12 +271,29 @@ int tw_stream_fd(const tw_stream* stream) { return stream ? stream->core->queue.
 
 tw_err tw_stream_send(tw_stream* stream, const void* data, size_t len, int binary) {
   return guarded([&] {
-    (void)data;
-    (void)len;
-    (void)binary;
-    if (!stream) invalid_argument("tw_stream_send: stream is NULL");
-    throw Error(TW_ERR_UNSUPPORTED, std::string("tw_stream_send: the ") + tw_transport_name(stream->core->transport) +
-                                        " transport cannot send; only ws streams can");
+    if (!stream || (!data && len)) invalid_argument("tw_stream_send: stream is NULL, or data is NULL with len > 0");
+    const std::shared_ptr<StreamCore>& core = stream->core;
+    if (!core->sends)
+      throw Error(TW_ERR_UNSUPPORTED, std::string("tw_stream_send: the ") + tw_transport_name(core->transport) +
+                                          " transport cannot send; only ws streams can");
+    bool was_empty = false;
+    switch (core->sends->push(data, len, binary != 0, was_empty)) {
+      case TW_OK:
+        break;
+      case TW_ERR_WOULD_BLOCK:
+        throw Error(TW_ERR_WOULD_BLOCK, "tw_stream_send: the send buffer is full (ws.send_buffer_bytes=" +
+                                            std::to_string(core->sends->limit()) + "); retry when it drains");
+      case TW_ERR_LIMIT:
+        throw Error(TW_ERR_LIMIT, "tw_stream_send: a message of " + std::to_string(len) +
+                                      " bytes can never fit ws.send_buffer_bytes=" + std::to_string(core->sends->limit()));
+      default:
+        throw Error(TW_ERR_CLOSED, "tw_stream_send: the stream has ended");
+    }
+    // Wake the writer once per batch of sends, not per message.
+    if (was_empty)
+      core->runtime->post([core] {
+        if (core->running) core->running->send_ready();
+      });
   });
 }
 

@@ -77,6 +77,23 @@ std::vector<KeySpec> make_table() {
       {"redirect.max", K::integer, "5", "0..20",
        "Redirects (301, 302, 303, 307, 308) followed per request; one more ends the stream with "
        "TW_ERR_LIMIT.", 0, 20},
+      {"proxy.url", K::string, "", "http://host:port",
+       "HTTP CONNECT proxy for every connection of the stream.", 0, 0},
+      {"ws.subprotocols", K::list, "", "comma-separated subprotocol names",
+       "Offered in `Sec-WebSocket-Protocol`, in order of preference.", 0, 0},
+      {"ws.max_message_bytes", K::integer, "16777216", "1..1073741824",
+       "Largest message accepted (fragments included); a larger one closes with 1009 and ends the stream "
+       "with TW_ERR_LIMIT.", 1, 1 << 30},
+      {"ws.send_buffer_bytes", K::integer, "4194304", "1..1073741824",
+       "Bytes that tw_stream_send may queue before the I/O thread writes them; beyond it, send returns "
+       "TW_ERR_WOULD_BLOCK.", 1, 1 << 30},
+      {"ws.ping_interval_ms", K::integer, "20000", "0..86400000 (0 = no pings)",
+       "Keepalive ping period.", 0, kDay},
+      {"ws.pong_timeout_ms", K::integer, "10000", "1..86400000",
+       "A ping unanswered this long drops the connection and reconnects. Measured on the I/O thread, and "
+       "suspended while reading is paused for a slow consumer.", 1, kDay},
+      {"ws.subscribe_message", K::string, "", "any text",
+       "A text message sent after every (re)connect, before anything queued by tw_stream_send.", 0, 0},
   };
 }
 
@@ -186,6 +203,15 @@ void Config::set(const std::string& key, const std::string& value) {
         } catch (const Error& e) {
           throw Error(TW_ERR_INVALID_VALUE, "invalid value \"" + value + "\" for url: " + e.what());
         }
+      }
+      if (key == "proxy.url" && !value.empty()) {
+        bool ok = false;
+        try {
+          Url proxy = Url::parse(value);
+          ok = proxy.scheme == "http" && proxy.target == "/";
+        } catch (const Error&) {
+        }
+        if (!ok) invalid(key, value, found->accepted);
       }
       if (key == "sse.last_event_id" && value.find_first_of("\r\n") != std::string::npos)
         invalid(key, value, found->accepted);

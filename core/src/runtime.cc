@@ -1,10 +1,12 @@
 #include "runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
 #include "error.h"
 #include "log.h"
+#include "url.h"
 #include "transport/transport.h"
 
 namespace tidewire::detail {
@@ -57,6 +59,8 @@ void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
   async_.data = this;
   uv_timer_init(&loop_, &watchdog_);
   watchdog_.data = this;
+  uv_check_init(&loop_, &flush_check_);
+  flush_check_.data = this;
 
   lws_set_log_level(lws_log_mask(), lws_log_emit);
   lws_context_creation_info info{};
@@ -77,6 +81,7 @@ void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
   if (!context_) {
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&watchdog_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
     return started(std::make_exception_ptr(Error(TW_ERR_INTERNAL, "creating the libwebsockets context failed (see log)")));
@@ -134,9 +139,10 @@ void Runtime::begin_shutdown() {
   stopping_ = true;
   // Copy: closing a transport releases (removes) it.
   std::set<Transport*> open(transports_);
-  for (Transport* t : open) t->close();
+  for (Transport* t : open) t->shutdown();
   lws_context_destroy(context_);
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
   // If lws never lets the loop end, stop it anyway: destroy must return in bounded time.
   uv_timer_start(
       &watchdog_,
@@ -160,21 +166,45 @@ void Runtime::shutdown() {
   thread_.join();
 }
 
-lws_vhost* Runtime::vhost_for(const std::string& ca_file) {
-  if (ca_file.empty()) return nullptr;  // the context's default vhost, trusting the system store
-  auto it = vhosts_.find(ca_file);
+lws_vhost* Runtime::vhost_for(const std::string& ca_file, const std::string& proxy_url) {
+  // The context's default vhost trusts the system store and connects directly.
+  if (ca_file.empty() && proxy_url.empty()) return nullptr;
+  std::string key = ca_file + '\n' + proxy_url;
+  auto it = vhosts_.find(key);
   if (it != vhosts_.end()) return it->second;
   lws_context_creation_info info{};
-  std::string name = "tidewire-ca-" + std::to_string(vhosts_.size());
+  std::string name = "tidewire-" + std::to_string(vhosts_.size());
   info.vhost_name = name.c_str();
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  info.client_ssl_ca_filepath = ca_file.c_str();
+  if (!ca_file.empty()) info.client_ssl_ca_filepath = ca_file.c_str();
+  std::string proxy_host;
+  if (!proxy_url.empty()) {
+    Url proxy = Url::parse(proxy_url);
+    proxy_host = proxy.host;
+    info.http_proxy_address = proxy_host.c_str();
+    info.http_proxy_port = static_cast<unsigned int>(proxy.port);
+  }
   lws_vhost* vh = lws_create_vhost(context_, &info);
-  if (!vh) throw Error(TW_ERR_TLS, "tls.ca_file \"" + ca_file + "\" could not be loaded (see log)");
-  vhosts_.emplace(ca_file, vh);
+  if (!vh)
+    throw Error(ca_file.empty() ? TW_ERR_IO : TW_ERR_TLS,
+                "could not set up tls.ca_file \"" + ca_file + "\" / proxy.url \"" + proxy_url + "\" (see log)");
+  vhosts_.emplace(key, vh);
   return vh;
+}
+
+void Runtime::defer_flush(Transport* transport) {
+  if (std::find(flush_pending_.begin(), flush_pending_.end(), transport) != flush_pending_.end()) return;
+  if (flush_pending_.empty() && !stopping_)
+    uv_check_start(&flush_check_, [](uv_check_t* check) {
+      auto* self = static_cast<Runtime*>(check->data);
+      std::vector<Transport*> pending;
+      pending.swap(self->flush_pending_);
+      uv_check_stop(check);
+      for (Transport* t : pending) t->flush();
+    });
+  flush_pending_.push_back(transport);
 }
 
 Transport* Runtime::adopt(std::unique_ptr<Transport> transport) {
@@ -185,6 +215,7 @@ Transport* Runtime::adopt(std::unique_ptr<Transport> transport) {
 
 void Runtime::release(Transport* transport) {
   if (!transports_.erase(transport)) return;
+  flush_pending_.erase(std::remove(flush_pending_.begin(), flush_pending_.end(), transport), flush_pending_.end());
   // Usually released from inside its own callbacks: deleted once they have unwound.
   graveyard_.push_back(transport);
   if (!stopping_) uv_async_send(&async_);

@@ -41,8 +41,12 @@ class Runtime {
   uv_loop_t* loop() { return &loop_; }
   lws_context* context() { return context_; }
   bool stopping() const { return stopping_; }
-  // The vhost whose client TLS context trusts `ca_file` ("" = the system store). Throws Error.
-  lws_vhost* vhost_for(const std::string& ca_file);
+  // The vhost whose client TLS context trusts `ca_file` ("" = the system store) and that connects
+  // through `proxy_url` ("" = directly). Throws Error.
+  lws_vhost* vhost_for(const std::string& ca_file, const std::string& proxy_url);
+  // Schedules transport->flush() for the end of this loop iteration, so that events received in
+  // several lws callbacks reach the queue as one batch (one lock, one wake-up).
+  void defer_flush(Transport* transport);
   // Takes ownership of a transport until it releases itself (or the runtime ends).
   Transport* adopt(std::unique_ptr<Transport> transport);
   void release(Transport* transport);
@@ -59,6 +63,8 @@ class Runtime {
   uv_loop_t loop_{};
   uv_async_t async_{};
   uv_timer_t watchdog_{};
+  uv_check_t flush_check_{};
+  std::vector<Transport*> flush_pending_;
   lws_context* context_ = nullptr;
   std::thread thread_;
   std::thread::id thread_id_;

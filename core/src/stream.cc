@@ -1,5 +1,7 @@
 #include "stream.h"
 
+#include <libwebsockets.h>
+
 #include <cstring>
 
 namespace tidewire::detail {
@@ -37,6 +39,9 @@ StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
       transport(t),
       runtime(std::move(rt)),
       queue(static_cast<size_t>(config.integer("queue.max_events")), overflow_of(config)),
+      sends(t == TW_TRANSPORT_WS
+                ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("ws.send_buffer_bytes")), LWS_PRE)
+                : nullptr),
       url_(config.str("url")) {}
 
 void StreamCore::set_failure(const tw_event& event) {

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "queue.h"
+#include "send_buffer.h"
 
 namespace tidewire::detail {
 
@@ -34,6 +35,8 @@ class StreamCore {
   const std::shared_ptr<Runtime> runtime;
   EventQueue queue;
   StreamStats stats;
+  // Only for transports that send (ws); null otherwise.
+  const std::unique_ptr<SendBuffer> sends;
 
   // I/O thread only: the transport running this stream, null before it starts and after it ends.
   Transport* running = nullptr;

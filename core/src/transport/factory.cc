@@ -1,6 +1,7 @@
 #include "../error.h"
 #include "pull.h"
 #include "sse.h"
+#include "ws.h"
 #include "transport.h"
 
 namespace tidewire::detail {
@@ -13,6 +14,7 @@ std::unique_ptr<Transport> make_transport(Runtime& runtime, std::shared_ptr<Stre
     case TW_TRANSPORT_SSE:
       return std::make_unique<SseTransport>(runtime, std::move(core));
     case TW_TRANSPORT_WS:
+      return std::make_unique<WsTransport>(runtime, std::move(core));
     case TW_TRANSPORT_WEBHOOK:
       break;
   }

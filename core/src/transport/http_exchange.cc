@@ -69,7 +69,7 @@ HttpExchange* HttpExchange::start(Runtime& runtime, Handler* handler, const Http
   auto* x = new HttpExchange(runtime, handler, request);
   lws_vhost* vhost;
   try {
-    vhost = runtime.vhost_for(request.ca_file);
+    vhost = runtime.vhost_for(request.ca_file, request.proxy_url);
   } catch (const std::exception& e) {
     error = e.what();
     delete x;

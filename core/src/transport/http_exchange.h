@@ -22,6 +22,7 @@ struct HttpRequest {
   HeaderList headers;                      // sent as given
   std::vector<std::string> want_headers;   // lower-case response header names to report if present
   std::string ca_file;
+  std::string proxy_url;
   bool verify_tls = true;
 };
 

@@ -63,6 +63,7 @@ void HttpTransport::attempt() {
   std::string error;
   HttpRequest request = build_request(current_);
   request.ca_file = core_->config.str("tls.ca_file");
+  request.proxy_url = core_->config.str("proxy.url");
   request.verify_tls = core_->config.boolean("tls.verify");
   core_->stats.requests++;
   exchange_ = HttpExchange::start(runtime_, this, request, error);

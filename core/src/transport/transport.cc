@@ -55,24 +55,27 @@ void Transport::opened() {
 }
 
 void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, const std::string& message,
-                               std::optional<int64_t> hint_ms) {
+                               std::optional<int64_t> hint_ms, int close_code) {
   if (ended_) return;
   if (verdict == Verdict::end_clean) return end_clean();
   core_->stats.errors++;
-  if (verdict == Verdict::fatal) return end_with_error(err, http_status, message);
+  if (verdict == Verdict::fatal) return end_with_error(err, http_status, message, close_code);
   if (!connected_once_ && !core_->config.boolean("reconnect.first_connect"))
-    return end_with_error(err, http_status, message + " (first connection; reconnect.first_connect=false)");
+    return end_with_error(err, http_status, message + " (first connection; reconnect.first_connect=false)",
+                          close_code);
   std::optional<int64_t> delay = backoff_.next_delay(now_ms(), hint_ms);
   if (!delay)
     return end_with_error(TW_ERR_GAVE_UP, http_status,
                           "gave up after reconnect.max_attempts=" +
                               std::to_string(core_->config.integer("reconnect.max_attempts")) +
-                              " failed attempts; last: " + message);
+                              " failed attempts; last: " + message,
+                          close_code);
   core_->stats.reconnects++;
   log(TW_LOG_INFO, core_->config.str("url") + ": " + message + "; retrying in " + std::to_string(*delay) + " ms");
   EventPtr e = new_event(TW_KIND_RECONNECTING);
   e->error = err;
   e->http_status = http_status;
+  e->close_code = close_code;
   e->retry_ms = *delay;
   e->data = message;
   push_status(std::move(e));
@@ -87,12 +90,13 @@ void Transport::end_clean() {
   finish();
 }
 
-void Transport::end_with_error(tw_err err, int http_status, const std::string& message) {
+void Transport::end_with_error(tw_err err, int http_status, const std::string& message, int close_code) {
   if (ended_) return;
   log(TW_LOG_WARN, "stream ended: " + message);
   EventPtr e = new_event(TW_KIND_ERROR);
   e->error = err;
   e->http_status = http_status;
+  e->close_code = close_code;
   e->data = message;
   core_->set_failure(*e);
   push_status(std::move(e));
@@ -100,10 +104,12 @@ void Transport::end_with_error(tw_err err, int http_status, const std::string& m
 }
 
 void Transport::finish() {
+  flush();  // events already received are delivered before the end
   ended_ = true;
   attempt_timer_.stop();
   stop_io();
   core_->queue.end();
+  if (core_->sends) core_->sends->close();
   core_->running = nullptr;
   runtime_.release(this);
 }

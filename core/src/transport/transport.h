@@ -25,8 +25,14 @@ class Transport {
   virtual void start() { attempt(); }
   // Ends the stream cleanly (application close or runtime shutdown). Idempotent.
   void close() { end_clean(); }
+  // Runtime shutdown: ends the stream cleanly (a WebSocket says 1001, going away).
+  virtual void shutdown() { close(); }
   // The consumer made room in a paused queue.
   virtual void resume() {}
+  // The application queued a message in an empty send buffer.
+  virtual void send_ready() {}
+  // Hands events received during this loop iteration to the queue (see Runtime::defer_flush).
+  virtual void flush() {}
 
  protected:
   // Starts one connection attempt (or poll).
@@ -44,10 +50,10 @@ class Transport {
   // The policy, applied to one failed attempt: end cleanly, end with an error, or reconnect after
   // a backoff delay (hint_ms, already capped by the caller, is a floor).
   void attempt_failed(Verdict verdict, tw_err err, int http_status, const std::string& message,
-                      std::optional<int64_t> hint_ms = std::nullopt);
+                      std::optional<int64_t> hint_ms = std::nullopt, int close_code = 0);
   void schedule_attempt(int64_t delay_ms);
   void end_clean();
-  void end_with_error(tw_err err, int http_status, const std::string& message);
+  void end_with_error(tw_err err, int http_status, const std::string& message, int close_code = 0);
   bool ended() const { return ended_; }
 
   Runtime& runtime_;

@@ -1,0 +1,43 @@
+// Messages the application asked a ws stream to send, waiting for the I/O thread to write them.
+// Bounded in bytes: a send that would overflow is refused and reported, never queued without limit.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
+
+#include "tidewire/tidewire.h"
+
+namespace tidewire::detail {
+
+struct OutgoingMessage {
+  std::string frame;  // headroom for the lws frame header, then the payload
+  bool binary = false;
+};
+
+class SendBuffer {
+ public:
+  // `headroom` bytes precede each payload (LWS_PRE), so lws can write the frame header in place.
+  SendBuffer(size_t limit_bytes, size_t headroom) : limit_(limit_bytes), headroom_(headroom) {}
+
+  // Any thread. Returns TW_OK, TW_ERR_WOULD_BLOCK (full now; retry later), TW_ERR_LIMIT (larger than
+  // the whole buffer) or TW_ERR_CLOSED. `was_empty` tells the caller to wake the writer.
+  tw_err push(const void* data, size_t len, bool binary, bool& was_empty);
+  // I/O thread. False when nothing waits.
+  bool pop(OutgoingMessage& out);
+  bool empty();
+  void close();  // refuses later pushes and frees what waits
+  size_t limit() const { return limit_; }
+  size_t headroom() const { return headroom_; }
+
+ private:
+  const size_t limit_;
+  const size_t headroom_;
+  std::mutex mutex_;
+  std::deque<OutgoingMessage> messages_;
+  size_t bytes_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace tidewire::detail
