@@ -3,8 +3,10 @@
 #   1. installs a build (default: build/) into a temporary prefix;
 #   2. the shared library: soname libtidewire.so.0, dynamic symbols all tw_*;
 #   3. tests/consumer/consumer.c built with `cc ... $(pkg-config --cflags --libs tidewire)`, run;
-#   4. tests/consumer/ configured with find_package(Tidewire) (-DCMAKE_PREFIX_PATH), built, run.
-# Both consumers must load the installed library, not one from elsewhere.
+#   4. tests/consumer/ configured with find_package(Tidewire) (-DCMAKE_PREFIX_PATH), built, run;
+#   5. the README's C quick start built with pkg-config and run against the demo feed's SSE stream
+#      (which ends with 204, so the program must end cleanly).
+# Every program must load the installed library, not one from elsewhere.
 #
 #   ./scripts/check-install.sh [BUILD_DIR]
 set -euo pipefail
@@ -77,3 +79,25 @@ tw_quiet "$tmp/consumer-build.log" cmake --build "$tmp/consumer-build"
 check_loads_installed "$tmp/consumer-build/tw_consumer"
 tw_quiet "$tmp/run-cmake.log" "$tmp/consumer-build/tw_consumer"
 echo "install: find_package consumer: $(head -n 1 "$tmp/run-cmake.log"), $(tail -n 1 "$tmp/run-cmake.log")"
+
+# 5. The README's C quick start (the first ```c block after "## C quick start"), pointed at the feed.
+exec {feed_in}> >(exec python3 examples/feed/feed.py --count 3 --interval-ms 10 --start-ms 0 >"$tmp/feed.out")
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$tmp/feed.out")
+  [[ -z $port ]] || break
+  sleep 0.1
+done
+[[ -n $port ]] || fail "the demo feed did not start"
+awk '/^## C quick start/ { section = 1 } section && /^```c$/ { inside = 1; next }
+     inside && /^```$/ { exit } inside { print }' README.md >"$tmp/quickstart.c"
+grep -q 'http://127.0.0.1:8000/events' "$tmp/quickstart.c" || fail "no C quick start reading http://127.0.0.1:8000/events in README.md"
+sed -i "s|http://127.0.0.1:8000/events|http://127.0.0.1:$port/sse|" "$tmp/quickstart.c"
+tw_quiet "$tmp/quickstart-cc.log" cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o "$tmp/quickstart" \
+  "$tmp/quickstart.c" "${flags[@]}" -Wl,-rpath,"$libdir"
+check_loads_installed "$tmp/quickstart"
+tw_quiet "$tmp/quickstart-run.log" timeout 20 "$tmp/quickstart"
+exec {feed_in}>&-
+got=$(grep -c '^id=' "$tmp/quickstart-run.log" || true)
+((got == 3)) || fail "the README quick start printed $got events from the feed, expected 3"
+echo "install: README C quick start: built, read $got events over SSE, ended cleanly"
