@@ -18,6 +18,7 @@ std::mutex g_mutex;
 tw_log_fn g_fn = stderr_sink;
 void* g_user = nullptr;
 std::atomic<int> g_max_level{TW_LOG_WARN};
+thread_local std::string t_lws_error;
 
 }  // namespace
 
@@ -47,14 +48,17 @@ void log(tw_log_level level, const std::string& message) {
 
 int lws_log_mask() {
   // lws "notice" is chatty about every connection; it maps to our debug level.
-  int mask = 0;
-  if (log_enabled(TW_LOG_ERROR)) mask |= LLL_ERR;
+  int mask = LLL_ERR;  // always: error details are kept for take_lws_error()
   if (log_enabled(TW_LOG_WARN)) mask |= LLL_WARN;
   if (log_enabled(TW_LOG_DEBUG)) mask |= LLL_NOTICE | LLL_INFO | LLL_CLIENT;
   return mask;
 }
 
 void lws_log_emit(int lws_level, const char* line) {
+  if (lws_level & LLL_ERR) {
+    t_lws_error = line;
+    while (!t_lws_error.empty() && (t_lws_error.back() == '\n' || t_lws_error.back() == '\r')) t_lws_error.pop_back();
+  }
   tw_log_level level = TW_LOG_DEBUG;
   if (lws_level & LLL_ERR)
     level = TW_LOG_ERROR;
@@ -63,6 +67,12 @@ void lws_log_emit(int lws_level, const char* line) {
   std::string text = std::string("lws: ") + line;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   log(level, text);
+}
+
+std::string take_lws_error() {
+  std::string e;
+  e.swap(t_lws_error);
+  return e;
 }
 
 }  // namespace tidewire::detail

@@ -14,5 +14,8 @@ void log(tw_log_level level, const std::string& message);
 int lws_log_mask();
 // libwebsockets' emit hook (installed by the runtime).
 void lws_log_emit(int lws_level, const char* line);
+// The last error lws logged on this thread, then forgotten. lws reports some failures (TLS
+// verification above all) only in its log, while its callbacks get a coarse string.
+std::string take_lws_error();
 
 }  // namespace tidewire::detail

@@ -441,6 +441,24 @@ def watch_stdin(loop, stop):
     loop.call_soon_threadsafe(stop.set)
 
 
+def tls_context_from_args():
+    """`--tls DIR`: serve HTTPS with a self-signed certificate for 127.0.0.1, written to
+    DIR/cert.pem (the CA file a client trusts) and DIR/key.pem, made with the openssl CLI."""
+    if "--tls" not in sys.argv:
+        return None
+    import ssl
+    import subprocess
+    directory = sys.argv[sys.argv.index("--tls") + 1]
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 async def main():
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -460,7 +478,7 @@ async def main():
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
-    await web.SockSite(runner, sock).start()
+    await web.SockSite(runner, sock, ssl_context=tls_context_from_args()).start()
     sys.stdout.write(f"PORT {sock.getsockname()[1]}\n")
     sys.stdout.flush()
 

@@ -321,7 +321,7 @@ void read_chunked(Conn& conn, HttpReply& reply) {
 
 }  // namespace
 
-Peer::Peer(const std::string& script) {
+Peer::Peer(const std::string& script, const std::vector<std::string>& args) {
   int in[2];
   int out[2];
   make_pipe(in);
@@ -356,7 +356,9 @@ Peer::Peer(const std::string& script) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::string interpreter = "python3";
-  std::vector<char*> argv = {interpreter.data(), const_cast<char*>(script.c_str()), nullptr};
+  std::vector<char*> argv = {interpreter.data(), const_cast<char*>(script.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   int err = ::posix_spawnp(&pid_, "python3", &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);

@@ -21,7 +21,8 @@ class Peer {
   // Waits up to 10 s for the script to print "PORT <n>". Throws
   // std::runtime_error (with the reason, e.g. the child's exit status) if it
   // cannot be started or does not announce a port.
-  explicit Peer(const std::string& script);
+  // `args` are passed to the script after its path.
+  explicit Peer(const std::string& script, const std::vector<std::string>& args = {});
   // SIGTERM and stdin EOF, then waits up to 5 s before resorting to SIGKILL.
   ~Peer();
 

@@ -208,6 +208,8 @@ int HttpExchange::dispatch(lws* wsi, lws_callback_reasons reason, void* in, size
       std::string message = in ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), len ? len : 512))
                                : "connection failed";
       message = "connecting to " + request_.url.to_string() + " failed: " + message;
+      std::string detail = take_lws_error();
+      if (!detail.empty()) message += " (" + detail + ")";
       finish(looks_like_tls(message) ? TW_ERR_TLS : TW_ERR_IO, message);
       return 0;
     }

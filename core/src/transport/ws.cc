@@ -280,6 +280,7 @@ int WsTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t 
       connect_error_ = "connecting to " + url_.to_string() + " failed: " +
                        (in ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 512))
                            : std::string("unknown error"));
+      if (std::string detail = take_lws_error(); !detail.empty()) connect_error_ += " (" + detail + ")";
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
       link_ = nullptr;

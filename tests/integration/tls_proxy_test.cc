@@ -1,0 +1,86 @@
+// https:// with a private CA, certificate verification on by default, and the CONNECT proxy.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "harness.h"
+
+namespace tidewire::test {
+namespace {
+
+// A directory of its own for the peer's certificate, removed afterwards.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/tidewire-tls-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    ::unlink((path + "/cert.pem").c_str());
+    ::unlink((path + "/key.pem").c_str());
+    ::rmdir(path.c_str());
+  }
+};
+
+struct TlsPeer {
+  TempDir dir;
+  Peer peer{peer_script("http_peer.py"), {"--tls", dir.path}};
+  std::string url(const std::string& path) const { return "https://127.0.0.1:" + std::to_string(peer.port()) + path; }
+  std::string ca_file() const { return dir.path + "/cert.pem"; }
+};
+
+TEST(Tls, SseOverHttpsWithTheServersCaFile) {
+  TlsPeer tls;
+  Runtime rt;
+  Stream s(rt.get(), {{"transport", "sse"},
+                      {"url", tls.url("/sse?key=" + unique_key() + "&count=3&hold=1")},
+                      {"tls.ca_file", tls.ca_file()}});
+  auto events = s.messages(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].id, "3");
+}
+
+TEST(Tls, UntrustedCertificateIsRejectedByDefaultAndNotRetried) {
+  TlsPeer tls;
+  Runtime rt;
+  Stream s(rt.get(), {{"transport", "poll"},
+                      {"url", tls.url("/poll/etag?key=" + unique_key())},
+                      {"reconnect.initial_ms", "10"}});
+  s.until_end();
+  auto failure = s.failure();
+  ASSERT_NE(failure, nullptr);
+  EXPECT_EQ(tw_event_error(failure.get()), TW_ERR_TLS) << tw_event_data(failure.get());
+  EXPECT_EQ(s.stat("reconnects"), 0u);
+}
+
+TEST(Tls, VerificationCanBeTurnedOffExplicitly) {
+  TlsPeer tls;
+  Runtime rt;
+  Stream s(rt.get(), {{"transport", "poll"}, {"url", tls.url("/poll/etag?key=" + unique_key())}, {"tls.verify", "false"}});
+  ASSERT_EQ(s.messages(1).size(), 1u);
+}
+
+TEST(Proxy, SseGoesThroughTheConnectProxy) {
+  Peer proxy(peer_script("connect_proxy.py"));
+  Runtime rt;
+  Stream s(rt.get(), {{"transport", "sse"},
+                      {"url", http_peer().url("/sse?key=" + unique_key() + "&count=3&hold=1")},
+                      {"proxy.url", "http://127.0.0.1:" + std::to_string(proxy.port())}});
+  ASSERT_EQ(s.messages(3).size(), 3u);
+  std::string count = http_get(proxy.port(), "/_count").body;
+  EXPECT_EQ(count.substr(0, count.find('\n')), "1");
+  EXPECT_NE(count.find("127.0.0.1:" + std::to_string(http_peer().port())), std::string::npos);
+}
+
+TEST(Proxy, BadProxyUrlIsRejectedNamingTheKey) {
+  tw_config* c = nullptr;
+  ASSERT_EQ(tw_config_create(&c), TW_OK);
+  EXPECT_EQ(tw_config_set(c, "proxy.url", "socks5://127.0.0.1:1080"), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(std::string(tw_last_error_message()).find("proxy.url"), std::string::npos);
+  tw_config_destroy(c);
+}
+
+}  // namespace
+}  // namespace tidewire::test
