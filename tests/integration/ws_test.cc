@@ -1,6 +1,8 @@
 // WebSocket against a real `websockets` server (tests/peers/ws_peer.py): messages both ways,
 // fragments, every class of close code, drops and keepalive, limits, backpressure, the handshake.
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -120,6 +122,9 @@ void wait_open(Stream& s, int timeout_ms = 5000) {
     ASSERT_NE(e.kind, TW_KIND_ERROR) << e.data;
   }
 }
+
+// Names parametrized tests by their code ("1001") rather than by index.
+std::string code_name(const ::testing::TestParamInfo<int>& param_info) { return std::to_string(param_info.param); }
 
 std::string i_message(int i) { return "{\"i\":" + std::to_string(i) + "}"; }
 
@@ -250,7 +255,7 @@ TEST_P(WsReconnectingClose, ReconnectsAndMessagesKeepComing) {
   EXPECT_GE(ws_log(key).size(), 3u);
 }
 
-INSTANTIATE_TEST_SUITE_P(ServerCodes, WsReconnectingClose, ::testing::Values(1001, 1006, 1011, 1012, 1013));
+INSTANTIATE_TEST_SUITE_P(WsServer, WsReconnectingClose, ::testing::Values(1001, 1006, 1011, 1012, 1013), code_name);
 
 class WsFatalClose : public ::testing::TestWithParam<int> {};
 
@@ -274,7 +279,7 @@ TEST_P(WsFatalClose, EndsTheStreamWithTheCloseCodeAndNoReconnect) {
   EXPECT_EQ(ws_log(key).size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(ServerCodes, WsFatalClose, ::testing::Values(1002, 1003, 1007, 1008, 1010, 4001));
+INSTANTIATE_TEST_SUITE_P(WsServer, WsFatalClose, ::testing::Values(1002, 1003, 1007, 1008, 1010, 4001), code_name);
 
 // ---------------------------------------------------------------------------------------------- //
 // Drops and keepalive
@@ -372,12 +377,12 @@ TEST_P(WsMessageTooBig, EndsWithLimitAndTheServerSees1009) {
   })) << (log.empty() ? std::string("no connection logged") : "close_code=" + log[0]["close_code"]);
 }
 
-INSTANTIATE_TEST_SUITE_P(OneFrameAndFragments, WsMessageTooBig,
+INSTANTIATE_TEST_SUITE_P(WsServer, WsMessageTooBig,
                          ::testing::Values(Oversized{2048, 0}, Oversized{4096, 512}),
                          [](const ::testing::TestParamInfo<Oversized>& param_info) {
                            const Oversized& o = param_info.param;
-                           return std::to_string(o.size) + "_in_" +
-                                  (o.frag ? std::to_string(o.frag) : std::string("one")) + "_frames";
+                           return std::to_string(o.size) + "_bytes_" +
+                                  (o.frag ? "in_" + std::to_string(o.frag) + "_byte_fragments" : std::string("in_one_frame"));
                          });
 
 TEST(Ws, MessageOfExactlyTheLimitIsDelivered) {
@@ -519,7 +524,7 @@ TEST_P(WsRefusedHandshake, IsAFatalFailure) {
   EXPECT_EQ(log[0]["status"], std::to_string(status));
 }
 
-INSTANTIATE_TEST_SUITE_P(ClientErrors, WsRefusedHandshake, ::testing::Values(401, 403, 404));
+INSTANTIATE_TEST_SUITE_P(WsServer, WsRefusedHandshake, ::testing::Values(401, 403, 404), code_name);
 
 TEST(Ws, ServiceUnavailableHandshakeIsRetriedUntilAccepted) {
   Runtime rt;
@@ -570,6 +575,76 @@ TEST(Ws, TransportIsInferredFromTheWsScheme) {
     EXPECT_EQ(e.type, "text");
   }
   EXPECT_EQ(events[2].data.rfind("{\"i\":3", 0), 0u) << events[2].data;
+}
+
+// ---------------------------------------------------------------------------------------------- //
+// TLS and the CONNECT proxy
+
+// A directory of its own for the peer's certificate, removed afterwards.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/tidewire-wss-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    ::unlink((path + "/cert.pem").c_str());
+    ::unlink((path + "/key.pem").c_str());
+    ::rmdir(path.c_str());
+  }
+};
+
+struct WssPeer {
+  TempDir dir;
+  Peer peer{peer_script("ws_peer.py"), {"--tls", dir.path}};
+  std::string url(const std::string& path) const { return "wss://127.0.0.1:" + std::to_string(peer.port()) + path; }
+  std::string ca_file() const { return dir.path + "/cert.pem"; }
+};
+
+TEST(WsTls, EchoOverWssWithTheServersCaFile) {
+  WssPeer wss;
+  Runtime rt;
+  Stream s(rt.get(), {{"url", wss.url("/echo?key=" + unique_key())},
+                      {"tls.ca_file", wss.ca_file()},
+                      {"ws.subscribe_message", "over tls"}});
+  auto events = s.messages(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "over tls");
+}
+
+TEST(WsTls, UntrustedCertificateIsRejectedAndNotRetried) {
+  WssPeer wss;
+  Runtime rt;
+  Stream s(rt.get(), {{"url", wss.url("/echo?key=" + unique_key())}, {"reconnect.initial_ms", "10"}});
+  events_until_end(s);
+  auto failure = s.failure();
+  ASSERT_NE(failure, nullptr);
+  EXPECT_EQ(tw_event_error(failure.get()), TW_ERR_TLS) << tw_event_data(failure.get());
+  EXPECT_EQ(s.stat("reconnects"), 0u);
+}
+
+TEST(WsTls, VerificationCanBeTurnedOffExplicitly) {
+  WssPeer wss;
+  Runtime rt;
+  Stream s(rt.get(), {{"url", wss.url("/push?key=" + unique_key() + "&count=2")}, {"tls.verify", "false"}});
+  EXPECT_EQ(s.messages(2).size(), 2u);
+}
+
+TEST(WsProxy, GoesThroughTheConnectProxy) {
+  Peer proxy(peer_script("connect_proxy.py"));
+  Runtime rt;
+  std::string key = unique_key();
+  Stream s(rt.get(), ws("/echo?key=" + key, {{"proxy.url", "http://127.0.0.1:" + std::to_string(proxy.port())},
+                                              {"ws.subscribe_message", "via proxy"}}));
+  auto events = s.messages(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "via proxy");
+  std::string count = http_get(proxy.port(), "/_count").body;
+  EXPECT_EQ(count.substr(0, count.find('\n')), "1");
+  EXPECT_NE(count.find("127.0.0.1:" + std::to_string(ws_peer().port())), std::string::npos) << count;
+  auto log = ws_log(key);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0]["first"], "via proxy");
 }
 
 }  // namespace

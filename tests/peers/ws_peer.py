@@ -7,6 +7,10 @@ It exits when stdin reaches EOF (so a crashed test binary never leaves it
 behind), on SIGTERM and on SIGINT. Give it a pipe when running it by hand:
 ``sleep infinity | python3 tests/peers/ws_peer.py``.
 
+``--tls DIR`` serves wss:// with a self-signed certificate for 127.0.0.1, written
+to DIR/cert.pem (the CA file a client trusts) and DIR/key.pem, made with the
+openssl CLI (as http_peer.py does).
+
 Built on the asyncio API of ``websockets`` (>= 13; written against 17).
 
 Every route takes a ``key`` query parameter; all state (counters, connection
@@ -420,6 +424,22 @@ def watch_stdin(loop, stop):
     loop.call_soon_threadsafe(stop.set)
 
 
+def tls_context_from_args():
+    if "--tls" not in sys.argv:
+        return None
+    import ssl
+    import subprocess
+    directory = sys.argv[sys.argv.index("--tls") + 1]
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 async def main():
     logging.basicConfig(level=logging.CRITICAL if not os.environ.get("WS_PEER_DEBUG")
                         else logging.DEBUG)
@@ -442,6 +462,7 @@ async def main():
         close_timeout=2,
         max_size=64 * 1024 * 1024,
         compression=None,
+        ssl=tls_context_from_args(),
     )
     sys.stdout.write(f"PORT {sock.getsockname()[1]}\n")
     sys.stdout.flush()
