@@ -59,6 +59,9 @@ char* owned_copy(const std::string& s) {
 }
 
 // Runs on the I/O thread: the command that (re)starts a stream's transport or stops it.
+// How long tw_stream_open waits for a webhook stream's listener.
+constexpr int64_t kListenTimeoutMs = 5000;
+
 void start_on_loop(Runtime& rt, const std::shared_ptr<StreamCore>& core) {
   try {
     Transport* t = rt.adopt(make_transport(rt, core));
@@ -73,6 +76,7 @@ void start_on_loop(Runtime& rt, const std::shared_ptr<StreamCore>& core) {
     failure.received_ns = monotonic_ns();
     core->set_failure(failure);
     core->queue.end();
+    core->report_ready(e.code(), e.what());
   }
 }
 
@@ -209,9 +213,6 @@ tw_err tw_stream_open(tw_stream** out, tw_runtime* runtime, const tw_config* con
     if (!out || !runtime || !config) invalid_argument("tw_stream_open: out, runtime and config must not be NULL");
     *out = nullptr;
     tw_transport transport = config->config.validated_transport();
-    if (transport == TW_TRANSPORT_WEBHOOK)
-      throw Error(TW_ERR_UNSUPPORTED,
-                  std::string("transport ") + tw_transport_name(transport) + " is not available in this build");
     auto stream = std::make_unique<tw_stream>();
     stream->core = std::make_shared<StreamCore>(config->config, transport, runtime->runtime);
     std::weak_ptr<StreamCore> weak = stream->core;
@@ -225,6 +226,18 @@ tw_err tw_stream_open(tw_stream** out, tw_runtime* runtime, const tw_config* con
     Runtime& rt = *runtime->runtime;
     if (!rt.post([&rt, core] { start_on_loop(rt, core); }))
       throw Error(TW_ERR_SHUTDOWN, "tw_stream_open: the runtime is shutting down");
+    // A webhook stream is open once it listens: then tw_stream_url gives the port really bound, and
+    // a port in use fails the open instead of the stream.
+    if (transport == TW_TRANSPORT_WEBHOOK) {
+      try {
+        core->wait_ready(kListenTimeoutMs);
+      } catch (const Error&) {
+        rt.post([core] {
+          if (core->running) core->running->close();
+        });
+        throw;
+      }
+    }
     *out = stream.release();
   });
 }

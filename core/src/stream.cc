@@ -2,7 +2,10 @@
 
 #include <libwebsockets.h>
 
+#include <chrono>
 #include <cstring>
+
+#include "error.h"
 
 namespace tidewire::detail {
 
@@ -62,6 +65,22 @@ void StreamCore::set_url(std::string url) {
 std::string StreamCore::url() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return url_;
+}
+
+void StreamCore::report_ready(tw_err err, const std::string& message) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (ready_) return;
+    ready_.emplace(err, message);
+  }
+  ready_cv_.notify_all();
+}
+
+void StreamCore::wait_ready(int64_t timeout_ms) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!ready_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return ready_.has_value(); }))
+    throw Error(TW_ERR_TIMEOUT, "url: the endpoint was not listening after " + std::to_string(timeout_ms) + " ms");
+  if (ready_->first != TW_OK) throw Error(ready_->first, ready_->second);
 }
 
 bool StreamCore::stat(const std::string& name, uint64_t& out) const {

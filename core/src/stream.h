@@ -3,10 +3,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "config.h"
 #include "queue.h"
@@ -45,6 +48,12 @@ class StreamCore {
   EventPtr failure() const;
   void set_url(std::string url);
   std::string url() const;
+  // A transport whose setup must be done before tw_stream_open returns (webhook: the listener is
+  // bound, so tw_stream_url is final) reports the outcome once, from the I/O thread.
+  void report_ready(tw_err err, const std::string& message);
+  // Waits up to timeout_ms for that report. Throws Error with the reported failure, or with
+  // TW_ERR_TIMEOUT if none came in time.
+  void wait_ready(int64_t timeout_ms) const;
   // Reads a statistic by name; false if there is none of that name.
   bool stat(const std::string& name, uint64_t& out) const;
 
@@ -52,6 +61,8 @@ class StreamCore {
   mutable std::mutex mutex_;
   EventPtr failure_;
   std::string url_;
+  mutable std::condition_variable ready_cv_;
+  std::optional<std::pair<tw_err, std::string>> ready_;
 };
 
 // Name of statistic number `index`, or null past the end.

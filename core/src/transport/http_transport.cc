@@ -1,16 +1,72 @@
 #include "http_transport.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <ctime>
+#include <map>
 
 #include "../error.h"
+#include "../log.h"
 
 namespace tidewire::detail {
 namespace {
+
 constexpr size_t kErrorBodyPrefix = 512;
 
 bool is_redirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
+
+// Response headers lws parses into tokens are read by token; any other name must be read with
+// lws_hdr_custom_copy (lws 4.1.6 cannot enumerate headers).
+const std::map<std::string, lws_token_indexes>& token_by_name() {
+  static const std::map<std::string, lws_token_indexes> table = [] {
+    std::map<std::string, lws_token_indexes> m;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+      const char* s = reinterpret_cast<const char*>(lws_token_to_string(static_cast<lws_token_indexes>(t)));
+      if (!s) continue;
+      std::string name(s);
+      if (name.empty() || name.back() != ':') continue;
+      name.pop_back();
+      m.emplace(name, static_cast<lws_token_indexes>(t));
+    }
+    return m;
+  }();
+  return table;
+}
+
+bool read_header(lws* wsi, const std::string& name, std::string& out) {
+  auto it = token_by_name().find(name);
+  int len;
+  int copied;
+  if (it != token_by_name().end()) {
+    len = lws_hdr_total_length(wsi, it->second);
+    if (len <= 0) return false;
+    out.resize(static_cast<size_t>(len) + 1);
+    copied = lws_hdr_copy(wsi, &out[0], len + 1, it->second);
+  } else {
+    std::string key = name + ":";
+    len = lws_hdr_custom_length(wsi, key.c_str(), static_cast<int>(key.size()));
+    if (len < 0) return false;
+    out.resize(static_cast<size_t>(len) + 1);
+    copied = lws_hdr_custom_copy(wsi, &out[0], len + 1, key.c_str(), static_cast<int>(key.size()));
+  }
+  if (copied < 0) return false;
+  out.resize(static_cast<size_t>(copied));
+  return true;
+}
+
+bool looks_like_tls(const std::string& message) {
+  std::string m = message;
+  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return m.find("ssl") != std::string::npos || m.find("tls") != std::string::npos ||
+         m.find("cert") != std::string::npos;
+}
+
+// One receive buffer per I/O thread: lws_http_client_read fills it and hands it straight on.
+thread_local char t_read_buffer[LWS_PRE + 65536];
+
 }  // namespace
 
 HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
@@ -19,11 +75,7 @@ HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       current_(origin_),
       read_timeout_ms_(core_->config.integer("read_timeout_ms")),
       io_timer_(runtime.loop(), [this] {
-        if (exchange_) {
-          HttpExchange* x = exchange_;
-          exchange_ = nullptr;
-          x->abort();
-        }
+        abort_exchange();
         on_io_timeout(io_timeout_what_);
       }) {}
 
@@ -33,11 +85,6 @@ int64_t HttpTransport::response_timeout_ms() const { return core_->config.intege
 
 std::string HttpTransport::response_timeout_what() const {
   return "no response within connect_timeout_ms=" + core_->config.str("connect_timeout_ms");
-}
-
-void HttpTransport::arm_read_timeout() {
-  if (read_timeout_ms_ > 0 && !paused_)
-    arm_io_timeout(read_timeout_ms_, "no data for read_timeout_ms=" + std::to_string(read_timeout_ms_));
 }
 
 int64_t HttpTransport::hint_cap_ms() const { return core_->config.integer("reconnect.max_ms"); }
@@ -60,25 +107,53 @@ void HttpTransport::attempt() {
   error_headers_.clear();
   error_body_.clear();
   redirect_to_.reset();
-  std::string error;
-  HttpRequest request = build_request(current_);
-  request.ca_file = core_->config.str("tls.ca_file");
-  request.proxy_url = core_->config.str("proxy.url");
-  request.verify_tls = core_->config.boolean("tls.verify");
+  connect_error_.clear();
+  request_ = build_request(current_);
+  host_header_ = request_.url.authority();
   core_->stats.requests++;
-  exchange_ = HttpExchange::start(runtime_, this, request, error);
+
+  lws_vhost* vhost;
+  try {
+    vhost = runtime_.vhost_for(core_->config.str("tls.ca_file"), core_->config.str("proxy.url"));
+  } catch (const Error& e) {
+    return end_with_error(e.code(), 0, e.what());
+  }
+  lws_client_connect_info info{};
+  link_ = new LwsLink(this);
+  fill_client_connect(info, runtime_, vhost, request_.url, host_header_, core_->config.boolean("tls.verify"), link_);
+  info.method = "GET";
+  info.protocol = "tidewire";
+  info.alpn = "http/1.1";
+  info.ssl_connection |= LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
+  connecting_ = true;
+  lws* wsi = lws_client_connect_via_info(&info);
+  connecting_ = false;
   runtime_.kick_lws();
-  if (!exchange_) return attempt_failed(Verdict::retry, TW_ERR_IO, 0, error);
+  if (!wsi || !link_) {
+    if (link_) link_->connect_failed();
+    link_ = nullptr;
+    std::string why = connect_error_.empty() ? "could not start a connection to " + request_.url.to_string()
+                                             : connect_error_;
+    tw_err err = looks_like_tls(why) ? TW_ERR_TLS : TW_ERR_IO;
+    return attempt_failed(classify_error(err), err, 0, why);
+  }
+  in_exchange_ = true;
   arm_io_timeout(response_timeout_ms(), response_timeout_what());
+}
+
+// Ends the exchange without a report; closes the connection (after the current callback, if inside one).
+void HttpTransport::abort_exchange() {
+  in_exchange_ = false;
+  if (link_) {
+    LwsLink* link = link_;
+    link_ = nullptr;
+    link->close();
+  }
 }
 
 void HttpTransport::stop_io() {
   io_timer_.stop();
-  if (exchange_) {
-    HttpExchange* x = exchange_;
-    exchange_ = nullptr;
-    x->abort();
-  }
+  abort_exchange();
 }
 
 void HttpTransport::arm_io_timeout(int64_t ms, std::string what) {
@@ -88,6 +163,11 @@ void HttpTransport::arm_io_timeout(int64_t ms, std::string what) {
 
 void HttpTransport::disarm_io_timeout() { io_timer_.stop(); }
 
+void HttpTransport::arm_read_timeout() {
+  if (read_timeout_ms_ > 0 && !paused_)
+    arm_io_timeout(read_timeout_ms_, "no data for read_timeout_ms=" + std::to_string(read_timeout_ms_));
+}
+
 void HttpTransport::on_io_timeout(const std::string& what) {
   current_ = origin_;
   redirects_ = 0;
@@ -95,21 +175,75 @@ void HttpTransport::on_io_timeout(const std::string& what) {
 }
 
 void HttpTransport::pause_reading(bool pause) {
-  if (!exchange_ || paused_ == pause) return;
+  if (!link_ || !link_->wsi() || paused_ == pause) return;
   paused_ = pause;
-  exchange_->pause_reading(pause);
+  lws_rx_flow_control(link_->wsi(), pause ? 0 : 1);
   // A paused socket is silent because of the consumer, not the server: no read timeout meanwhile.
-  if (pause)
+  if (pause) {
     disarm_io_timeout();
-  else
+  } else {
     arm_read_timeout();
+    runtime_.kick_lws();
+  }
+}
+
+int HttpTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
+  switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+      if (append_headers(wsi, request_.headers, in, len)) return 0;
+      exchange_done(TW_ERR_LIMIT, "request headers do not fit the 16 KiB header buffer");
+      return -1;
+    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP: {
+      int status = static_cast<int>(lws_http_client_http_response(wsi));
+      HeaderList headers;
+      std::string value;
+      for (const auto& name : request_.want_headers)
+        if (read_header(wsi, name, value)) headers.emplace_back(name, value);
+      if (on_response(status, headers)) return 0;
+      exchange_done(TW_OK, "");
+      return -1;
+    }
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+      char* p = t_read_buffer + LWS_PRE;
+      int n = static_cast<int>(sizeof t_read_buffer - LWS_PRE);
+      return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
+    }
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+      if (!in_exchange_) return -1;
+      if (on_body(static_cast<const char*>(in), len)) return 0;
+      abort_exchange();  // handled already: no exchange_done follows
+      return -1;
+    case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+      exchange_done(TW_OK, "");
+      return -1;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+      std::string message = in ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 512))
+                               : "connection failed";
+      message = "connecting to " + request_.url.to_string() + " failed: " + message;
+      if (std::string detail = take_lws_error(); !detail.empty()) message += " (" + detail + ")";
+      if (connecting_)
+        connect_error_ = message;
+      else
+        exchange_done(looks_like_tls(message) ? TW_ERR_TLS : TW_ERR_IO, message);
+      return 0;
+    }
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+      if (!connecting_)
+        exchange_done(TW_ERR_IO, "connection to " + request_.url.to_string() + " closed before the response completed");
+      return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+      link_ = nullptr;
+      if (!connecting_) exchange_done(TW_ERR_IO, "connection to " + request_.url.to_string() + " closed");
+      return 0;
+    default:
+      return 0;
+  }
 }
 
 bool HttpTransport::on_response(int status, const HeaderList& headers) {
   disarm_io_timeout();
   if (is_redirect(status)) {
-    const std::string* location = find_header(headers, "location");
-    if (location) {
+    if (const std::string* location = find_header(headers, "location")) {
       redirect_to_ = *location;
       return false;
     }
@@ -127,19 +261,18 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
 bool HttpTransport::on_body(const char* data, size_t len) {
   if (success_) {
     arm_read_timeout();
-    if (on_success_body(data, len)) return true;
-    exchange_ = nullptr;  // returning false ends the exchange without on_done
-    return false;
+    return on_success_body(data, len);
   }
   error_body_.append(data, std::min(len, kErrorBodyPrefix - error_body_.size()));
   if (error_body_.size() < kErrorBodyPrefix) return true;
-  exchange_ = nullptr;  // returning false ends the exchange without on_done
   report_error_response();
   return false;
 }
 
-void HttpTransport::on_done(tw_err err, const std::string& message) {
-  exchange_ = nullptr;
+void HttpTransport::exchange_done(tw_err err, const std::string& message) {
+  if (!in_exchange_) return;
+  // Detach now: a late callback of this connection must not be taken for the next exchange's.
+  abort_exchange();
   disarm_io_timeout();
   if (redirect_to_) {
     int max = static_cast<int>(core_->config.integer("redirect.max"));

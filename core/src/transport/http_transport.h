@@ -1,24 +1,36 @@
-// The part of poll, long-poll and SSE that is plain HTTP: one exchange at a time, the connect
-// timeout, redirects followed here up to redirect.max, and non-success statuses classified by the
-// policy (with Retry-After read as a hint and a bounded prefix of the error body kept for the report).
+// The part of poll, long-poll and SSE that is plain HTTP/1.1 over libwebsockets' client role: one
+// GET at a time, the response deadline, redirects followed here up to redirect.max (lws' own
+// following breaks teardown, see the lws notes), and non-success statuses classified by the policy
+// (Retry-After read as a hint, a bounded prefix of the error body kept for the report).
 #pragma once
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "http_exchange.h"
+#include "../url.h"
+#include "lws_link.h"
 #include "transport.h"
 
 namespace tidewire::detail {
 
-class HttpTransport : public Transport, protected HttpExchange::Handler {
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+class HttpTransport : public Transport, private LwsClient {
  public:
   HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core);
   ~HttpTransport() override;
 
  protected:
-  // Subclass hooks, called for 2xx and 304 answers only.
-  virtual HttpRequest build_request(const Url& url) = 0;
+  struct Request {
+    Url url;
+    HeaderList headers;                     // sent as given
+    std::vector<std::string> want_headers;  // lower-case response header names to report if present
+  };
+
+  // Subclass hooks; the on_success* ones are called for 2xx and 304 answers only.
+  virtual Request build_request(const Url& url) = 0;
   virtual bool on_success(int status, const HeaderList& headers) = 0;  // true: read the body
   virtual bool on_success_body(const char* data, size_t len) = 0;      // false: stop (already handled)
   virtual void on_success_done(tw_err err, const std::string& message) = 0;
@@ -29,23 +41,24 @@ class HttpTransport : public Transport, protected HttpExchange::Handler {
   virtual std::string response_timeout_what() const;
   // Cap applied to Retry-After on failed answers.
   virtual int64_t hint_cap_ms() const;
+  virtual void on_io_timeout(const std::string& what);
 
   void attempt() override;
   void stop_io() override;
-  // (Re)arms the single I/O deadline: when it fires, the exchange is dropped and on_io_timeout runs.
   void arm_io_timeout(int64_t ms, std::string what);
   void disarm_io_timeout();
-  virtual void on_io_timeout(const std::string& what);
   void pause_reading(bool pause);
-  // Response header names every request asks for.
   std::vector<std::string> base_wanted_headers() const;
   const Url& origin() const { return origin_; }
   static const std::string* find_header(const HeaderList& headers, const std::string& name);
 
  private:
-  bool on_response(int status, const HeaderList& headers) final;
-  bool on_body(const char* data, size_t len) final;
-  void on_done(tw_err err, const std::string& message) final;
+  int on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) override;
+  bool on_response(int status, const HeaderList& headers);
+  bool on_body(const char* data, size_t len);
+  // The exchange ended (TW_OK: the response completed). Runs at most once per exchange.
+  void exchange_done(tw_err err, const std::string& message);
+  void abort_exchange();
   void report_error_response();
   void arm_read_timeout();
 
@@ -53,12 +66,17 @@ class HttpTransport : public Transport, protected HttpExchange::Handler {
   Url current_;
   const int64_t read_timeout_ms_;
   int redirects_ = 0;
-  HttpExchange* exchange_ = nullptr;
   Timer io_timer_;
   std::string io_timeout_what_;
-  bool paused_ = false;
 
-  // The answer being received.
+  // The exchange in progress.
+  Request request_;
+  std::string host_header_;
+  LwsLink* link_ = nullptr;
+  bool connecting_ = false;
+  bool in_exchange_ = false;
+  bool paused_ = false;
+  std::string connect_error_;
   bool success_ = false;
   int error_status_ = 0;
   HeaderList error_headers_;

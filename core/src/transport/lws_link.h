@@ -5,7 +5,10 @@
 // synchronous close of the wsi being serviced).
 #pragma once
 
+#include <string>
+
 #include "../runtime.h"
+#include "../url.h"
 
 namespace tidewire::detail {
 
@@ -57,5 +60,42 @@ class LwsLink final : public LwsClient {
   bool in_callback_ = false;
   bool kill_ = false;
 };
+
+// Fills what every client connection shares: address, Host/Origin, TLS flags (verification on
+// unless asked otherwise), the owner link. `host_header` must outlive the connect call.
+inline void fill_client_connect(lws_client_connect_info& info, Runtime& runtime, lws_vhost* vhost, const Url& url,
+                                const std::string& host_header, bool verify_tls, LwsLink* link) {
+  info.context = runtime.context();
+  info.vhost = vhost;
+  info.address = url.host.c_str();
+  info.port = url.port;
+  info.path = url.target.c_str();
+  info.host = host_header.c_str();
+  info.origin = host_header.c_str();
+  info.local_protocol_name = "tidewire";
+  if (url.tls()) {
+    info.ssl_connection |= LCCSCF_USE_SSL;
+    if (!verify_tls)
+      info.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                             LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+  }
+  info.opaque_user_data = link;
+  info.pwsi = link->wsi_slot();
+}
+
+// Adds request headers from APPEND_HANDSHAKE_HEADER. False if they do not fit lws' buffer.
+template <typename Headers>
+bool append_headers(lws* wsi, const Headers& headers, void* in, size_t len) {
+  auto** p = static_cast<unsigned char**>(in);
+  unsigned char* end = *p + len;
+  for (const auto& h : headers) {
+    std::string name = h.first + ":";
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
+                                    reinterpret_cast<const unsigned char*>(h.second.data()),
+                                    static_cast<int>(h.second.size()), p, end))
+      return false;
+  }
+  return true;
+}
 
 }  // namespace tidewire::detail

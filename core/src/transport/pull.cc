@@ -35,8 +35,8 @@ std::string PullTransport::response_timeout_what() const {
 
 int64_t PullTransport::hint_cap_ms() const { return core_->config.integer("poll.max_interval_ms"); }
 
-HttpRequest PullTransport::build_request(const Url& url) {
-  HttpRequest r;
+HttpTransport::Request PullTransport::build_request(const Url& url) {
+  Request r;
   const std::string& param = core_->config.str("longpoll.cursor_param");
   r.url = (longpoll_ && !param.empty() && !cursor_.empty() && url.target == origin().target)
               ? url.with_query_param(param, cursor_)

@@ -19,7 +19,7 @@ class PullTransport final : public HttpTransport {
   void resume() override;
 
  private:
-  HttpRequest build_request(const Url& url) override;
+  Request build_request(const Url& url) override;
   bool on_success(int status, const HeaderList& headers) override;
   bool on_success_body(const char* data, size_t len) override;
   void on_success_done(tw_err err, const std::string& message) override;

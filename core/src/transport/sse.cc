@@ -23,8 +23,8 @@ SseTransport::SseTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
   parser_.set_last_event_id(core_->config.str("sse.last_event_id"));
 }
 
-HttpRequest SseTransport::build_request(const Url& url) {
-  HttpRequest r;
+HttpTransport::Request SseTransport::build_request(const Url& url) {
+  Request r;
   r.url = url;
   r.headers.emplace_back("Accept", "text/event-stream");
   r.headers.emplace_back("Cache-Control", "no-cache");

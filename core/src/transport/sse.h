@@ -13,7 +13,7 @@ class SseTransport final : public HttpTransport {
   void resume() override;
 
  private:
-  HttpRequest build_request(const Url& url) override;
+  Request build_request(const Url& url) override;
   bool no_content_ends_stream() const override { return true; }
   bool on_success(int status, const HeaderList& headers) override;
   bool on_success_body(const char* data, size_t len) override;

@@ -63,24 +63,9 @@ void WsTransport::attempt() {
     return end_with_error(TW_ERR_TLS, 0, e.what());
   }
   lws_client_connect_info info{};
-  info.context = runtime_.context();
-  info.vhost = vhost;
-  info.address = url_.host.c_str();
-  info.port = url_.port;
-  info.path = url_.target.c_str();
-  info.host = host_header_.c_str();
-  info.origin = host_header_.c_str();
-  info.protocol = subprotocols_.empty() ? nullptr : subprotocols_.c_str();
-  info.local_protocol_name = "tidewire";
-  if (url_.tls()) {
-    info.ssl_connection = LCCSCF_USE_SSL;
-    if (!core_->config.boolean("tls.verify"))
-      info.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                             LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-  }
   link_ = new LwsLink(this);
-  info.opaque_user_data = link_;
-  info.pwsi = link_->wsi_slot();
+  fill_client_connect(info, runtime_, vhost, url_, host_header_, core_->config.boolean("tls.verify"), link_);
+  info.protocol = subprotocols_.empty() ? nullptr : subprotocols_.c_str();
   connecting_ = true;
   lws* wsi = lws_client_connect_via_info(&info);
   connecting_ = false;
@@ -237,18 +222,8 @@ int WsTransport::on_writeable(lws* wsi) {
 
 int WsTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
   switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-      auto** p = static_cast<unsigned char**>(in);
-      unsigned char* end = *p + len;
-      for (const auto& h : core_->config.headers()) {
-        std::string name = h.first + ":";
-        if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
-                                        reinterpret_cast<const unsigned char*>(h.second.data()),
-                                        static_cast<int>(h.second.size()), p, end))
-          return -1;
-      }
-      return 0;
-    }
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+      return append_headers(wsi, core_->config.headers(), in, len) ? 0 : -1;
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       handshake_status_ = static_cast<int>(lws_http_client_http_response(wsi));
       return 0;

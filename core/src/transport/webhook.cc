@@ -1,0 +1,112 @@
+#include "webhook.h"
+
+#include <ctime>
+
+#include "../error.h"
+#include "../log.h"
+
+namespace tidewire::detail {
+namespace {
+
+Url listen_url(const Config& config) {
+  Url url = Url::parse(config.str("url"));
+  if (url.scheme != "http")
+    throw Error(TW_ERR_INVALID_VALUE, "url: a webhook endpoint listens on plain http:// (terminate TLS in front "
+                                      "of it), not " + url.scheme + "://");
+  return url;
+}
+
+ServerLimits server_limits(const Config& config) {
+  ServerLimits l;
+  l.max_header_bytes = static_cast<size_t>(config.integer("webhook.max_header_bytes"));
+  l.max_body_bytes = static_cast<size_t>(config.integer("webhook.max_body_bytes"));
+  l.header_timeout_ms = config.integer("webhook.header_timeout_ms");
+  l.idle_timeout_ms = config.integer("webhook.idle_timeout_ms");
+  return l;
+}
+
+}  // namespace
+
+WebhookTransport::WebhookTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
+    : Transport(runtime, std::move(core)),
+      url_(listen_url(core_->config)),
+      signature_(SignatureSettings::from_config(core_->config)),
+      limits_(server_limits(core_->config)),
+      retry_after_s_(core_->config.integer("webhook.retry_after_s")),
+      drop_oldest_(core_->config.str("queue.overflow") == "drop_oldest"),
+      dedup_(core_->config.integer("webhook.dedup_window_s") * 1000,
+             static_cast<size_t>(core_->config.integer("webhook.dedup_max_ids"))) {}
+
+WebhookTransport::~WebhookTransport() = default;
+
+void WebhookTransport::attempt() {
+  server_ = std::make_unique<WebhookServer>(runtime_.loop(), limits_, *this);
+  try {
+    Url bound = url_;
+    bound.port = server_->listen(url_.host, url_.port);
+    core_->set_url(bound.to_string());
+  } catch (const Error& e) {
+    report_ready(e.code(), e.what());
+    return end_with_error(e.code(), 0, e.what());
+  }
+  report_ready(TW_OK, "");
+  log(TW_LOG_INFO, "webhook: listening on " + core_->url());
+  opened();
+}
+
+void WebhookTransport::stop_io() {
+  server_.reset();
+  if (!ready_reported_) report_ready(TW_ERR_CLOSED, "url: the stream ended before its endpoint was listening");
+}
+
+void WebhookTransport::report_ready(tw_err err, const std::string& message) {
+  ready_reported_ = true;
+  core_->report_ready(err, message);
+}
+
+bool WebhookTransport::refusing() const { return !drop_oldest_ && core_->queue.paused(); }
+
+ServerResponse WebhookTransport::busy() const {
+  return {503, {{"Retry-After", std::to_string(retry_after_s_)}}, "the receiver's queue is full; retry later\n"};
+}
+
+std::optional<ServerResponse> WebhookTransport::on_head(const ServerRequest& head) {
+  if (head.path != url_.target.substr(0, url_.target.find('?')))
+    return ServerResponse{404, {}, "no webhook endpoint at this path\n"};
+  if (head.method != "POST") return ServerResponse{405, {{"Allow", "POST"}}, "webhooks are delivered with POST\n"};
+  // Refused before the body is read (and, with Expect: 100-continue, before it is sent).
+  if (refusing()) return busy();
+  return std::nullopt;
+}
+
+ServerResponse WebhookTransport::on_request(ServerRequest& request) {
+  WebhookVerdict verdict = verify_webhook(signature_, request.headers, request.body, std::time(nullptr));
+  if (!verdict.ok()) {
+    log(TW_LOG_DEBUG, "webhook: refused a delivery: " + verdict.reason);
+    return {verdict.status, {}, verdict.reason + "\n"};
+  }
+  // A redelivery of what is already queued (or consumed) is acknowledged, not queued twice.
+  if (!verdict.id.empty() && dedup_.seen(verdict.id, now_ms())) return {204, {}, ""};
+  if (refusing()) return busy();
+  // Slack checks a new endpoint once by asking for its challenge back; that is not an event.
+  if (signature_.scheme == WebhookScheme::slack && verdict.type == "url_verification")
+    return {200, {}, json_top_level_string(request.body, "challenge").value_or("")};
+
+  EventPtr event = new_event(TW_KIND_MESSAGE);
+  event->id = verdict.id;
+  event->type = verdict.type;
+  event->data = std::move(request.body);
+  event->headers = std::move(request.headers);
+  std::vector<EventPtr> batch;
+  batch.push_back(std::move(event));
+  deliver(batch);
+  if (!verdict.id.empty()) dedup_.remember(verdict.id, now_ms());
+  return {204, {}, ""};
+}
+
+void WebhookTransport::on_answered(int status) {
+  core_->stats.requests++;
+  if (status >= 400) core_->stats.errors++;
+}
+
+}  // namespace tidewire::detail

@@ -1,0 +1,50 @@
+// webhook: an embedded HTTP endpoint receiving signed POSTs. The stream's url says where to listen
+// (port 0 = a free port; the URL really bound is reported through tw_stream_url). Each request is
+// checked in this order: path (404), method (405), queue room (503 + Retry-After, unless
+// queue.overflow=drop_oldest), signature over the raw body (400 / 401), duplicate id (acknowledged,
+// not queued again); then the event is queued, and only then acknowledged with 204.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "../url.h"
+#include "transport.h"
+#include "webhook_dedup.h"
+#include "webhook_server.h"
+#include "webhook_signature.h"
+
+namespace tidewire::detail {
+
+class WebhookTransport final : public Transport, private WebhookServer::Handler {
+ public:
+  // Throws Error(TW_ERR_INVALID_VALUE) naming the key when the webhook.* settings or the url do not
+  // describe a usable endpoint.
+  WebhookTransport(Runtime& runtime, std::shared_ptr<StreamCore> core);
+  ~WebhookTransport() override;
+
+ private:
+  // Binds the listener and tells the waiting tw_stream_open how it went.
+  void attempt() override;
+  void stop_io() override;
+  void report_ready(tw_err err, const std::string& message);
+
+  std::optional<ServerResponse> on_head(const ServerRequest& head) override;
+  ServerResponse on_request(ServerRequest& request) override;
+  void on_answered(int status) override;
+  // With queue.overflow=pause, a full queue refuses deliveries rather than lose one.
+  bool refusing() const;
+  ServerResponse busy() const;
+
+  const Url url_;
+  const SignatureSettings signature_;
+  const ServerLimits limits_;
+  const int64_t retry_after_s_;
+  const bool drop_oldest_;
+  DedupWindow dedup_;
+  std::unique_ptr<WebhookServer> server_;
+  bool ready_reported_ = false;
+};
+
+}  // namespace tidewire::detail

@@ -1,0 +1,379 @@
+#include "webhook_server.h"
+
+#include <llhttp.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "../error.h"
+#include "../log.h"
+#include "../timer.h"
+
+namespace tidewire::detail {
+namespace {
+
+constexpr size_t kReadBufferBytes = 64 * 1024;
+// A client that pipelines requests without reading the answers stops being read once this much is
+// waiting to be written.
+constexpr size_t kMaxUnsentBytes = 256 * 1024;
+// After a final answer that closes the connection, what the client still sends is read and
+// discarded for at most this long, so that closing does not reset the connection before the
+// client has read the answer.
+constexpr int64_t kLingerMs = 2000;
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    default: return status < 300 ? "OK" : status < 500 ? "Bad Request" : "Internal Server Error";
+  }
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string trimmed(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// The path of an origin-form ("/hooks?x") or absolute-form ("http://h/hooks") request target.
+std::string path_of(const std::string& target) {
+  std::string path = target;
+  size_t scheme = path.find("://");
+  if (!path.empty() && path[0] != '/' && scheme != std::string::npos) {
+    size_t slash = path.find('/', scheme + 3);
+    path = slash == std::string::npos ? "/" : path.substr(slash);
+  }
+  return path.substr(0, path.find('?'));
+}
+
+const std::string* find_header(const WebhookHeaders& headers, const char* name) {
+  for (const auto& h : headers)
+    if (h.first == name) return &h.second;
+  return nullptr;
+}
+
+}  // namespace
+
+// One accepted connection. It deletes itself once libuv has closed its handle; until then the
+// server may be gone (server_ is then null).
+class WebhookServer::Connection {
+ public:
+  explicit Connection(WebhookServer& server)
+      : server_(&server), limits_(server.limits_), timer_(server.loop_, [this] { close(); }) {
+    uv_tcp_init(server.loop_, &tcp_);
+    tcp_.data = this;
+    llhttp_init(&parser_, HTTP_REQUEST, &settings());
+    parser_.data = this;
+  }
+
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+
+  void start() {
+    uv_tcp_nodelay(&tcp_, 1);
+    arm_timer();
+    resume_reading();
+  }
+
+  // Closes at once (unwritten answers are dropped). Safe to call more than once.
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.stop();
+    if (server_) server_->connections_.erase(this);
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
+  }
+
+  void detach() { server_ = nullptr; }
+
+ private:
+  static const llhttp_settings_t& settings() {
+    static const llhttp_settings_t s = [] {
+      llhttp_settings_t t;
+      llhttp_settings_init(&t);
+      t.on_message_begin = [](llhttp_t* p) { return self(p)->on_message_begin(); };
+      t.on_url = [](llhttp_t* p, const char* at, size_t len) { return self(p)->on_url(at, len); };
+      t.on_header_field = [](llhttp_t* p, const char* at, size_t len) { return self(p)->on_header_field(at, len); };
+      t.on_header_value = [](llhttp_t* p, const char* at, size_t len) { return self(p)->on_header_value(at, len); };
+      t.on_header_value_complete = [](llhttp_t* p) { return self(p)->on_header_value_complete(); };
+      t.on_headers_complete = [](llhttp_t* p) { return self(p)->on_headers_complete(); };
+      t.on_body = [](llhttp_t* p, const char* at, size_t len) { return self(p)->on_body(at, len); };
+      t.on_message_complete = [](llhttp_t* p) { return self(p)->on_message_complete(); };
+      return t;
+    }();
+    return s;
+  }
+  static Connection* self(llhttp_t* p) { return static_cast<Connection*>(p->data); }
+
+  int64_t now() const { return static_cast<int64_t>(uv_now(tcp_.loop)); }
+
+  // One timer per connection: the idle timeout, shortened to the header deadline while a request
+  // head is arriving, or the linger time once closing.
+  void arm_timer() {
+    if (closing_) return;
+    int64_t delay = limits_.idle_timeout_ms;
+    if (in_head_) delay = std::min(delay, std::max<int64_t>(0, head_deadline_ - now()));
+    timer_.start(static_cast<uint64_t>(delay));
+  }
+
+  void resume_reading() {
+    read_paused_ = false;
+    uv_read_start(
+        stream(),
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+          auto* c = static_cast<Connection*>(h->data);
+          *buf = c->server_ ? uv_buf_init(c->server_->read_buffer_.get(), kReadBufferBytes) : uv_buf_init(nullptr, 0);
+        },
+        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) { static_cast<Connection*>(s->data)->on_read(nread, buf); });
+  }
+
+  void on_read(ssize_t nread, const uv_buf_t* buf) {
+    if (nread == 0) return;
+    // End of stream or an error: a request still arriving has no one left to answer.
+    if (nread < 0 || !server_) return close();
+    if (closing_) return;  // lingering: discard
+    arm_timer();
+    llhttp_errno_t err = llhttp_execute(&parser_, buf->base, static_cast<size_t>(nread));
+    if (closing_ || closed_ || err == HPE_OK) return;
+    if (err == HPE_PAUSED_UPGRADE) return linger();
+    answer({400, {}, std::string("malformed request: ") + llhttp_get_error_reason(&parser_)}, true);
+  }
+
+  int count_head(size_t len) {
+    head_bytes_ += len;
+    if (head_bytes_ <= limits_.max_header_bytes) return 0;
+    answer({431, {}, "request head exceeds webhook.max_header_bytes=" + std::to_string(limits_.max_header_bytes)},
+           true);
+    return -1;
+  }
+
+  int on_message_begin() {
+    request_ = ServerRequest();
+    early_.reset();
+    field_.clear();
+    value_.clear();
+    head_bytes_ = 0;
+    headers_done_ = false;
+    in_head_ = true;
+    head_deadline_ = now() + limits_.header_timeout_ms;
+    arm_timer();
+    return 0;
+  }
+
+  int on_url(const char* at, size_t len) {
+    request_.target.append(at, len);
+    return count_head(len);
+  }
+
+  int on_header_field(const char* at, size_t len) {
+    field_.append(at, len);
+    return count_head(len);
+  }
+
+  int on_header_value(const char* at, size_t len) {
+    value_.append(at, len);
+    return count_head(len);
+  }
+
+  int on_header_value_complete() {
+    // Trailer fields (after a chunked body) count against the limit but are not request headers.
+    if (!headers_done_) request_.headers.emplace_back(lower(field_), trimmed(value_));
+    field_.clear();
+    value_.clear();
+    return count_head(4);  // ": " and CRLF
+  }
+
+  int on_headers_complete() {
+    in_head_ = false;
+    headers_done_ = true;
+    request_.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
+    request_.path = path_of(request_.target);
+    bool chunked = (parser_.flags & F_CHUNKED) != 0;
+    bool has_body = chunked || parser_.content_length > 0;
+    const std::string* expect = find_header(request_.headers, "expect");
+
+    std::optional<ServerResponse> refusal = server_->handler_.on_head(request_);
+    if (!refusal && !chunked && parser_.content_length > limits_.max_body_bytes)
+      refusal = body_too_large(parser_.content_length);
+    if (!refusal && expect && lower(*expect) != "100-continue")
+      refusal = ServerResponse{417, {}, "only Expect: 100-continue is supported"};
+    if (refusal) {
+      // Nothing to skip: answered in order when the (empty) message completes, and the connection
+      // stays open. Otherwise answered now, and the body is never read.
+      if (!has_body) {
+        early_ = std::move(refusal);
+        return 0;
+      }
+      answer(*refusal, true);
+      return -1;
+    }
+    // An HTTP/1.0 client may not understand 100 Continue (RFC 9110 §10.1.1).
+    if (expect && has_body && parser_.http_major == 1 && parser_.http_minor >= 1)
+      write("HTTP/1.1 100 Continue\r\n\r\n");
+    arm_timer();
+    return 0;
+  }
+
+  ServerResponse body_too_large(uint64_t size) {
+    return {413, {},
+            "body of " + (size ? std::to_string(size) + " bytes" : std::string("more bytes")) +
+                " exceeds webhook.max_body_bytes=" + std::to_string(limits_.max_body_bytes)};
+  }
+
+  int on_body(const char* at, size_t len) {
+    if (request_.body.size() + len > limits_.max_body_bytes) {
+      answer(body_too_large(0), true);
+      return -1;
+    }
+    request_.body.append(at, len);
+    return 0;
+  }
+
+  int on_message_complete() {
+    ServerResponse response = early_ ? std::move(*early_) : server_->handler_.on_request(request_);
+    early_.reset();
+    request_ = ServerRequest();
+    bool keep_alive = llhttp_should_keep_alive(&parser_) && !parser_.upgrade;
+    if (keep_alive && parser_.http_minor == 0) response.headers.emplace_back("Connection", "keep-alive");
+    answer(response, !keep_alive);
+    return keep_alive ? 0 : HPE_PAUSED;
+  }
+
+  // Writes a final answer; with `close`, nothing more is read and the connection closes after it.
+  void answer(const ServerResponse& r, bool close) {
+    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
+    for (const auto& h : r.headers) out += h.first + ": " + h.second + "\r\n";
+    if (r.status != 204) {
+      if (!r.body.empty()) out += "Content-Type: text/plain; charset=utf-8\r\n";
+      out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+    }
+    if (close) out += "Connection: close\r\n";
+    out += "\r\n";
+    if (r.status != 204) out += r.body;
+    if (server_) server_->handler_.on_answered(r.status);
+    write(std::move(out));
+    if (close) linger();
+  }
+
+  void write(std::string data) {
+    if (closed_) return;
+    struct Write {
+      uv_write_t req;
+      std::string data;
+    };
+    auto* w = new Write{{}, std::move(data)};
+    w->req.data = w;
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    int rc = uv_write(&w->req, stream(), &buf, 1, [](uv_write_t* req, int status) {
+      auto* c = static_cast<Connection*>(req->handle->data);
+      delete static_cast<Write*>(req->data);
+      if (status < 0) return c->close();
+      if (c->read_paused_ && !c->closed_ && uv_stream_get_write_queue_size(c->stream()) == 0) c->resume_reading();
+    });
+    if (rc != 0) {
+      delete w;
+      return close();
+    }
+    if (!read_paused_ && !closing_ && uv_stream_get_write_queue_size(stream()) > kMaxUnsentBytes) {
+      read_paused_ = true;
+      uv_read_stop(stream());
+    }
+  }
+
+  // After the last answer: send FIN once it is written, then drain what the client still sends
+  // until it closes too, or kLingerMs.
+  void linger() {
+    if (closing_ || closed_) return;
+    closing_ = true;
+    auto* req = new uv_shutdown_t;
+    if (uv_shutdown(req, stream(), [](uv_shutdown_t* r, int) { delete r; }) != 0) {
+      delete req;
+      return close();
+    }
+    if (read_paused_) resume_reading();
+    timer_.start(static_cast<uint64_t>(std::min(kLingerMs, limits_.idle_timeout_ms)));
+  }
+
+  WebhookServer* server_;
+  const ServerLimits limits_;
+  uv_tcp_t tcp_{};
+  llhttp_t parser_{};
+  Timer timer_;
+
+  ServerRequest request_;
+  std::string field_;
+  std::string value_;
+  size_t head_bytes_ = 0;
+  bool in_head_ = false;
+  bool headers_done_ = false;
+  int64_t head_deadline_ = 0;
+  std::optional<ServerResponse> early_;  // a refusal decided at the head, sent when the message ends
+  bool read_paused_ = true;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+WebhookServer::WebhookServer(uv_loop_t* loop, const ServerLimits& limits, Handler& handler)
+    : loop_(loop), limits_(limits), handler_(handler), read_buffer_(new char[kReadBufferBytes]) {}
+
+WebhookServer::~WebhookServer() {
+  if (listener_)
+    uv_close(reinterpret_cast<uv_handle_t*>(listener_), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  std::unordered_set<Connection*> open;
+  open.swap(connections_);
+  for (Connection* c : open) {
+    c->detach();
+    c->close();
+  }
+}
+
+int WebhookServer::listen(const std::string& host, int port) {
+  std::string ip = host == "localhost" ? "127.0.0.1" : host;
+  std::string where = (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(ip.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(ip.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
+    throw Error(TW_ERR_INVALID_VALUE, "url: cannot listen on \"" + host +
+                                          "\": a webhook listens on an IP address (e.g. 127.0.0.1, 0.0.0.0, ::) "
+                                          "or localhost");
+  listener_ = new uv_tcp_t;
+  uv_tcp_init(loop_, listener_);
+  listener_->data = this;
+  int rc = uv_tcp_bind(listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
+  // Linux reports an address in use at listen(), not at bind().
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), SOMAXCONN, on_connection);
+  if (rc != 0) throw Error(TW_ERR_IO, "url: cannot listen on " + where + ": " + uv_strerror(rc));
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  uv_tcp_getsockname(listener_, reinterpret_cast<sockaddr*>(&bound), &len);
+  return ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+}
+
+void WebhookServer::on_connection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<WebhookServer*>(listener->data);
+  if (status < 0) {
+    log(TW_LOG_WARN, std::string("webhook: accepting a connection failed: ") + uv_strerror(status));
+    return;
+  }
+  auto* c = new Connection(*self);
+  if (uv_accept(listener, c->stream()) != 0) return c->close();
+  self->connections_.insert(c);
+  c->start();
+}
+
+}  // namespace tidewire::detail

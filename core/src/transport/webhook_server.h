@@ -1,0 +1,83 @@
+// The HTTP/1.1 side of the webhook transport: a listener on the runtime's libuv loop and its
+// connections, parsed by llhttp. It enforces what an endpoint open to the network needs — limits on
+// the request head and body, a header timeout and an idle timeout — and handles keep-alive,
+// pipelining (answers go out in request order), chunked bodies and Expect: 100-continue.
+// What to answer is the Handler's business. I/O thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "webhook_signature.h"
+
+namespace tidewire::detail {
+
+struct ServerLimits {
+  size_t max_header_bytes = 16384;  // request line and header fields together
+  size_t max_body_bytes = 1 << 20;
+  int64_t header_timeout_ms = 10000;  // from a request's first byte to the end of its head
+  int64_t idle_timeout_ms = 60000;    // silence on a connection, between requests or inside one
+};
+
+struct ServerRequest {
+  std::string method;
+  std::string target;       // as sent
+  std::string path;         // the target's path: no scheme, authority or query
+  WebhookHeaders headers;   // lower-case names, values without surrounding blanks
+  std::string body;         // de-chunked
+};
+
+struct ServerResponse {
+  int status = 204;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // sent as text/plain
+};
+
+class WebhookServer {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    // A request's head has arrived; its body has not been read. An answer refuses the request at
+    // once (if a body follows, the connection closes after the answer instead of reading it);
+    // nullopt reads the body, after `100 Continue` if the client asked for it.
+    virtual std::optional<ServerResponse> on_head(const ServerRequest& head) = 0;
+    // A complete request. The answer is written before any later pipelined request is read.
+    virtual ServerResponse on_request(ServerRequest& request) = 0;
+    // Every final answer sent, the server's own (400, 413, 417, 431) included.
+    virtual void on_answered(int status) = 0;
+  };
+
+  WebhookServer(uv_loop_t* loop, const ServerLimits& limits, Handler& handler);
+  // Closes the listener and every connection at once. libuv frees the handles later, on its own,
+  // so the server and its handler may be deleted right away.
+  ~WebhookServer();
+  WebhookServer(const WebhookServer&) = delete;
+  WebhookServer& operator=(const WebhookServer&) = delete;
+
+  // Binds host:port (an IP literal or "localhost"; port 0 picks a free port) and listens.
+  // Returns the port bound. Throws Error(TW_ERR_IO) saying why not.
+  int listen(const std::string& host, int port);
+
+ private:
+  class Connection;
+  static void on_connection(uv_stream_t* listener, int status);
+
+  uv_loop_t* const loop_;
+  const ServerLimits limits_;
+  Handler& handler_;
+  uv_tcp_t* listener_ = nullptr;
+  std::unordered_set<Connection*> connections_;
+  // Every connection reads into this one buffer: a read is parsed completely before the next.
+  std::unique_ptr<char[]> read_buffer_;
+};
+
+}  // namespace tidewire::detail
