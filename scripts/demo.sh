@@ -37,7 +37,7 @@ declare -A pids=()
 cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  exec {feed_in}>&- 2>/dev/null || true # EOF on the feed's stdin: it exits
+  [[ -z ${feed_in:-} ]] || exec {feed_in}>&- # EOF on the feed's stdin: it exits
   wait 2>/dev/null || true
   rm -rf "$tmp"
 }
