@@ -4,6 +4,11 @@
 TW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TW_JOBS=${TW_JOBS:-2}
 
+# ccache: paths below the repository are hashed relative to it, so a fresh clone elsewhere (as CI
+# makes) reuses the objects an earlier clone compiled. Debug info then names the first clone's paths.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TW_ROOT}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+
 # Milliseconds since the epoch, and a duration in ms printed as seconds ("12.3 s").
 tw_now_ms() { date +%s%3N; }
 tw_seconds() { printf '%d.%d s' $(($1 / 1000)) $((($1 % 1000) / 100)); }
