@@ -24,6 +24,8 @@ const lws_protocols kProtocols[] = {
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
+// How long shutdown waits for WebSocket close frames to leave before lws is torn down.
+constexpr uint64_t kShutdownGraceMs = 250;
 // How long shutdown waits for lws to finish closing before the loop is stopped regardless.
 constexpr uint64_t kShutdownWatchdogMs = 2000;
 
@@ -61,6 +63,8 @@ void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
   watchdog_.data = this;
   uv_check_init(&loop_, &flush_check_);
   flush_check_.data = this;
+  uv_timer_init(&loop_, &grace_);
+  grace_.data = this;
 
   lws_set_log_level(lws_log_mask(), lws_log_emit);
   lws_context_creation_info info{};
@@ -82,6 +86,7 @@ void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&watchdog_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&grace_), nullptr);
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
     return started(std::make_exception_ptr(Error(TW_ERR_INTERNAL, "creating the libwebsockets context failed (see log)")));
@@ -140,9 +145,25 @@ void Runtime::begin_shutdown() {
   // Copy: closing a transport releases (removes) it.
   std::set<Transport*> open(transports_);
   for (Transport* t : open) t->shutdown();
-  lws_context_destroy(context_);
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+  // lws sends a WebSocket close frame only once the socket is writable: destroying the context at
+  // once would swallow the 1001. Wait until every connection is gone, or the grace period ends.
+  uv_timer_start(&grace_, [](uv_timer_t* t) { static_cast<Runtime*>(t->data)->finish_shutdown(); },
+                 live_links_ == 0 ? 0 : kShutdownGraceMs, 0);
+}
+
+void Runtime::link_opened() { live_links_++; }
+
+void Runtime::link_gone() {
+  // From inside an lws callback: the context is destroyed from the timer, never from here.
+  if (--live_links_ == 0 && stopping_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&grace_)))
+    uv_timer_start(&grace_, [](uv_timer_t* t) { static_cast<Runtime*>(t->data)->finish_shutdown(); }, 0, 0);
+}
+
+void Runtime::finish_shutdown() {
+  uv_close(reinterpret_cast<uv_handle_t*>(&grace_), nullptr);
+  lws_context_destroy(context_);
   // If lws never lets the loop end, stop it anyway: destroy must return in bounded time.
   uv_timer_start(
       &watchdog_,

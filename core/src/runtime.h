@@ -52,18 +52,24 @@ class Runtime {
   void release(Transport* transport);
   // Makes lws re-evaluate its timers after work done from a uv callback (see the lws notes).
   void kick_lws();
+  // Counts lws connections (LwsLink), so shutdown can wait for close frames to leave.
+  void link_opened();
+  void link_gone();
 
  private:
   Runtime() = default;
   void thread_main(std::function<void(std::exception_ptr)> started);
   void run_commands();
   void begin_shutdown();
+  void finish_shutdown();
   void bury();
 
   uv_loop_t loop_{};
   uv_async_t async_{};
   uv_timer_t watchdog_{};
   uv_check_t flush_check_{};
+  uv_timer_t grace_{};
+  int live_links_ = 0;
   std::vector<Transport*> flush_pending_;
   lws_context* context_ = nullptr;
   std::thread thread_;

@@ -119,7 +119,7 @@ void HttpTransport::attempt() {
     return end_with_error(e.code(), 0, e.what());
   }
   lws_client_connect_info info{};
-  link_ = new LwsLink(this);
+  link_ = new LwsLink(runtime_, this);
   fill_client_connect(info, runtime_, vhost, request_.url, host_header_, core_->config.boolean("tls.verify"), link_);
   info.method = "GET";
   info.protocol = "tidewire";

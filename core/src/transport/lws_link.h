@@ -14,7 +14,8 @@ namespace tidewire::detail {
 
 class LwsLink final : public LwsClient {
  public:
-  explicit LwsLink(LwsClient* owner) : owner_(owner) {}
+  LwsLink(Runtime& runtime, LwsClient* owner) : runtime_(runtime), owner_(owner) { runtime_.link_opened(); }
+  ~LwsLink() override { runtime_.link_gone(); }
 
   // For lws_client_connect_info: opaque_user_data = link, pwsi = link->wsi_slot().
   lws** wsi_slot() { return &wsi_; }
@@ -55,6 +56,7 @@ class LwsLink final : public LwsClient {
   }
 
  private:
+  Runtime& runtime_;
   LwsClient* owner_;
   lws* wsi_ = nullptr;
   bool in_callback_ = false;

@@ -57,7 +57,7 @@ void Transport::opened() {
 void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, const std::string& message,
                                std::optional<int64_t> hint_ms, int close_code) {
   if (ended_) return;
-  if (verdict == Verdict::end_clean) return end_clean();
+  if (verdict == Verdict::end_clean) return end_clean(close_code);
   core_->stats.errors++;
   if (verdict == Verdict::fatal) return end_with_error(err, http_status, message, close_code);
   if (!connected_once_ && !core_->config.boolean("reconnect.first_connect"))
@@ -84,9 +84,11 @@ void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, con
 
 void Transport::schedule_attempt(int64_t delay_ms) { attempt_timer_.start(static_cast<uint64_t>(delay_ms)); }
 
-void Transport::end_clean() {
+void Transport::end_clean(int close_code) {
   if (ended_) return;
-  push_status(new_event(TW_KIND_CLOSED));
+  EventPtr e = new_event(TW_KIND_CLOSED);
+  e->close_code = close_code;
+  push_status(std::move(e));
   finish();
 }
 

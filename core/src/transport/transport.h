@@ -52,7 +52,7 @@ class Transport {
   void attempt_failed(Verdict verdict, tw_err err, int http_status, const std::string& message,
                       std::optional<int64_t> hint_ms = std::nullopt, int close_code = 0);
   void schedule_attempt(int64_t delay_ms);
-  void end_clean();
+  void end_clean(int close_code = 0);
   void end_with_error(tw_err err, int http_status, const std::string& message, int close_code = 0);
   bool ended() const { return ended_; }
 

@@ -63,7 +63,7 @@ void WsTransport::attempt() {
     return end_with_error(TW_ERR_TLS, 0, e.what());
   }
   lws_client_connect_info info{};
-  link_ = new LwsLink(this);
+  link_ = new LwsLink(runtime_, this);
   fill_client_connect(info, runtime_, vhost, url_, host_header_, core_->config.boolean("tls.verify"), link_);
   info.protocol = subprotocols_.empty() ? nullptr : subprotocols_.c_str();
   connecting_ = true;
