@@ -37,6 +37,11 @@ Settings ws(const std::string& path, Settings extra = {}) {
 // The peer's connection log for `key`: one map per connection attempt (see ws_peer.py).
 std::vector<std::map<std::string, std::string>> ws_log(const std::string& key) { return peer_log(ws_peer(), key); }
 
+// The same log as raw text, for failure messages.
+std::string ws_log_text(const std::string& key) {
+  return "\npeer log for " + key + ":\n" + http_get(ws_peer().port(), "/_log?key=" + key).body;
+}
+
 // What the harness's Received leaves out: the transport and the close code.
 struct WsEvent {
   tw_kind kind = TW_KIND_MESSAGE;
@@ -168,11 +173,23 @@ TEST(Ws, DeliversAThousandPushedMessagesInOrder) {
   EXPECT_EQ(s.stat("reconnects"), 0u);
 }
 
+TEST(Ws, MessagesArrivingWithTheHandshakeResponseAreDelivered) {
+  Runtime rt;
+  std::string key = unique_key();
+  // cork=1: the peer holds the 101 back until the three messages are written, so the client reads
+  // the handshake response and the first frames in one go (as it may whenever a server sends at once).
+  Stream s(rt.get(), ws("/push?key=" + key + "&count=3&size=16&cork=1"));
+  auto events = s.messages(3, 3000);
+  ASSERT_EQ(events.size(), 3u) << ws_log_text(key);
+  EXPECT_EQ(events[2].data.rfind("{\"i\":3", 0), 0u) << events[2].data;
+}
+
 TEST(Ws, BinaryMessagesHaveTheBinaryType) {
   Runtime rt;
-  Stream s(rt.get(), ws("/push?key=" + unique_key() + "&count=10&size=300&binary=1"));
+  std::string key = unique_key();
+  Stream s(rt.get(), ws("/push?key=" + key + "&count=10&size=300&binary=1"));
   auto events = s.messages(10);
-  ASSERT_EQ(events.size(), 10u);
+  ASSERT_EQ(events.size(), 10u) << ws_log_text(key);
   for (size_t i = 0; i < events.size(); i++) {
     const std::string& d = events[i].data;
     EXPECT_EQ(events[i].type, "binary");
@@ -555,7 +572,7 @@ TEST(Ws, HeadersAndSubprotocolsReachTheServer) {
   std::string key = unique_key();
   Stream s(rt.get(), ws("/subproto?key=" + key, {{"header.X-Test", "abc 123"}, {"ws.subprotocols", "chat.v1,chat.v2"}}));
   auto events = s.messages(1);
-  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(events.size(), 1u) << ws_log_text(key);
   EXPECT_EQ(events[0].data, "chat.v2");  // the server's preference among those offered
   auto log = ws_log(key);
   ASSERT_EQ(log.size(), 1u);
@@ -567,9 +584,10 @@ TEST(Ws, HeadersAndSubprotocolsReachTheServer) {
 
 TEST(Ws, TransportIsInferredFromTheWsScheme) {
   Runtime rt;
-  Stream s(rt.get(), {{"url", ws_url("/push?key=" + unique_key() + "&count=3&size=16")}});
+  std::string key = unique_key();
+  Stream s(rt.get(), {{"url", ws_url("/push?key=" + key + "&count=3&size=16")}});
   auto events = only(events_until_messages(s, 3), TW_KIND_MESSAGE);
-  ASSERT_EQ(events.size(), 3u);
+  ASSERT_EQ(events.size(), 3u) << ws_log_text(key);
   for (const auto& e : events) {
     EXPECT_EQ(e.transport, TW_TRANSPORT_WS);
     EXPECT_EQ(e.type, "text");

@@ -21,8 +21,11 @@ Routes (WebSocket unless said otherwise; "#k" below is a per-key, per-route
 counter, 1-based, that continues across connections):
 
   /echo                 echoes every message, text as text, binary as binary
-  /push                 ?count=N&size=S&binary=0|1  on connect sends N messages
-                        of S bytes, then holds the connection open. Text:
+  /push                 ?count=N&size=S&binary=0|1&cork=0|1  on connect sends N
+                        messages of S bytes, then holds the connection open.
+                        cork=1 holds the handshake response back (TCP_CORK)
+                        until the messages are written too, so that the
+                        client reads the 101 and the first frames at once. Text:
                         {"i":k,"p":"xxx..."} padded to S bytes (never shorter
                         than {"i":k}); binary: k as 4 bytes big-endian, then
                         byte j = j % 251 up to S bytes. k is 1..N on every
@@ -183,6 +186,12 @@ class Conn:
         return ";".join(f"{k}={escape_log_value(v)}" for k, v in fields)
 
 
+def set_cork(connection, on):
+    sock = connection.transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1 if on else 0)
+
+
 def split_path(path):
     parts = urllib.parse.urlsplit(path)
     query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
@@ -219,6 +228,8 @@ def process_request(connection, request):
     st.conns.append(conn)
     connection.record = conn
     conn.proto = connection.protocol
+    if query.get("cork") == "1":
+        set_cork(connection, True)
     if path == "/status":
         times = int_param(query, "times", None)
         refused = st.next_value("/status")
@@ -302,6 +313,8 @@ async def route_push(ws, st, query, inbox):
     binary = query.get("binary", "0") == "1"
     for k in range(1, count + 1):
         await ws.send(binary_message(k, size) if binary else text_message(k, size))
+    if query.get("cork") == "1":
+        set_cork(ws, False)
     await hold(ws)
 
 
