@@ -258,7 +258,7 @@ TEST_P(WsReconnectingClose, ReconnectsAndMessagesKeepComing) {
                         {{"status_events", "true"}}));
   auto events = events_until_messages(s, 6);
   auto messages = only(events, TW_KIND_MESSAGE);
-  ASSERT_EQ(messages.size(), 6u);
+  ASSERT_EQ(messages.size(), 6u) << ws_log_text(key);
   for (int i = 0; i < 6; i++) EXPECT_EQ(messages[static_cast<size_t>(i)].data, i_message(i + 1));
   auto reconnecting = only(events, TW_KIND_RECONNECTING);
   EXPECT_GE(reconnecting.size(), 2u);
