@@ -48,3 +48,24 @@ tw_build() {
   (($# == 0)) || targets=(--target "$@")
   tw_quiet "$dir/build.log" cmake --build "$dir" -j "$TW_JOBS" "${targets[@]}"
 }
+
+# tw_python_package: builds the Python package (pyproject.toml) and installs it into the virtual
+# environment build-python/venv, made from the python3 on PATH (a pyenv shim is resolved) with
+# --system-site-packages, so that what install-deps.sh installed for that python3 (the build tools,
+# the test peers' packages) is used as it is. The CMake build stays in build-python/cmake, so a
+# second run only rebuilds what changed. Sets TW_PYTHON to the environment's interpreter.
+tw_python_package() {
+  local dir=$TW_ROOT/build-python base
+  base=$(python3 -c 'import sys; print(sys.executable)')
+  if [[ ! -x $dir/venv/bin/python || $(cat "$dir/venv/.base" 2>/dev/null) != "$base" ]]; then
+    rm -rf "$dir/venv"
+    tw_quiet "$dir/venv.log" "$base" -m venv --system-site-packages "$dir/venv"
+    echo "$base" >"$dir/venv/.base"
+  fi
+  local args=(--no-build-isolation --no-deps --force-reinstall -C "build-dir=$dir/cmake")
+  if command -v ccache >/dev/null 2>&1; then
+    args+=(-C cmake.define.CMAKE_C_COMPILER_LAUNCHER=ccache -C cmake.define.CMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  PIP_DISABLE_PIP_VERSION_CHECK=1 tw_quiet "$dir/pip.log" "$dir/venv/bin/python" -m pip install "${args[@]}" "$TW_ROOT"
+  TW_PYTHON=$dir/venv/bin/python
+}
