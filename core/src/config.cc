@@ -199,7 +199,7 @@ void Config::set(const std::string& key, const std::string& value) {
       if (value.find('\0') != std::string::npos) invalid(key, value, found->accepted);
       if (key == "url" && !value.empty()) {
         try {
-          Url::parse(value);
+          Url::parse_listen(value);  // port 0 is for webhook only: see validated_transport()
         } catch (const Error& e) {
           throw Error(TW_ERR_INVALID_VALUE, "invalid value \"" + value + "\" for url: " + e.what());
         }
@@ -280,7 +280,7 @@ std::vector<std::string> Config::list(const char* key) const { return split_list
 tw_transport Config::validated_transport() const {
   const std::string& url = str("url");
   if (url.empty()) throw Error(TW_ERR_INVALID_VALUE, "url is required: set \"url\" to the source's address");
-  Url parsed = Url::parse(url);
+  Url parsed = Url::parse_listen(url);
   const std::string& t = str("transport");
   bool ws_url = parsed.scheme == "ws" || parsed.scheme == "wss";
   tw_transport transport;
@@ -304,6 +304,8 @@ tw_transport Config::validated_transport() const {
   if ((transport == TW_TRANSPORT_WS) != ws_url)
     throw Error(TW_ERR_INVALID_VALUE, "url: \"" + parsed.scheme + "://\" does not suit transport " + t +
                                           (ws_url ? " (use ws)" : " (ws needs ws:// or wss://)"));
+  if (parsed.port == 0 && transport != TW_TRANSPORT_WEBHOOK)
+    throw Error(TW_ERR_INVALID_VALUE, "url: port 0 (any free port) is only for transport webhook");
   if (transport == TW_TRANSPORT_LONGPOLL &&
       str("longpoll.cursor_header").empty() != str("longpoll.cursor_param").empty())
     throw Error(TW_ERR_INVALID_VALUE,

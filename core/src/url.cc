@@ -23,6 +23,12 @@ std::string Url::authority() const {
 std::string Url::to_string() const { return scheme + "://" + authority() + target; }
 
 Url Url::parse(const std::string& text) {
+  Url u = parse_listen(text);
+  if (u.port == 0) bad("port out of range 1..65535");
+  return u;
+}
+
+Url Url::parse_listen(const std::string& text) {
   Url u;
   size_t colon = text.find("://");
   if (colon == std::string::npos) bad("not an absolute URL (expected scheme://host/...)");
@@ -56,7 +62,7 @@ Url Url::parse(const std::string& text) {
     for (char c : port_text)
       if (!std::isdigit(static_cast<unsigned char>(c))) bad("invalid port \"" + port_text + "\"");
     u.port = std::atoi(port_text.c_str());
-    if (u.port < 1 || u.port > 65535) bad("port out of range 1..65535");
+    if (u.port > 65535) bad("port out of range 0..65535");
   }
   u.target = end == std::string::npos ? "/" : text.substr(end);
   size_t hash = u.target.find('#');

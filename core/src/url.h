@@ -18,6 +18,8 @@ struct Url {
 
   // Throws Error(TW_ERR_INVALID_VALUE) saying what is wrong.
   static Url parse(const std::string& text);
+  // Like parse(), but for an address to listen on, where port 0 means any free port.
+  static Url parse_listen(const std::string& text);
   // Resolves a Location header value (absolute, scheme-relative, absolute-path or relative path).
   Url resolve(const std::string& location) const;
   // Returns a copy with query parameter `name` set to `value` (replacing any earlier value).

@@ -116,5 +116,20 @@ TEST(Config, ListsAreTrimmedAndValidated) {
   EXPECT_EQ(set_code(c, "poll.expose_headers", "X A"), TW_ERR_INVALID_VALUE);
 }
 
+TEST(Config, PortZeroMeansAnyFreePortAndOnlyForWebhook) {
+  Config c;
+  EXPECT_EQ(set_code(c, "url", "http://127.0.0.1:0/hooks"), TW_OK);
+  c.set("transport", "webhook");
+  EXPECT_EQ(c.validated_transport(), TW_TRANSPORT_WEBHOOK);
+  c.set("transport", "poll");
+  try {
+    c.validated_transport();
+    ADD_FAILURE() << "port 0 accepted for poll";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), TW_ERR_INVALID_VALUE);
+    EXPECT_NE(std::string(e.what()).find("url: port 0"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tidewire::detail

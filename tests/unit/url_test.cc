@@ -36,6 +36,12 @@ TEST(Url, RejectsWhatItCannotUse) {
   EXPECT_THROW(Url::parse("http://h/a b"), Error);
 }
 
+TEST(Url, ListenUrlsMayAskForAnyFreePort) {
+  EXPECT_EQ(Url::parse_listen("http://127.0.0.1:0/hooks").port, 0);
+  EXPECT_EQ(Url::parse_listen("http://[::1]:8080/").port, 8080);
+  EXPECT_THROW(Url::parse_listen("http://h:65536/"), Error);
+}
+
 TEST(Url, ResolvesEveryLocationForm) {
   Url base = Url::parse("http://h:1/a/b?q=1");
   EXPECT_EQ(base.resolve("https://o/x").to_string(), "https://o/x");
