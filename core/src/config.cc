@@ -94,6 +94,48 @@ std::vector<KeySpec> make_table() {
        "suspended while reading is paused for a slow consumer.", 1, kDay},
       {"ws.subscribe_message", K::string, "", "any text",
        "A text message sent after every (re)connect, before anything queued by tw_stream_send.", 0, 0},
+      {"webhook.scheme", K::enumeration, "standard", "standard|svix|github|stripe|slack|hmac-sha256|none",
+       "How webhook deliveries are signed: Standard Webhooks (`webhook-id`, `webhook-timestamp`, "
+       "`webhook-signature`), Svix (the same with `svix-*` headers), GitHub (`X-Hub-Signature-256`), Stripe "
+       "(`Stripe-Signature`), Slack (`X-Slack-Signature`), an HMAC-SHA256 of the body in a header of your "
+       "choice (`hmac-sha256`), or `none`: unsigned deliveries, accepted only when asked for.", 0, 0},
+      {"webhook.secret", K::string, "", "comma-separated secrets (a secret cannot contain a comma)",
+       "Signing secrets; list the old and the new one while a secret rotates. Standard and svix take "
+       "`whsec_<base64>` secrets; the other schemes use the secret exactly as the sender shows it (Stripe's "
+       "`whsec_...` string itself is the key). Required unless webhook.scheme=none. Never logged.", 0, 0},
+      {"webhook.tolerance_s", K::integer, "300", "0..31536000 (0 = not checked)",
+       "Largest difference, either way, between a delivery's signed timestamp and the clock (standard, svix, "
+       "stripe, slack); a stale or future delivery is refused with 401.", 0, 31'536'000},
+      {"webhook.signature_header", K::string, "", "a header name",
+       "hmac-sha256: the request header that carries the signature. Required for that scheme.", 0, 0},
+      {"webhook.signature_encoding", K::enumeration, "hex", "hex|base64",
+       "hmac-sha256: how the signature is encoded.", 0, 0},
+      {"webhook.signature_prefix", K::string, "", "any text, e.g. `sha256=`",
+       "hmac-sha256: text that must precede the signature (compared ignoring case) and is stripped before "
+       "decoding. Empty: the whole header value is the signature.", 0, 0},
+      {"webhook.id_header", K::string, "", "a header name",
+       "hmac-sha256 and none: the request header carrying the delivery id (the event id, and the key for "
+       "deduplication). The other schemes have their own.", 0, 0},
+      {"webhook.max_body_bytes", K::integer, "1048576", "0..1073741824",
+       "Largest request body accepted; a larger one is refused with 413, at once when Content-Length says so, "
+       "otherwise as soon as a chunked body grows past it.", 0, 1 << 30},
+      {"webhook.max_header_bytes", K::integer, "16384", "256..1048576",
+       "Largest request head (request line and header fields) accepted; a larger one is refused with 431.",
+       256, 1 << 20},
+      {"webhook.header_timeout_ms", K::integer, "10000", "1..86400000",
+       "Time a client has from a request's first byte to the end of its head before it is disconnected.", 1,
+       kDay},
+      {"webhook.idle_timeout_ms", K::integer, "60000", "1..86400000",
+       "Silence after which a connection is closed, between requests (keep-alive) or inside one.", 1, kDay},
+      {"webhook.dedup_window_s", K::integer, "300", "0..604800 (0 = off)",
+       "A delivery whose id was queued less than this long ago is acknowledged but not queued again.", 0,
+       604'800},
+      {"webhook.dedup_max_ids", K::integer, "100000", "1..10000000",
+       "Most delivery ids remembered for deduplication (under 100 bytes each, however long the id); past it "
+       "the oldest are forgotten first.", 1, 10'000'000},
+      {"webhook.retry_after_s", K::integer, "5", "0..86400",
+       "`Retry-After` of the 503 that refuses deliveries while the queue is full (queue.overflow=pause).", 0,
+       86'400},
   };
 }
 
