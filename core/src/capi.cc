@@ -58,10 +58,10 @@ char* owned_copy(const std::string& s) {
   return p;
 }
 
-// Runs on the I/O thread: the command that (re)starts a stream's transport or stops it.
 // How long tw_stream_open waits for a webhook stream's listener.
 constexpr int64_t kListenTimeoutMs = 5000;
 
+// Runs on the I/O thread: the command that (re)starts a stream's transport or stops it.
 void start_on_loop(Runtime& rt, const std::shared_ptr<StreamCore>& core) {
   try {
     Transport* t = rt.adopt(make_transport(rt, core));

@@ -3,6 +3,7 @@
 #include "sse.h"
 #include "ws.h"
 #include "transport.h"
+#include "webhook.h"
 
 namespace tidewire::detail {
 
@@ -16,7 +17,7 @@ std::unique_ptr<Transport> make_transport(Runtime& runtime, std::shared_ptr<Stre
     case TW_TRANSPORT_WS:
       return std::make_unique<WsTransport>(runtime, std::move(core));
     case TW_TRANSPORT_WEBHOOK:
-      break;
+      return std::make_unique<WebhookTransport>(runtime, std::move(core));
   }
   throw Error(TW_ERR_UNSUPPORTED,
               std::string("transport ") + tw_transport_name(core->transport) + " is not available in this build");

@@ -9,7 +9,7 @@ namespace tidewire::detail {
 namespace {
 
 Url listen_url(const Config& config) {
-  Url url = Url::parse(config.str("url"));
+  Url url = Url::parse_listen(config.str("url"));
   if (url.scheme != "http")
     throw Error(TW_ERR_INVALID_VALUE, "url: a webhook endpoint listens on plain http:// (terminate TLS in front "
                                       "of it), not " + url.scheme + "://");
@@ -40,7 +40,7 @@ WebhookTransport::WebhookTransport(Runtime& runtime, std::shared_ptr<StreamCore>
 WebhookTransport::~WebhookTransport() = default;
 
 void WebhookTransport::attempt() {
-  server_ = std::make_unique<WebhookServer>(runtime_.loop(), limits_, *this);
+  server_ = std::make_unique<WebhookServer>(runtime_.loop(), limits_, static_cast<WebhookServer::Handler&>(*this));
   try {
     Url bound = url_;
     bound.port = server_->listen(url_.host, url_.port);

@@ -1,8 +1,9 @@
 // webhook: an embedded HTTP endpoint receiving signed POSTs. The stream's url says where to listen
-// (port 0 = a free port; the URL really bound is reported through tw_stream_url). Each request is
-// checked in this order: path (404), method (405), queue room (503 + Retry-After, unless
-// queue.overflow=drop_oldest), signature over the raw body (400 / 401), duplicate id (acknowledged,
-// not queued again); then the event is queued, and only then acknowledged with 204.
+// (port 0 = a free port; the URL really bound is reported through tw_stream_url). Past the
+// server's limits (431, 413, 417), each request is checked in this order: path (404), method
+// (405), queue room (503 + Retry-After, unless queue.overflow=drop_oldest), signature over the raw
+// body (400 / 401), duplicate id (acknowledged, not queued again); then the event is queued, and
+// only then acknowledged with 204.
 #pragma once
 
 #include <memory>

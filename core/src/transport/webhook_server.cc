@@ -136,9 +136,12 @@ class WebhookServer::Connection {
         stream(),
         [](uv_handle_t* h, size_t, uv_buf_t* buf) {
           auto* c = static_cast<Connection*>(h->data);
-          *buf = c->server_ ? uv_buf_init(c->server_->read_buffer_.get(), kReadBufferBytes) : uv_buf_init(nullptr, 0);
+          *buf = c->server_ ? uv_buf_init(c->server_->read_buffer_.get(), kReadBufferBytes)
+                            : uv_buf_init(nullptr, 0);
         },
-        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) { static_cast<Connection*>(s->data)->on_read(nread, buf); });
+        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+          static_cast<Connection*>(s->data)->on_read(nread, buf);
+        });
   }
 
   void on_read(ssize_t nread, const uv_buf_t* buf) {
@@ -150,13 +153,14 @@ class WebhookServer::Connection {
     llhttp_errno_t err = llhttp_execute(&parser_, buf->base, static_cast<size_t>(nread));
     if (closing_ || closed_ || err == HPE_OK) return;
     if (err == HPE_PAUSED_UPGRADE) return linger();
-    answer({400, {}, std::string("malformed request: ") + llhttp_get_error_reason(&parser_)}, true);
+    answer({400, {}, std::string("malformed request: ") + llhttp_get_error_reason(&parser_) + "\n"}, true);
   }
 
   int count_head(size_t len) {
     head_bytes_ += len;
     if (head_bytes_ <= limits_.max_header_bytes) return 0;
-    answer({431, {}, "request head exceeds webhook.max_header_bytes=" + std::to_string(limits_.max_header_bytes)},
+    answer({431, {},
+            "request head exceeds webhook.max_header_bytes=" + std::to_string(limits_.max_header_bytes) + "\n"},
            true);
     return -1;
   }
@@ -206,11 +210,14 @@ class WebhookServer::Connection {
     bool has_body = chunked || parser_.content_length > 0;
     const std::string* expect = find_header(request_.headers, "expect");
 
-    std::optional<ServerResponse> refusal = server_->handler_.on_head(request_);
-    if (!refusal && !chunked && parser_.content_length > limits_.max_body_bytes)
+    // The server's own refusals first: they are final, where the handler's may be transient (503).
+    std::optional<ServerResponse> refusal;
+    if (!chunked && parser_.content_length > limits_.max_body_bytes)
       refusal = body_too_large(parser_.content_length);
-    if (!refusal && expect && lower(*expect) != "100-continue")
-      refusal = ServerResponse{417, {}, "only Expect: 100-continue is supported"};
+    else if (expect && lower(*expect) != "100-continue")
+      refusal = ServerResponse{417, {}, "only Expect: 100-continue is supported\n"};
+    else
+      refusal = server_->handler_.on_head(request_);
     if (refusal) {
       // Nothing to skip: answered in order when the (empty) message completes, and the connection
       // stays open. Otherwise answered now, and the body is never read.
@@ -231,7 +238,7 @@ class WebhookServer::Connection {
   ServerResponse body_too_large(uint64_t size) {
     return {413, {},
             "body of " + (size ? std::to_string(size) + " bytes" : std::string("more bytes")) +
-                " exceeds webhook.max_body_bytes=" + std::to_string(limits_.max_body_bytes)};
+                " exceeds webhook.max_body_bytes=" + std::to_string(limits_.max_body_bytes) + "\n"};
   }
 
   int on_body(const char* at, size_t len) {

@@ -46,9 +46,10 @@ class WebhookServer {
   class Handler {
    public:
     virtual ~Handler() = default;
-    // A request's head has arrived; its body has not been read. An answer refuses the request at
-    // once (if a body follows, the connection closes after the answer instead of reading it);
-    // nullopt reads the body, after `100 Continue` if the client asked for it.
+    // A request's head has arrived and passed the server's own checks (413, 417); its body has
+    // not been read. An answer refuses the request at once (if a body follows, the connection
+    // closes after the answer instead of reading it); nullopt reads the body, after
+    // `100 Continue` if the client asked for it.
     virtual std::optional<ServerResponse> on_head(const ServerRequest& head) = 0;
     // A complete request. The answer is written before any later pipelined request is read.
     virtual ServerResponse on_request(ServerRequest& request) = 0;

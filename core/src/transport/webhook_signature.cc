@@ -483,7 +483,8 @@ std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_
   if (!mac) throw Error(TW_ERR_INTERNAL, "OpenSSL has no HMAC implementation");
   std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX*)> ctx(EVP_MAC_CTX_new(mac), EVP_MAC_CTX_free);
   char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
   // HMAC keys may be empty in principle, but OpenSSL refuses a null pointer: point at something.
   static const unsigned char kEmpty = 0;
   const auto* k = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
