@@ -194,11 +194,15 @@ TW_API void tw_event_destroy(tw_event *event);
 TW_API tw_kind tw_event_kind(const tw_event *event);
 TW_API tw_transport tw_event_transport(const tw_event *event);
 /**
- * The event's id: SSE id, poll ETag (or Last-Modified), long-poll cursor; "" when none.
+ * The event's id: SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook delivery id;
+ * "" when none.
  * Borrowed: valid until the event is destroyed. NUL-terminated, never contains NUL.
  */
 TW_API const char *tw_event_id(const tw_event *event);
-/** The event's type: SSE event name ("message" by default), "change" for poll and long-poll. Borrowed. */
+/**
+ * The event's type: SSE event name ("message" by default), "change" for poll and long-poll, the
+ * webhook's event type ("" when the delivery names none). Borrowed.
+ */
 TW_API const char *tw_event_type(const tw_event *event);
 /**
  * The payload, byte for byte as received (SSE data is UTF-8, invalid sequences replaced by U+FFFD).
@@ -208,7 +212,10 @@ TW_API const char *tw_event_type(const tw_event *event);
 TW_API const char *tw_event_data(const tw_event *event);
 /** Length of tw_event_data() in bytes, without the trailing NUL. */
 TW_API size_t tw_event_data_len(const tw_event *event);
-/** Number of response headers carried by the event (poll and long-poll; 0 elsewhere). */
+/**
+ * Number of headers carried by the event: response headers for poll and long-poll, the request's
+ * headers for webhook; 0 elsewhere.
+ */
 TW_API size_t tw_event_header_count(const tw_event *event);
 /**
  * Header number `index`: lower-case name and value, borrowed until the event is destroyed.
@@ -239,8 +246,10 @@ typedef struct tw_stream tw_stream;
  * Opens a stream on `runtime` as `config` describes (the config is copied; keep or free it).
  * Checks the configuration as a whole (e.g. `url` is required and must suit `transport`) and
  * returns TW_ERR_INVALID_VALUE naming the key if not. Connecting happens on the I/O thread; failures
- * from there arrive as events / as the stream's end. On TW_OK, *out is owned: free with
- * tw_stream_destroy(), before or after the runtime. Thread-safe.
+ * from there arrive as events / as the stream's end. A webhook stream is the exception: open waits
+ * (at most 5 s) until its endpoint listens, and fails with TW_ERR_IO naming `url` if it cannot
+ * (port in use, address not local). On TW_OK, *out is owned: free with tw_stream_destroy(), before
+ * or after the runtime. Thread-safe.
  */
 TW_API tw_err tw_stream_open(tw_stream **out, tw_runtime *runtime, const tw_config *config);
 
