@@ -1,0 +1,103 @@
+"""The package itself: version, configuration keywords, ConfigError messages, errors."""
+
+import re
+
+import pytest
+
+import tidewire
+from tidewire import _tidewire
+
+
+def test_version_is_the_cores():
+    assert tidewire.__version__ == _tidewire.version()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", tidewire.__version__)
+
+
+def test_every_key_has_one_keyword_and_keywords_are_unique():
+    keys = tidewire.config_keys()
+    keywords = [info["keyword"] for info in keys.values() if info["keyword"] is not None]
+    assert len(keywords) == len(set(keywords))
+    assert keys["reconnect.max_ms"]["keyword"] == "reconnect_max_ms"
+    assert keys["header.<Name>"]["keyword"] is None
+    for key, info in keys.items():
+        if info["type"] != "map":
+            assert info["keyword"] == key.replace(".", "_")
+
+
+def test_keywords_with_underscores_map_by_the_table():
+    from tidewire import _config
+
+    # reconnect.max_ms holds "_" itself: only the table tells it from "reconnect_max.ms".
+    assert _config.key_of("reconnect_max_ms") == "reconnect.max_ms"
+    assert _config.key_of("read_timeout_ms") == "read_timeout_ms"
+    assert _config.key_of("ws_ping_interval_ms") == "ws.ping_interval_ms"
+
+
+def test_unknown_keyword_is_a_config_error_with_suggestions():
+    with pytest.raises(tidewire.ConfigError) as info:
+        tidewire.Stream("http://127.0.0.1:1/", "sse", reconnect_maxms=10)
+    assert "reconnect_maxms" in str(info.value)
+    assert "reconnect_max_ms" in str(info.value)
+    assert info.value.code == "TW_ERR_UNKNOWN_KEY"
+    assert isinstance(info.value, tidewire.Error)
+    assert isinstance(info.value, ValueError)
+
+
+def test_refused_value_names_the_key_and_what_it_accepts():
+    with pytest.raises(tidewire.ConfigError) as info:
+        tidewire.Stream("http://127.0.0.1:1/", "poll", poll_interval_ms=-5)
+    assert "poll.interval_ms" in str(info.value)
+    assert "0..86400000" in str(info.value)
+    assert info.value.code == "TW_ERR_INVALID_VALUE"
+
+
+def test_unknown_raw_option_is_named_by_the_core():
+    with pytest.raises(tidewire.ConfigError) as info:
+        tidewire.Stream("http://127.0.0.1:1/", "sse", options={"reconnect.maxms": "10"})
+    assert "reconnect.maxms" in str(info.value)
+    assert info.value.code == "TW_ERR_UNKNOWN_KEY"
+
+
+def test_transport_that_cannot_be_inferred_is_a_config_error():
+    with pytest.raises(tidewire.ConfigError) as info:
+        tidewire.Stream("http://127.0.0.1:1/")
+    assert "transport" in str(info.value)
+
+
+def test_bad_enum_value_lists_the_accepted_ones():
+    with pytest.raises(tidewire.ConfigError) as info:
+        tidewire.Stream("http://127.0.0.1:1/", "carrier-pigeon")
+    assert "carrier-pigeon" in str(info.value) and "longpoll" in str(info.value)
+
+
+def test_a_key_given_twice_is_refused():
+    with pytest.raises(tidewire.ConfigError, match="reconnect.max_ms is given twice"):
+        tidewire.Stream("http://127.0.0.1:1/", "sse", options={"reconnect.max_ms": 5}, reconnect_max_ms=5)
+
+
+def test_values_of_python_types_become_the_cores_strings():
+    from tidewire import _config
+
+    pairs = dict(_config.settings("ws://h/", None, {"X-Token": "t"},
+                                  {"reconnect.max_ms": 2000.0},
+                                  {"status_events": True, "ws_subprotocols": ["a", "b"]}))
+    assert pairs == {"url": "ws://h/", "reconnect.max_ms": "2000", "status_events": "true",
+                     "ws.subprotocols": "a,b", "header.X-Token": "t"}
+    with pytest.raises(tidewire.ConfigError, match="poll.interval_ms"):
+        _config.settings("http://h/", "poll", None, None, {"poll_interval_ms": 1.5})
+
+
+def test_send_on_a_pull_stream_is_a_clear_error(peers):
+    with tidewire.Stream(f"{peers.http_url}/poll/send", "poll") as stream:
+        with pytest.raises(tidewire.Error) as info:
+            stream.send("hello")
+    assert info.value.code == "TW_ERR_UNSUPPORTED"
+    assert "only ws streams" in str(info.value)
+    with pytest.raises(TypeError):
+        tidewire.Stream(f"{peers.ws_url}/echo").send(42)
+
+
+def test_stats_has_the_cores_names(peers):
+    with tidewire.Stream(f"{peers.http_url}/poll/stats", "poll") as stream:
+        assert set(stream.stats()) == {"messages", "bytes", "requests", "not_modified", "reconnects",
+                                       "errors", "dropped", "queue_depth", "queue_peak", "paused"}
