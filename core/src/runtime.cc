@@ -63,6 +63,7 @@ void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
   watchdog_.data = this;
   uv_check_init(&loop_, &flush_check_);
   flush_check_.data = this;
+  uv_idle_init(&loop_, &flush_idle_);
   uv_timer_init(&loop_, &grace_);
   grace_.data = this;
 
@@ -86,6 +87,7 @@ void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&watchdog_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&grace_), nullptr);
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
@@ -147,6 +149,7 @@ void Runtime::begin_shutdown() {
   for (Transport* t : open) t->shutdown();
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);
   // lws sends a WebSocket close frame only once the socket is writable: destroying the context at
   // once would swallow the 1001. Wait until every connection is gone, or the grace period ends.
   uv_timer_start(&grace_, [](uv_timer_t* t) { static_cast<Runtime*>(t->data)->finish_shutdown(); },
@@ -217,14 +220,19 @@ lws_vhost* Runtime::vhost_for(const std::string& ca_file, const std::string& pro
 
 void Runtime::defer_flush(Transport* transport) {
   if (std::find(flush_pending_.begin(), flush_pending_.end(), transport) != flush_pending_.end()) return;
-  if (flush_pending_.empty() && !stopping_)
+  if (flush_pending_.empty() && !stopping_) {
     uv_check_start(&flush_check_, [](uv_check_t* check) {
       auto* self = static_cast<Runtime*>(check->data);
       std::vector<Transport*> pending;
       pending.swap(self->flush_pending_);
       uv_check_stop(check);
+      uv_idle_stop(&self->flush_idle_);
       for (Transport* t : pending) t->flush();
     });
+    // Events can arrive from lws' own idle handler, before the poll phase: an active idle handle
+    // keeps that poll from blocking, so the check phase (and the flush) follows at once.
+    uv_idle_start(&flush_idle_, [](uv_idle_t*) {});
+  }
   flush_pending_.push_back(transport);
 }
 

@@ -68,6 +68,7 @@ class Runtime {
   uv_async_t async_{};
   uv_timer_t watchdog_{};
   uv_check_t flush_check_{};
+  uv_idle_t flush_idle_{};
   uv_timer_t grace_{};
   int live_links_ = 0;
   std::vector<Transport*> flush_pending_;

@@ -296,8 +296,11 @@ TW_API void tw_stream_wakeup(tw_stream *stream);
 TW_API int tw_stream_fd(const tw_stream *stream);
 
 /**
- * Sends a message on a ws stream (copied). Returns TW_ERR_UNSUPPORTED on other transports,
- * TW_ERR_WOULD_BLOCK when the bounded send buffer is full, TW_ERR_CLOSED after the stream ended.
+ * Sends a message on a ws stream (copied). Messages sent before the connection is up, or while it
+ * is being re-established, wait in the buffer and go out after the subscribe message. Returns
+ * TW_ERR_UNSUPPORTED on other transports, TW_ERR_WOULD_BLOCK when the bounded send buffer
+ * (ws.send_buffer_bytes) is full now, TW_ERR_LIMIT for a message larger than the whole buffer,
+ * TW_ERR_CLOSED after the stream ended.
  * Thread-safe.
  */
 TW_API tw_err tw_stream_send(tw_stream *stream, const void *data, size_t len, int binary);

@@ -110,8 +110,9 @@ void Transport::finish() {
   ended_ = true;
   attempt_timer_.stop();
   stop_io();
-  core_->queue.end();
+  // Sends are refused before consumers can see the end, so no send succeeds after it.
   if (core_->sends) core_->sends->close();
+  core_->queue.end();
   core_->running = nullptr;
   runtime_.release(this);
 }
