@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """A small event feed for the Tidewire demo: one sequence of events, offered over several transports.
 
-    python3 examples/feed/feed.py [--count N] [--interval-ms MS] [--start-ms MS]
+    python3 examples/feed/feed.py [--count N] [--interval-ms MS] [--start-ms MS] [--webhook-url URL]
 
 Listens on 127.0.0.1 with an ephemeral port and prints ``PORT <n>`` once it accepts connections.
 After --start-ms (default 500) it publishes --count events (default 20), one every --interval-ms
-(default 100), each ``{"seq": i, "published_at": <unix time, s>}`` with seq counting from 0, and
-prints ``DONE`` after the last. It exits when stdin reaches EOF (so it never outlives the script that
-started it; give it a pipe), on SIGINT and on SIGTERM.
+(default 100), each ``{"type": "tick", "seq": i, "published_at": <unix time, s>}`` with seq counting
+from 0, and prints ``DONE`` after the last. It exits when stdin reaches EOF (so it never outlives the
+script that started it; give it a pipe), on SIGINT and on SIGTERM.
 
 Every transport sees the same events, each under its own rules:
 
@@ -16,11 +16,22 @@ Every transport sees the same events, each under its own rules:
                           event replaced before the next poll is not seen.
   GET /longpoll?cursor=C  The first event after seq C (C absent: the first event), with
                           X-Cursor: <seq>; held until that event exists. A request held for
-                          ?wait_s (default 30) answers 204 with X-Cursor: C.
+                          ?wait_s (default 30) answers 204 with X-Cursor: C (after the last
+                          event, every request is held that long).
   GET /sse                text/event-stream: each event as ``id: <seq>``, ``event: tick``, ``data:``.
                           Starts after Last-Event-ID (absent: from the first event). Once the last
                           event is sent the response ends; a client that already has it gets 204,
                           which tells an SSE client that the stream is over.
+  GET /ws                 WebSocket: each event as a text message, from the first event on (or
+                          after seq ?after=C); closed with 1000 (normal) after the last.
+  GET /chat               WebSocket chat room: every text message a client sends goes to every
+                          client connected, as {"from": <client number>, "text": <message>}.
+
+With --webhook-url, each event is also POSTed there as a Standard Webhooks delivery (JSON body as
+above, ``webhook-id: evt_<seq>``), signed with the secret in the environment variable
+TIDEWIRE_FEED_WEBHOOK_SECRET (``whsec_<base64>``) by the ``standardwebhooks`` package. Deliveries go
+out in order; one that fails (connection error, 408, 429, 5xx) is retried after a short backoff, as
+a real sender would, up to 5 times.
 """
 
 import argparse
@@ -32,8 +43,13 @@ import socket
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 
+import aiohttp
 from aiohttp import web
+from standardwebhooks.webhooks import Webhook
+
+WEBHOOK_SECRET_ENV = "TIDEWIRE_FEED_WEBHOOK_SECRET"
 
 
 class Feed:
@@ -43,6 +59,7 @@ class Feed:
         self.count = count
         self.events = []  # JSON text of each published event; index = seq
         self.changed = asyncio.Condition()
+        self.outbox = asyncio.Queue()  # (seq, JSON text) for the webhook sender
 
     @property
     def done(self):
@@ -51,10 +68,12 @@ class Feed:
     async def publish(self, start_s, interval_s):
         await asyncio.sleep(start_s)
         for seq in range(self.count):
-            event = {"seq": seq, "published_at": round(time.time(), 6)}
+            event = {"type": "tick", "seq": seq, "published_at": round(time.time(), 6)}
+            text = json.dumps(event, separators=(",", ":"))
             async with self.changed:
-                self.events.append(json.dumps(event, separators=(",", ":")))
+                self.events.append(text)
                 self.changed.notify_all()
+            self.outbox.put_nowait((seq, text))
             if seq + 1 < self.count:
                 await asyncio.sleep(interval_s)
         print("DONE", flush=True)
@@ -94,7 +113,8 @@ async def longpoll(request):
     cursor = request.query.get("cursor", "")
     wait_s = float(request.query.get("wait_s", "30"))
     seq = parse_seq(cursor) + 1
-    if seq >= feed.count or not await feed.wait_for(seq, wait_s):
+    # Past the last event a request is held all the same, as a live source's would be.
+    if not await feed.wait_for(seq, wait_s):
         return web.Response(status=204, headers={"X-Cursor": cursor})
     return web.Response(text=feed.events[seq], content_type="application/json",
                         headers={"X-Cursor": str(seq), "Cache-Control": "no-cache"})
@@ -119,6 +139,65 @@ async def sse(request):
     return response
 
 
+async def ws(request):
+    feed = request.app["feed"]
+    socket_ = web.WebSocketResponse(heartbeat=None)
+    await socket_.prepare(request)
+    seq = parse_seq(request.query.get("after")) + 1
+    while seq < feed.count:
+        await feed.wait_for(seq)
+        while seq < len(feed.events):
+            await socket_.send_str(feed.events[seq])
+            seq += 1
+    await socket_.close(code=aiohttp.WSCloseCode.OK, message=b"feed over")
+    return socket_
+
+
+async def chat(request):
+    room = request.app["chat"]
+    socket_ = web.WebSocketResponse(heartbeat=None)
+    await socket_.prepare(request)
+    request.app["chat_clients"] += 1
+    number = request.app["chat_clients"]
+    room.add(socket_)
+    try:
+        async for message in socket_:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                line = json.dumps({"from": number, "text": message.data})
+                await asyncio.gather(*(peer.send_str(line) for peer in list(room)), return_exceptions=True)
+    finally:
+        room.discard(socket_)
+    return socket_
+
+
+async def send_webhooks(feed, url, secret):
+    """Delivers every published event to url, in order, signed; retries what fails."""
+    signer = Webhook(secret)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        while True:
+            seq, body = await feed.outbox.get()
+            msg_id = f"evt_{seq}"
+            for attempt in range(5):
+                now = datetime.now(tz=timezone.utc)
+                headers = {
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(int(now.timestamp())),
+                    "webhook-signature": signer.sign(msg_id, now, body),
+                    "content-type": "application/json",
+                }
+                try:
+                    async with session.post(url, data=body.encode(), headers=headers) as response:
+                        if response.status < 300:
+                            break
+                        retry = response.status in (408, 429) or response.status >= 500
+                        print(f"webhook {msg_id}: HTTP {response.status}", file=sys.stderr, flush=True)
+                        if not retry:
+                            break
+                except aiohttp.ClientError as error:
+                    print(f"webhook {msg_id}: {error}", file=sys.stderr, flush=True)
+                await asyncio.sleep(0.2 * 2**attempt)
+
+
 def watch_stdin(loop, stop):
     # os.read rather than sys.stdin: a daemon thread parked in a buffered reader can deadlock
     # interpreter shutdown on the reader's lock.
@@ -135,7 +214,11 @@ async def main():
     parser.add_argument("--count", type=int, default=20, help="events to publish (default 20)")
     parser.add_argument("--interval-ms", type=int, default=100, help="time between events (default 100)")
     parser.add_argument("--start-ms", type=int, default=500, help="delay before the first event (default 500)")
+    parser.add_argument("--webhook-url", help=f"also POST each event there, signed with ${WEBHOOK_SECRET_ENV}")
     args = parser.parse_args()
+    secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
+    if args.webhook_url and not secret:
+        parser.error(f"--webhook-url needs the signing secret in ${WEBHOOK_SECRET_ENV}")
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -146,9 +229,13 @@ async def main():
     feed = Feed(args.count)
     app = web.Application()
     app["feed"] = feed
+    app["chat"] = set()
+    app["chat_clients"] = 0
     app.router.add_get("/poll", poll)
     app.router.add_get("/longpoll", longpoll)
     app.router.add_get("/sse", sse)
+    app.router.add_get("/ws", ws)
+    app.router.add_get("/chat", chat)
     # handler_cancellation: held requests end as soon as their client goes away.
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1, access_log=None)
     await runner.setup()
@@ -158,9 +245,12 @@ async def main():
     await web.SockSite(runner, sock).start()
     print(f"PORT {sock.getsockname()[1]}", flush=True)
 
-    publisher = asyncio.create_task(feed.publish(args.start_ms / 1000, args.interval_ms / 1000))
+    tasks = [asyncio.create_task(feed.publish(args.start_ms / 1000, args.interval_ms / 1000))]
+    if args.webhook_url:
+        tasks.append(asyncio.create_task(send_webhooks(feed, args.webhook_url, secret)))
     await stop.wait()
-    publisher.cancel()
+    for task in tasks:
+        task.cancel()
     try:
         await asyncio.wait_for(runner.cleanup(), timeout=2)
     except Exception:  # including the timeout: exiting matters more
