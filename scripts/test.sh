@@ -14,6 +14,7 @@
 #   asan-ctest  ctest in build-asan/ (leaks and UB abort the test)
 #   install     scripts/check-install.sh: install build/ into a temporary prefix and build a
 #               consumer against it with pkg-config and with find_package(Tidewire)
+#   python      pip install . into build-python/venv (tw_python_package), then pytest tests/python
 #
 # A new suite (pytest, Maven, node --test) is a function phase_<name> below plus its name in PHASES.
 # TW_JOBS (default 2) sets the parallelism of builds and ctest.
@@ -24,7 +25,7 @@ cd "$TW_ROOT"
 
 BUILD=build
 ASAN_BUILD=build-asan
-PHASES=(deps build ctest asan-build asan-ctest install)
+PHASES=(deps build ctest asan-build asan-ctest install python)
 CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
 
 phase_deps() { ./scripts/install-deps.sh; }
@@ -46,6 +47,23 @@ phase_asan_build() {
 phase_asan_ctest() { with_sanitizer_options run_ctest "$ASAN_BUILD"; }
 
 phase_install() { ./scripts/check-install.sh "$BUILD"; }
+
+phase_python() {
+  tw_python_package
+  local log=build-python/pytest.log status=0
+  "$TW_PYTHON" -m pytest -p no:cacheprovider -q -rs --timeout 60 tests/python 2>&1 | tee "$log" || status=$?
+  # "1 failed, 38 passed, 2 skipped, 1 error in 4.21s": errors count as failures
+  local last count
+  last=$(tail -n 1 "$log")
+  for count in $(grep -oE '[0-9]+ (passed|failed|errors?)' <<<"$last" | tr ' ' ':'); do
+    case ${count#*:} in
+      passed) TESTS_PASSED=$((TESTS_PASSED + ${count%%:*})) ;;
+      *) TESTS_FAILED=$((TESTS_FAILED + ${count%%:*})) ;;
+    esac
+  done
+  CTEST_RAN=1
+  return "$status"
+}
 
 # The build runs test binaries too (gtest_discover_tests), so both phases get the options.
 with_sanitizer_options() {
