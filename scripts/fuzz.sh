@@ -23,7 +23,10 @@ targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
   mapfile -t targets < <(sed -n 's/^set(TIDEWIRE_FUZZ_TARGETS \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt | tr ' ' '\n')
 fi
-ninja -C build-fuzz -j2 "${targets[@]/#/fuzz_}" >/dev/null
+if ! ninja -C build-fuzz -j2 "${targets[@]/#/fuzz_}" >build-fuzz/build.log 2>&1; then
+  grep -E "error|FAILED" -A5 build-fuzz/build.log | head -n 40 >&2
+  exit 1
+fi
 
 for target in "${targets[@]}"; do
   kept=tests/fuzz/corpus/$target
