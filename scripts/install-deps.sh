@@ -14,6 +14,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libssl-dev node-llhttp
   libgtest-dev googletest
+  clang-14 libclang-rt-14-dev openssl
   python3 python3-pip python3-venv curl
 )
 REQUIREMENTS=tests/peers/requirements.txt

@@ -14,6 +14,7 @@
 #   asan-ctest  ctest in build-asan/ (leaks and UB abort the test)
 #   install     scripts/check-install.sh: install build/ into a temporary prefix and build a
 #               consumer against it with pkg-config and with find_package(Tidewire)
+#   fuzz        scripts/fuzz.sh 10: every libFuzzer target for 10 s (clang, build-fuzz/)
 #   python      pip install . into build-python/venv (tw_python_package), then pytest tests/python
 #
 # A new suite (pytest, Maven, node --test) is a function phase_<name> below plus its name in PHASES.
@@ -25,7 +26,7 @@ cd "$TW_ROOT"
 
 BUILD=build
 ASAN_BUILD=build-asan
-PHASES=(deps build ctest asan-build asan-ctest install python)
+PHASES=(deps build ctest asan-build asan-ctest install python fuzz)
 CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
 
 phase_deps() { ./scripts/install-deps.sh; }
@@ -45,6 +46,10 @@ phase_asan_build() {
 }
 
 phase_asan_ctest() { with_sanitizer_options run_ctest "$ASAN_BUILD"; }
+
+# Each libFuzzer target briefly (10 s), from the kept corpus: a smoke check that they build and
+# find nothing new; scripts/fuzz.sh with no argument runs them for 60 s each.
+phase_fuzz() { ./scripts/fuzz.sh 10; }
 
 phase_install() { ./scripts/check-install.sh "$BUILD"; }
 
