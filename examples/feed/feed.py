@@ -36,6 +36,7 @@ a real sender would, up to 5 times.
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -157,8 +158,7 @@ async def chat(request):
     room = request.app["chat"]
     socket_ = web.WebSocketResponse(heartbeat=None)
     await socket_.prepare(request)
-    request.app["chat_clients"] += 1
-    number = request.app["chat_clients"]
+    number = next(request.app["chat_numbers"])
     room.add(socket_)
     try:
         async for message in socket_:
@@ -230,7 +230,7 @@ async def main():
     app = web.Application()
     app["feed"] = feed
     app["chat"] = set()
-    app["chat_clients"] = 0
+    app["chat_numbers"] = itertools.count(1)
     app.router.add_get("/poll", poll)
     app.router.add_get("/longpoll", longpoll)
     app.router.add_get("/sse", sse)
