@@ -7,9 +7,8 @@ the targets, one per line after the count.
 """
 
 import asyncio
-import signal
-import sys
-import threading
+
+from peer_lifecycle import announce, listening_socket, stop_event
 
 tunnels = []
 
@@ -55,21 +54,11 @@ async def handle(reader, writer):
     await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
 
-def watch_stdin(loop, stop):
-    try:
-        sys.stdin.buffer.read()
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-
-
 async def main():
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    threading.Thread(target=watch_stdin, args=(loop, stop), daemon=True).start()
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+    stop = stop_event()
+    sock = listening_socket()
+    server = await asyncio.start_server(handle, sock=sock)
+    announce(sock)
     await stop.wait()
     server.close()
 

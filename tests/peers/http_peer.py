@@ -48,16 +48,13 @@ literal plus as ``%2B``.
 import asyncio
 import email.utils
 import json
-import os
-import signal
-import socket
-import sys
-import threading
 import time
 import urllib.parse
 from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
+
+from peer_lifecycle import announce, escape_log_value, listening_socket, stop_event, tls_context_from_args
 
 START = time.monotonic()
 LASTMOD_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -99,11 +96,6 @@ def parse_query(query_string):
     # ASCII (numbers, paths, dates).
     return dict(urllib.parse.parse_qsl(query_string, keep_blank_values=True,
                                        encoding="latin-1"))
-
-
-def escape_log_value(value):
-    return (value.replace("%", "%25").replace(";", "%3B")
-            .replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def int_param(query, name, default):
@@ -430,41 +422,8 @@ async def handle(request):
     return await dispatch(call)
 
 
-def watch_stdin(loop, stop):
-    # os.read rather than sys.stdin: a daemon thread parked inside a buffered
-    # reader can deadlock interpreter shutdown on the reader's lock.
-    try:
-        while os.read(0, 4096):
-            pass
-    except OSError:
-        pass
-    loop.call_soon_threadsafe(stop.set)
-
-
-def tls_context_from_args():
-    """`--tls DIR`: serve HTTPS with a self-signed certificate for 127.0.0.1, written to
-    DIR/cert.pem (the CA file a client trusts) and DIR/key.pem, made with the openssl CLI."""
-    if "--tls" not in sys.argv:
-        return None
-    import ssl
-    import subprocess
-    directory = sys.argv[sys.argv.index("--tls") + 1]
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    if not os.path.exists(cert):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context
-
-
 async def main():
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    threading.Thread(target=watch_stdin, args=(loop, stop), daemon=True).start()
+    stop = stop_event()
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)
@@ -475,12 +434,9 @@ async def main():
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.05,
                            access_log=None)
     await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock = listening_socket()
     await web.SockSite(runner, sock, ssl_context=tls_context_from_args()).start()
-    sys.stdout.write(f"PORT {sock.getsockname()[1]}\n")
-    sys.stdout.flush()
+    announce(sock)
 
     await stop.wait()
     try:

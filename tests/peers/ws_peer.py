@@ -78,11 +78,8 @@ import asyncio
 import http
 import logging
 import os
-import signal
 import socket
 import struct
-import sys
-import threading
 import time
 import urllib.parse
 
@@ -90,6 +87,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Opcode
 from websockets.server import ServerProtocol
+
+from peer_lifecycle import announce, escape_log_value, listening_socket, stop_event, tls_context_from_args
 
 START = time.monotonic()
 
@@ -143,11 +142,6 @@ def state_for(key):
     if st is None:
         st = STATES[key] = KeyState()
     return st
-
-
-def escape_log_value(value):
-    return (str(value).replace("%", "%25").replace(";", "%3B")
-            .replace("\r", "%0D").replace("\n", "%0A"))
 
 
 class Conn:
@@ -426,45 +420,12 @@ async def handler(ws):
         conn.ended = True
 
 
-def watch_stdin(loop, stop):
-    # os.read rather than sys.stdin: a daemon thread parked inside a buffered
-    # reader can deadlock interpreter shutdown on the reader's lock.
-    try:
-        while os.read(0, 4096):
-            pass
-    except OSError:
-        pass
-    loop.call_soon_threadsafe(stop.set)
-
-
-def tls_context_from_args():
-    if "--tls" not in sys.argv:
-        return None
-    import ssl
-    import subprocess
-    directory = sys.argv[sys.argv.index("--tls") + 1]
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    if not os.path.exists(cert):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context
-
-
 async def main():
     logging.basicConfig(level=logging.CRITICAL if not os.environ.get("WS_PEER_DEBUG")
                         else logging.DEBUG)
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    threading.Thread(target=watch_stdin, args=(loop, stop), daemon=True).start()
+    stop = stop_event()
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock = listening_socket()
     server = await serve(
         handler,
         sock=sock,
@@ -477,8 +438,7 @@ async def main():
         compression=None,
         ssl=tls_context_from_args(),
     )
-    sys.stdout.write(f"PORT {sock.getsockname()[1]}\n")
-    sys.stdout.flush()
+    announce(sock)
 
     await stop.wait()
     server.close()
