@@ -75,9 +75,20 @@ def percentile(values: list[float], p: float) -> float:
 async def start_feed(args, webhook_url: str, secret: str):
     env = dict(os.environ, TIDEWIRE_FEED_WEBHOOK_SECRET=secret)
     feed = await asyncio.create_subprocess_exec(
-        sys.executable, str(FEED), "--count", str(args.events), "--interval-ms", str(args.interval_ms),
-        "--start-ms", "1000", "--webhook-url", webhook_url,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env)
+        sys.executable,
+        str(FEED),
+        "--count",
+        str(args.events),
+        "--interval-ms",
+        str(args.interval_ms),
+        "--start-ms",
+        "1000",
+        "--webhook-url",
+        webhook_url,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+    )
     line = await asyncio.wait_for(feed.stdout.readline(), 15)
     if not line.startswith(b"PORT "):
         raise SystemExit(f"demo: the feed did not start (said {line!r})")
@@ -109,10 +120,18 @@ def table(consumers: list[Consumer], args, published_at: dict) -> str:
     rows = []
     for c in consumers:
         lat = c.latencies_ms(published_at)
-        rows.append((c.name, f"{len(c.seqs)}/{args.events}",
-                     f"{percentile(lat, 50):.1f}" if lat else "-", f"{percentile(lat, 99):.1f}" if lat else "-",
-                     str(c.stats.get("requests", 0)), str(c.stats.get("not_modified", 0)),
-                     str(c.stats.get("bytes", 0)), str(c.stats.get("reconnects", 0))))
+        rows.append(
+            (
+                c.name,
+                f"{len(c.seqs)}/{args.events}",
+                f"{percentile(lat, 50):.1f}" if lat else "-",
+                f"{percentile(lat, 99):.1f}" if lat else "-",
+                str(c.stats.get("requests", 0)),
+                str(c.stats.get("not_modified", 0)),
+                str(c.stats.get("bytes", 0)),
+                str(c.stats.get("reconnects", 0)),
+            )
+        )
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     lines = ["  " + "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
     for r in rows:
@@ -125,8 +144,13 @@ async def main() -> int:
     parser.add_argument("--events", type=int, default=40, help="events the feed publishes (default 40)")
     parser.add_argument("--interval-ms", type=int, default=150, help="time between events (default 150)")
     parser.add_argument("--poll-interval-ms", type=int, default=500, help="the poller's interval (default 500)")
-    parser.add_argument("--quiet-s", type=float, default=2, help="streams stay open this long after the last "
-                        "event, to show what each costs while nothing happens (default 2)")
+    parser.add_argument(
+        "--quiet-s",
+        type=float,
+        default=2,
+        help="streams stay open this long after the last "
+        "event, to show what each costs while nothing happens (default 2)",
+    )
     parser.add_argument("--timeout-s", type=float, default=40, help="stop waiting after this long (default 40)")
     args = parser.parse_args()
 
@@ -135,14 +159,17 @@ async def main() -> int:
     webhook = tidewire.Stream("http://127.0.0.1:0/webhook", "webhook", webhook_secret=secret)
     feed, port = await start_feed(args, webhook.url, secret)
     base = f"http://127.0.0.1:{port}"
-    print(f"demo: tidewire {tidewire.__version__}; feed on {base} publishes {args.events} events, one every "
-          f"{args.interval_ms} ms, and POSTs each to {webhook.url}")
+    print(
+        f"demo: tidewire {tidewire.__version__}; feed on {base} publishes {args.events} events, one every "
+        f"{args.interval_ms} ms, and POSTs each to {webhook.url}"
+    )
     print(f"demo: poll every {args.poll_interval_ms} ms, long-poll, SSE, WebSocket and webhook, all at once\n")
 
     streams = {
         "poll": tidewire.Stream(f"{base}/poll", "poll", poll_interval_ms=args.poll_interval_ms),
-        "longpoll": tidewire.Stream(f"{base}/longpoll", "longpoll", longpoll_cursor_header="X-Cursor",
-                                    longpoll_cursor_param="cursor"),
+        "longpoll": tidewire.Stream(
+            f"{base}/longpoll", "longpoll", longpoll_cursor_header="X-Cursor", longpoll_cursor_param="cursor"
+        ),
         "sse": tidewire.Stream(f"{base}/sse", "sse"),
         "ws": tidewire.Stream(f"ws://127.0.0.1:{port}/ws"),
         "webhook": webhook,
@@ -174,18 +201,23 @@ async def main() -> int:
             feed.kill()
     elapsed = time.monotonic() - start
 
-    print(f"\n{args.events} events published, {elapsed:.1f} s from the first stream to the end "
-          f"({args.quiet_s:.0f} s of it quiet, after the last event):\n")
+    print(
+        f"\n{args.events} events published, {elapsed:.1f} s from the first stream to the end "
+        f"({args.quiet_s:.0f} s of it quiet, after the last event):\n"
+    )
     print(table(consumers, args, published_at))
     poll = consumers[0]
     push = [percentile(c.latencies_ms(published_at), 50) for c in consumers if c.name in PUSH and c.arrivals]
     poll_lat = poll.latencies_ms(published_at)
-    print(f"\n  Push (SSE, WebSocket, webhook) hands over every event within ~{max(push or [0]):.0f} ms (p50); "
-          f"the poller saw {len(poll.seqs)} of {args.events}\n  and learnt of an event {percentile(poll_lat, 50) if poll_lat else 0:.0f} ms "
-          f"after it happened (p50; poll interval {args.poll_interval_ms} ms). While nothing happens, the poller\n"
-          "  still pays a request per interval (the 304s); long-poll pays a request per event, webhooks a POST per event.\n"
-          "  latency: publish -> application, until the application had the event or a newer state. bytes: payloads.\n"
-          "  The SSE reconnect is the feed ending its response after the last event (then 204: stream over).")
+    poll_p50 = percentile(poll_lat, 50) if poll_lat else 0
+    print(f"""
+  Push (SSE, WebSocket, webhook) hands over every event within ~{max(push or [0]):.0f} ms (p50); the poller saw
+  {len(poll.seqs)} of {args.events} and learnt of an event {poll_p50:.0f} ms after it happened (p50; poll interval \
+{args.poll_interval_ms} ms).
+  While nothing happens, the poller still pays a request per interval (the 304s); long-poll pays a
+  request per event, webhooks a POST per event.
+  latency: publish -> application, until the application had the event or a newer state. bytes: payloads.
+  The SSE reconnect is the feed ending its response after the last event (then 204: stream over).""")
 
     failed = [c for c in consumers if c.error or (c.name != "poll" and len(c.seqs) != args.events) or not c.seqs]
     for c in failed:

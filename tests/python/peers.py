@@ -137,12 +137,12 @@ class Peers:
             want = max(len(self.versions.get(key, [])) - 1, 0)
         async with self._changed:
             try:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: len(self.versions.get(key, [])) > want), wait_s)
+                await asyncio.wait_for(self._changed.wait_for(lambda: len(self.versions.get(key, [])) > want), wait_s)
             except asyncio.TimeoutError:
                 return web.Response(status=204, headers={"X-Cursor": cursor})
-        return web.Response(text=self.versions[key][want], content_type="application/json",
-                            headers={"X-Cursor": str(want)})
+        return web.Response(
+            text=self.versions[key][want], content_type="application/json", headers={"X-Cursor": str(want)}
+        )
 
     async def _status(self, request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["code"]), text="refused by the test peer")

@@ -78,11 +78,22 @@ def test_a_key_given_twice_is_refused():
 def test_values_of_python_types_become_the_cores_strings():
     from tidewire import _config
 
-    pairs = dict(_config.settings("ws://h/", None, {"X-Token": "t"},
-                                  {"reconnect.max_ms": 2000.0},
-                                  {"status_events": True, "ws_subprotocols": ["a", "b"]}))
-    assert pairs == {"url": "ws://h/", "reconnect.max_ms": "2000", "status_events": "true",
-                     "ws.subprotocols": "a,b", "header.X-Token": "t"}
+    pairs = dict(
+        _config.settings(
+            "ws://h/",
+            None,
+            {"X-Token": "t"},
+            {"reconnect.max_ms": 2000.0},
+            {"status_events": True, "ws_subprotocols": ["a", "b"]},
+        )
+    )
+    assert pairs == {
+        "url": "ws://h/",
+        "reconnect.max_ms": "2000",
+        "status_events": "true",
+        "ws.subprotocols": "a,b",
+        "header.X-Token": "t",
+    }
     with pytest.raises(tidewire.ConfigError, match="poll.interval_ms"):
         _config.settings("http://h/", "poll", None, None, {"poll_interval_ms": 1.5})
 
@@ -99,5 +110,15 @@ def test_send_on_a_pull_stream_is_a_clear_error(peers):
 
 def test_stats_has_the_cores_names(peers):
     with tidewire.Stream(f"{peers.http_url}/poll/stats", "poll") as stream:
-        assert set(stream.stats()) == {"messages", "bytes", "requests", "not_modified", "reconnects",
-                                       "errors", "dropped", "queue_depth", "queue_peak", "paused"}
+        assert set(stream.stats()) == {
+            "messages",
+            "bytes",
+            "requests",
+            "not_modified",
+            "reconnects",
+            "errors",
+            "dropped",
+            "queue_depth",
+            "queue_peak",
+            "paused",
+        }

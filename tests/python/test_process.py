@@ -1,6 +1,5 @@
 """What needs a process of its own: Ctrl-C during a blocked iteration, interpreter exit."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,12 +10,18 @@ from conftest import child_env
 
 
 def start(script, *args):
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=child_env())
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
 
 
 def test_ctrl_c_interrupts_a_blocked_iteration(peers):
-    child = start("""
+    child = start(
+        """
         import sys, tidewire
         stream = tidewire.Stream(sys.argv[1], "sse")
         print("waiting", flush=True)
@@ -26,7 +31,9 @@ def test_ctrl_c_interrupts_a_blocked_iteration(peers):
         except KeyboardInterrupt:
             print("interrupted", flush=True)
             sys.exit(3)
-        """, f"{peers.sse_url}/events?count=0")
+        """,
+        f"{peers.sse_url}/events?count=0",
+    )
     try:
         assert child.stdout.readline().strip() == "waiting"
         time.sleep(0.3)  # blocked in the iteration by now
@@ -41,12 +48,15 @@ def test_ctrl_c_interrupts_a_blocked_iteration(peers):
 
 
 def test_ctrl_c_interrupts_next_with_a_timeout(peers):
-    child = start("""
+    child = start(
+        """
         import sys, tidewire
         stream = tidewire.Stream(sys.argv[1], "sse")
         print("waiting", flush=True)
         stream.next(timeout=60)
-        """, f"{peers.sse_url}/events?count=0")
+        """,
+        f"{peers.sse_url}/events?count=0",
+    )
     try:
         assert child.stdout.readline().strip() == "waiting"
         time.sleep(0.3)
@@ -60,7 +70,8 @@ def test_ctrl_c_interrupts_next_with_a_timeout(peers):
 def test_interpreter_exit_with_open_streams_does_not_hang(peers):
     # Open streams of every transport; one non-daemon and one daemon thread blocked iterating;
     # then the main thread ends. Exit must be prompt and clean.
-    child = start("""
+    child = start(
+        """
         import sys, threading, tidewire
         sse, ws, http = sys.argv[1:4]
         streams = [
@@ -77,7 +88,11 @@ def test_interpreter_exit_with_open_streams_does_not_hang(peers):
         threading.Thread(target=iterate, args=(streams[1],), daemon=True).start()
         streams[1].send("hello")
         print("open", flush=True)
-        """, peers.sse_url, peers.ws_url, peers.http_url)
+        """,
+        peers.sse_url,
+        peers.ws_url,
+        peers.http_url,
+    )
     try:
         assert child.stdout.readline().strip() == "open"
         start_s = time.monotonic()

@@ -161,8 +161,7 @@ def test_ws_send_text_and_bytes(peers):
         stream.send(b"\x00\x01\xff")
         stream.send(bytearray(b"ba"))
         echoes = [stream.next(timeout=5) for _ in range(3)]
-    assert [(e.type, e.data) for e in echoes] == [("text", b"hello"), ("binary", b"\x00\x01\xff"),
-                                                  ("binary", b"ba")]
+    assert [(e.type, e.data) for e in echoes] == [("text", b"hello"), ("binary", b"\x00\x01\xff"), ("binary", b"ba")]
 
 
 def test_ws_async_send_and_receive(peers):

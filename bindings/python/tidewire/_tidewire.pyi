@@ -13,7 +13,7 @@ class Event:
 
     @property
     def kind(self) -> str:
-        """"message", or with status_events=True "open", "reconnecting", "error", "closed"."""
+        """ "message", or with status_events=True "open", "reconnecting", "error", "closed"."""
     @property
     def id(self) -> str:
         """SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook id; "" when none."""
