@@ -1,0 +1,292 @@
+'use strict';
+// tidewire.Stream: a stream as an EventEmitter and an async iterator.
+//
+// Events are pulled from the core only while someone wants them: a pending next() (an iteration)
+// or a 'message' listener. Meanwhile the stream's fd is watched on Node's loop and each wake-up
+// brings a batch of events across; otherwise nothing is watched, the events wait in the core's
+// bounded queue (which applies backpressure), and the stream does not keep the process alive.
+const { EventEmitter } = require('node:events');
+const addon = require('./native');
+const { settings } = require('./config');
+const { events } = require('./event');
+const { TidewireError, StreamError, native } = require('./errors');
+
+const OWNER = Symbol('tidewire.owner');
+
+// Every stream of this thread ends cleanly at exit (WebSocket peers see close 1001), and the I/O
+// thread stops before the process tears itself down.
+process.once('exit', () => addon.shutdown());
+
+function streamError(fields) {
+  const [failure] = events(fields);
+  return new StreamError(failure.text, failure.error, failure.status, failure.closeCode);
+}
+
+/**
+ * One subscription to one source, over poll, long-poll, SSE, WebSocket or webhook.
+ *
+ *     const stream = new Stream('http://127.0.0.1:8000/sse', { transport: 'sse', reconnect_max_ms: 2000 });
+ *     for await (const event of stream) console.log(event.id, event.json());
+ *
+ * Options: `transport` ("poll", "longpoll", "sse", "ws", "webhook"; ws:// and wss:// URLs imply
+ * "ws"), any configuration key with "." written as "_" (`reconnect_max_ms`, `tls_ca_file`),
+ * `options` (raw keys: `{ 'reconnect.max_ms': 2000 }`), `headers`, and `signal` (an AbortSignal
+ * that closes the stream). Throws ConfigError for an unknown key or a refused value.
+ *
+ * Emits 'message' (event) for each message, 'status' (event) for status events (with
+ * status_events: true), 'error' (StreamError) when the stream ends in failure, and 'close' once it
+ * has ended and every event was delivered. A 'message' listener makes the stream flowing: every
+ * event then goes to the listeners. Otherwise events go to next() and to iteration.
+ */
+class Stream extends EventEmitter {
+  #native;
+  #buffer = []; // events taken from the core, not yet delivered
+  #waiters = []; // pending next() calls, in order
+  #drained = false; // the core said: ended, and every event was taken
+  #failure = null; // the StreamError the stream ended with
+  #finished = false; // the end was delivered ('close' emitted, waiters settled)
+  #watching = false;
+  #ref = true;
+  #signal = null;
+  #onAbort = null;
+
+  static {
+    addon.init((nativeStream, batch) => nativeStream[OWNER].#receive(batch));
+  }
+
+  /**
+   * @param {string | URL} url
+   * @param {object} [options]
+   */
+  constructor(url, options = {}) {
+    super();
+    const pairs = settings(url, options);
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError('options.signal must be an AbortSignal');
+    }
+    this.#native = native(() => new addon.NativeStream(pairs));
+    this.#native[OWNER] = this;
+    if (signal) {
+      if (signal.aborted) {
+        this.close();
+      } else {
+        this.#signal = signal;
+        this.#onAbort = () => this.close();
+        signal.addEventListener('abort', this.#onAbort, { once: true });
+      }
+    }
+    // 'newListener' comes before the listener is added: look again once it is there.
+    this.on('newListener', (name) => {
+      if (name === 'message') queueMicrotask(() => this.#update());
+    });
+    this.on('removeListener', (name) => {
+      if (name === 'message') this.#update();
+    });
+  }
+
+  /**
+   * The next event. Resolves to undefined when `timeout` ms pass first (no timeout: waits as long
+   * as it takes), to null once the stream has ended cleanly and every event was read; rejects
+   * with a StreamError if it ended in failure. Not while the stream is flowing to 'message'
+   * listeners.
+   * @param {{ timeout?: number }} [options]
+   */
+  next({ timeout } = {}) {
+    if (this.#flowing()) {
+      return Promise.reject(
+        new TidewireError("next() on a stream that is flowing to 'message' listeners", 'TW_ERR_INVALID_ARGUMENT'),
+      );
+    }
+    if (this.#buffer.length === 0 && this.#waiters.length === 0 && !this.#drained) {
+      this.#take(native(() => this.#native.take()));
+    }
+    if (this.#buffer.length > 0) return Promise.resolve(this.#buffer.shift());
+    if (this.#drained) {
+      this.#finish();
+      return this.#failure ? Promise.reject(this.#failure) : Promise.resolve(null);
+    }
+    if (timeout !== undefined && timeout !== null && timeout <= 0) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject, timer: null };
+      if (timeout !== undefined && timeout !== null) {
+        waiter.timer = setTimeout(() => {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          resolve(undefined);
+          this.#update();
+        }, timeout);
+      }
+      this.#waiters.push(waiter);
+      this.#update();
+    });
+  }
+
+  /** Messages (and status events, with status_events) until the stream ends; throws a StreamError
+   * if it ended in failure. Leaving the loop early leaves the stream open. */
+  [Symbol.asyncIterator]() {
+    const stream = this;
+    return {
+      async next() {
+        const event = await stream.next();
+        return event === null ? { done: true, value: undefined } : { done: false, value: event };
+      },
+      async return(value) {
+        return { done: true, value };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /**
+   * Sends a WebSocket message: a string as a text message, a Buffer, typed array, DataView or
+   * ArrayBuffer as a binary one. Throws a TidewireError on other transports (code
+   * TW_ERR_UNSUPPORTED), when the send buffer is full (TW_ERR_WOULD_BLOCK, see ws_send_buffer_bytes)
+   * and after the stream has ended (TW_ERR_CLOSED).
+   * @param {string | ArrayBufferView | ArrayBuffer} message
+   */
+  send(message) {
+    if (typeof message === 'string') {
+      native(() => this.#native.send(message, false));
+      return;
+    }
+    let bytes;
+    if (ArrayBuffer.isView(message)) {
+      bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+    } else if (message instanceof ArrayBuffer) {
+      bytes = new Uint8Array(message);
+    } else {
+      throw new TypeError(
+        `send() takes a string (a text message) or bytes (a binary message), not ${message === null ? 'null' : typeof message}`,
+      );
+    }
+    native(() => this.#native.send(bytes, true));
+  }
+
+  /** The stream's URL; for a webhook stream the URL really bound (with the real port). */
+  get url() {
+    return native(() => this.#native.url());
+  }
+
+  /** True once the stream has ended (events may still be queued: keep reading them). */
+  get ended() {
+    return this.#native.ended();
+  }
+
+  /** A file descriptor readable while events are waiting or the stream has ended
+   * (level-triggered; never read from it). */
+  get fd() {
+    return this.#native.fd();
+  }
+
+  /** The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped,
+   * queue_depth, queue_peak, paused. */
+  stats() {
+    return native(() => this.#native.stats());
+  }
+
+  /** Ends the stream cleanly. Events already received stay readable; then iteration ends and
+   * 'close' is emitted. Idempotent. */
+  close() {
+    this.#native.close();
+    this.#detachSignal();
+  }
+
+  /** Lets the process exit while this stream is being read or listened to (like socket.unref()). */
+  unref() {
+    this.#ref = false;
+    if (this.#watching) this.#native.setRef(false);
+    return this;
+  }
+
+  /** Undoes unref(): a stream being read or listened to keeps the process alive (the default). */
+  ref() {
+    this.#ref = true;
+    if (this.#watching) this.#native.setRef(true);
+    return this;
+  }
+
+  #flowing() {
+    return this.listenerCount('message') > 0;
+  }
+
+  // Adds a batch from the addon to the buffer; null means the stream has ended and is drained.
+  #take(batch) {
+    if (batch === null) {
+      this.#drained = true;
+      const failure = this.#native.failure();
+      this.#failure = failure === null ? null : streamError(failure);
+    } else {
+      for (const event of events(batch)) this.#buffer.push(event);
+    }
+  }
+
+  // A wake-up of the stream's fd: a batch (or the end) to deliver.
+  #receive(batch) {
+    this.#take(batch);
+    this.#deliver();
+  }
+
+  #deliver() {
+    while (this.#buffer.length > 0) {
+      if (this.#flowing()) {
+        const event = this.#buffer.shift();
+        this.emit(event.kind === 'message' ? 'message' : 'status', event);
+      } else if (this.#waiters.length > 0) {
+        const waiter = this.#waiters.shift();
+        clearTimeout(waiter.timer);
+        waiter.resolve(this.#buffer.shift());
+      } else {
+        break;
+      }
+    }
+    if (this.#buffer.length === 0 && this.#drained) this.#finish();
+    this.#update();
+  }
+
+  // The end, delivered once: waiting next() calls settle, 'error' (if anyone takes it), 'close'.
+  #finish() {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#detachSignal();
+    const failure = this.#failure;
+    for (const waiter of this.#waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      if (failure) waiter.reject(failure);
+      else waiter.resolve(null);
+    }
+    this.#update();
+    if (failure && (this.listenerCount('error') > 0 || this.#flowing())) this.emit('error', failure);
+    this.emit('close');
+  }
+
+  // Watches the fd while someone wants events, not otherwise.
+  #update() {
+    if (this.#flowing() && this.#buffer.length > 0) {
+      this.#deliver();
+      return;
+    }
+    const want = !this.#finished && !this.#drained && (this.#waiters.length > 0 || this.#flowing());
+    if (want === this.#watching) return;
+    this.#watching = want;
+    this.#native.watch(want);
+    if (want && !this.#ref) this.#native.setRef(false);
+  }
+
+  #detachSignal() {
+    if (this.#signal) {
+      this.#signal.removeEventListener('abort', this.#onAbort);
+      this.#signal = null;
+      this.#onAbort = null;
+    }
+  }
+}
+
+if (Symbol.dispose) {
+  Stream.prototype[Symbol.dispose] = function dispose() {
+    this.close();
+  };
+}
+
+module.exports = { Stream };

@@ -1,0 +1,329 @@
+// tidewire.node: the C ABI as a few JavaScript-callable objects. Only idiom lives here: handles owned
+// by JavaScript objects, tw_err turned into exceptions, and readiness — each stream's fd watched
+// with a uv_poll on Node's own loop, each wake-up handing one batch of events to JavaScript. What a
+// stream does is the core's business; lib/stream.js builds the public API on these objects.
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tidewire/tidewire.h>
+
+namespace {
+
+// Events taken from the core per wake-up: one lock in the core and one call into JavaScript for
+// all of them.
+constexpr size_t kBatch = 256;
+// Fields per event in a batch (see lib/event.js, which reads them back in this order).
+constexpr size_t kFields = 11;
+
+// Per Node environment (the main thread, each worker): the runtime its streams run on, and the
+// JavaScript function that receives batches.
+struct Instance {
+  tw_runtime* runtime = nullptr;
+  bool shut_down = false;
+  Napi::FunctionReference deliver;
+  ~Instance() { tw_runtime_destroy(runtime); }
+};
+
+Instance& instance(Napi::Env env) { return *env.GetInstanceData<Instance>(); }
+
+// Throws an Error whose `code` is the core's error name; lib/errors.js turns it into the matching
+// class (ConfigError, TidewireError).
+[[noreturn]] void throw_error(Napi::Env env, tw_err err, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, tw_err_name(err)));
+  throw error;
+}
+[[noreturn]] void throw_last(Napi::Env env, tw_err err) { throw_error(env, err, tw_last_error_message()); }
+
+std::string owned_string(char* text) {
+  std::string copy(text ? text : "");
+  tw_free(text);
+  return copy;
+}
+
+// Appends the fields of one event to `out`, in the order lib/event.js reads them.
+void push_event(Napi::Env env, Napi::Array out, uint32_t& at, const tw_event* e) {
+  size_t headers = tw_event_header_count(e);
+  Napi::Value header_object = env.Null();
+  if (headers > 0) {
+    Napi::Object object = Napi::Object::New(env);
+    for (size_t i = 0; i < headers; ++i) {
+      const char* name = nullptr;
+      const char* value = nullptr;
+      if (tw_event_header_at(&name, &value, e, i) == TW_OK) object.Set(name, Napi::String::New(env, value));
+    }
+    header_object = object;
+  }
+  tw_err err = tw_event_error(e);
+  out[at++] = Napi::Number::New(env, tw_event_kind(e));
+  out[at++] = Napi::Number::New(env, tw_event_transport(e));
+  out[at++] = Napi::String::New(env, tw_event_id(e));
+  out[at++] = Napi::String::New(env, tw_event_type(e));
+  out[at++] = Napi::Buffer<char>::Copy(env, tw_event_data(e), tw_event_data_len(e));
+  out[at++] = header_object;
+  out[at++] = Napi::Number::New(env, static_cast<double>(tw_event_received_ns(e)));
+  out[at++] = err == TW_OK ? env.Null() : Napi::Value(Napi::String::New(env, tw_err_name(err)));
+  out[at++] = Napi::Number::New(env, tw_event_http_status(e));
+  out[at++] = Napi::Number::New(env, tw_event_close_code(e));
+  out[at++] = Napi::Number::New(env, static_cast<double>(tw_event_retry_ms(e)));
+}
+
+class Stream : public Napi::ObjectWrap<Stream> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeStream",
+                       {InstanceMethod<&Stream::Take>("take"), InstanceMethod<&Stream::Failure>("failure"),
+                        InstanceMethod<&Stream::Watch>("watch"), InstanceMethod<&Stream::SetRef>("setRef"),
+                        InstanceMethod<&Stream::Close>("close"), InstanceMethod<&Stream::Send>("send"),
+                        InstanceMethod<&Stream::Url>("url"), InstanceMethod<&Stream::Stats>("stats"),
+                        InstanceMethod<&Stream::Ended>("ended"), InstanceMethod<&Stream::Fd>("fd")});
+  }
+
+  // new NativeStream([[key, value], ...]): opens a stream on this environment's runtime.
+  explicit Stream(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stream>(info) {
+    Napi::Env env = info.Env();
+    Instance& inst = instance(env);
+    if (inst.shut_down) throw_error(env, TW_ERR_SHUTDOWN, "the Tidewire runtime has been shut down (process exit)");
+    if (!inst.runtime) {
+      tw_err err = tw_runtime_create(&inst.runtime);
+      if (err != TW_OK) throw_last(env, err);
+    }
+    tw_config* config = nullptr;
+    tw_err err = tw_config_create(&config);
+    if (err != TW_OK) throw_last(env, err);
+    Napi::Array settings = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < settings.Length() && err == TW_OK; ++i) {
+      Napi::Array pair = settings.Get(i).As<Napi::Array>();
+      std::string key = pair.Get(0u).As<Napi::String>();
+      std::string value = pair.Get(1u).As<Napi::String>();
+      err = tw_config_set(config, key.c_str(), value.c_str());
+    }
+    // A webhook stream's open waits (milliseconds, 5 s at most) until its endpoint listens.
+    if (err == TW_OK) err = tw_stream_open(&stream_, inst.runtime, config);
+    std::string message = err == TW_OK ? "" : tw_last_error_message();
+    tw_config_destroy(config);
+    if (err != TW_OK) throw_error(env, err, message);
+
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw_error(env, TW_ERR_INTERNAL, "no event loop");
+    watcher_ = new Watcher{{}, this};
+    if (uv_poll_init(loop, &watcher_->poll, tw_stream_fd(stream_)) != 0) {
+      delete watcher_;
+      watcher_ = nullptr;
+      throw_error(env, TW_ERR_INTERNAL, "uv_poll_init failed on the stream's fd");
+    }
+    watcher_->poll.data = watcher_;
+  }
+
+  ~Stream() override {
+    if (watcher_) {
+      // The handle outlives this object until libuv is done with it; it never calls back again.
+      watcher_->owner = nullptr;
+      uv_poll_stop(&watcher_->poll);
+      uv_close(reinterpret_cast<uv_handle_t*>(&watcher_->poll),
+               [](uv_handle_t* handle) { delete static_cast<Watcher*>(handle->data); });
+    }
+    tw_stream_destroy(stream_);
+  }
+
+ private:
+  struct Watcher {
+    uv_poll_t poll;
+    Stream* owner;
+  };
+
+  // take(max): up to `max` events as a flat array of fields ([] when none is queued now), or null
+  // once the stream has ended and every event has been taken.
+  Napi::Value Take(const Napi::CallbackInfo& info) {
+    size_t max = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : kBatch;
+    return TakeBatch(info.Env(), max == 0 ? 1 : (max > kBatch ? kBatch : max));
+  }
+
+  Napi::Value TakeBatch(Napi::Env env, size_t max) {
+    tw_event* batch[kBatch];
+    size_t count = 0;
+    tw_err err = tw_stream_next_batch(batch, &count, stream_, max, 0);
+    if (err == TW_ERR_CLOSED) return env.Null();
+    Napi::Array out = Napi::Array::New(env, count * kFields);
+    uint32_t at = 0;
+    for (size_t i = 0; i < count; ++i) {
+      push_event(env, out, at, batch[i]);
+      tw_event_destroy(batch[i]);
+    }
+    // A pending tw_stream_wakeup() also lands here: nothing to take now, the caller waits again.
+    if (err != TW_OK && err != TW_ERR_TIMEOUT && err != TW_ERR_WAKEUP) throw_last(env, err);
+    return out;
+  }
+
+  // failure(): the fields of the event the stream failed with, or null (running, or ended cleanly).
+  Napi::Value Failure(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    tw_event* failure = nullptr;
+    tw_stream_failure(&failure, stream_);
+    if (!failure) return env.Null();
+    Napi::Array out = Napi::Array::New(env, kFields);
+    uint32_t at = 0;
+    push_event(env, out, at, failure);
+    tw_event_destroy(failure);
+    return out;
+  }
+
+  // watch(on): while on, each time the stream's fd is readable, deliver(this, batch) is called with
+  // what take() would return. The JavaScript object is held strongly meanwhile, so a consumer that
+  // waits on a stream it no longer references still gets its events.
+  Napi::Value Watch(const Napi::CallbackInfo& info) {
+    bool on = info[0].ToBoolean();
+    if (on == watching_) return info.Env().Undefined();
+    if (on) {
+      if (uv_poll_start(&watcher_->poll, UV_READABLE, &Stream::OnReadable) != 0)
+        throw_error(info.Env(), TW_ERR_INTERNAL, "uv_poll_start failed on the stream's fd");
+      Ref();
+    } else {
+      uv_poll_stop(&watcher_->poll);
+      Unref();
+    }
+    watching_ = on;
+    return info.Env().Undefined();
+  }
+
+  // setRef(on): whether a watching stream keeps the process alive (uv_ref / uv_unref).
+  Napi::Value SetRef(const Napi::CallbackInfo& info) {
+    auto* handle = reinterpret_cast<uv_handle_t*>(&watcher_->poll);
+    if (info[0].ToBoolean())
+      uv_ref(handle);
+    else
+      uv_unref(handle);
+    return info.Env().Undefined();
+  }
+
+  static void OnReadable(uv_poll_t* poll, int /*status*/, int /*events*/) {
+    auto* watcher = static_cast<Watcher*>(poll->data);
+    if (!watcher->owner) return;
+    Stream& self = *watcher->owner;
+    Napi::Env env = self.Env();
+    Napi::HandleScope scope(env);
+    // MakeCallback: the microtasks (awaiting consumers) run before control returns to the loop, and
+    // an exception thrown by a listener reaches 'uncaughtException' like any other.
+    try {
+      Napi::Value batch = self.TakeBatch(env, kBatch);
+      instance(env).deliver.MakeCallback(env.Global(), {self.Value(), batch});
+    } catch (const Napi::Error& error) {
+      napi_fatal_exception(env, error.Value());
+    }
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    tw_stream_close(stream_);
+    return info.Env().Undefined();
+  }
+
+  // send(data, binary): data is a string (UTF-8) or a Buffer / typed array.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    bool binary = info[1].ToBoolean();
+    tw_err err;
+    if (info[0].IsString()) {
+      std::string text = info[0].As<Napi::String>();
+      err = tw_stream_send(stream_, text.data(), text.size(), binary);
+    } else {
+      Napi::TypedArray view = info[0].As<Napi::TypedArray>();
+      const auto* bytes = static_cast<const uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+      err = tw_stream_send(stream_, bytes, view.ByteLength(), binary);
+    }
+    if (err != TW_OK) throw_last(env, err);
+    return env.Undefined();
+  }
+
+  Napi::Value Url(const Napi::CallbackInfo& info) {
+    char* text = nullptr;
+    tw_err err = tw_stream_url(&text, stream_);
+    if (err != TW_OK) throw_last(info.Env(), err);
+    return Napi::String::New(info.Env(), owned_string(text));
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    for (size_t i = 0; const char* name = tw_stat_name(i); ++i) {
+      uint64_t value = 0;
+      tw_err err = tw_stream_stat(&value, stream_, name);
+      if (err != TW_OK) throw_last(env, err);
+      out.Set(name, Napi::Number::New(env, static_cast<double>(value)));
+    }
+    return out;
+  }
+
+  Napi::Value Ended(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), tw_stream_ended(stream_) != 0);
+  }
+
+  Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), tw_stream_fd(stream_)); }
+
+  tw_stream* stream_ = nullptr;
+  Watcher* watcher_ = nullptr;
+  bool watching_ = false;
+};
+
+// init(deliver): the JavaScript function that receives batches (lib/stream.js).
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  instance(info.Env()).deliver = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+// shutdown(): ends every stream of this environment (WebSocket close 1001 reaches peers) and stops
+// the I/O thread; later streams are refused. Bounded in time. Called at process exit.
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  Instance& inst = instance(info.Env());
+  inst.shut_down = true;
+  tw_runtime_destroy(inst.runtime);
+  inst.runtime = nullptr;
+  return info.Env().Undefined();
+}
+
+Napi::Value ConfigKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t n = tw_config_key_count();
+  Napi::Array keys = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; ++i) {
+    const char *name, *type, *default_value, *accepted, *doc;
+    tw_err err = tw_config_key_info(&name, &type, &default_value, &accepted, &doc, i);
+    if (err != TW_OK) throw_last(env, err);
+    Napi::Array row = Napi::Array::New(env, 5);
+    row[0u] = name;
+    row[1u] = type;
+    row[2u] = default_value;
+    row[3u] = accepted;
+    row[4u] = doc;
+    keys[i] = row;
+  }
+  return keys;
+}
+
+// Names of the kinds and transports, indexed by their enum values.
+Napi::Value Names(Napi::Env env, const char* (*name)(int), int count) {
+  Napi::Array out = Napi::Array::New(env, count);
+  for (int i = 0; i < count; ++i) out[i] = name(i);
+  return out;
+}
+
+Napi::Object Register(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new Instance);  // deleted (runtime destroyed) when the environment ends
+  exports.Set("NativeStream", Stream::Define(env));
+  exports.Set("init", Napi::Function::New<Init>(env, "init"));
+  exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
+  exports.Set("configKeys", Napi::Function::New<ConfigKeys>(env, "configKeys"));
+  exports.Set("version", Napi::String::New(env, tw_version_str()));
+  exports.Set("kinds", Names(env, [](int i) { return tw_kind_name(static_cast<tw_kind>(i)); }, TW_KIND_CLOSED + 1));
+  exports.Set("transports",
+              Names(env, [](int i) { return tw_transport_name(static_cast<tw_transport>(i)); }, TW_TRANSPORT_WEBHOOK + 1));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tidewire, Register)
