@@ -51,7 +51,7 @@ class Stream extends EventEmitter {
   #onAbort = null;
 
   static {
-    addon.init((nativeStream, batch) => nativeStream[OWNER].#receive(batch));
+    addon.init((nativeStream) => nativeStream[OWNER].#receive(nativeStream.take()));
   }
 
   /**
@@ -222,7 +222,7 @@ class Stream extends EventEmitter {
     }
   }
 
-  // A wake-up of the stream's fd: a batch (or the end) to deliver.
+  // The stream's fd is readable: a batch (or the end) to deliver.
   #receive(batch) {
     this.#take(batch);
     this.#deliver();

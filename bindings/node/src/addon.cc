@@ -118,6 +118,7 @@ class Stream : public Napi::ObjectWrap<Stream> {
       throw_error(env, TW_ERR_INTERNAL, "uv_poll_init failed on the stream's fd");
     }
     watcher_->poll.data = watcher_;
+    napi_async_init(env, Value(), Napi::String::New(env, "tidewire.Stream"), &async_context_);
   }
 
   ~Stream() override {
@@ -129,6 +130,7 @@ class Stream : public Napi::ObjectWrap<Stream> {
                [](uv_handle_t* handle) { delete static_cast<Watcher*>(handle->data); });
     }
     tw_stream_destroy(stream_);
+    if (async_context_) napi_async_destroy(Env(), async_context_);
   }
 
  private:
@@ -137,17 +139,13 @@ class Stream : public Napi::ObjectWrap<Stream> {
     Stream* owner;
   };
 
-  // take(max): up to `max` events as a flat array of fields ([] when none is queued now), or null
-  // once the stream has ended and every event has been taken.
+  // take(): up to kBatch events as a flat array of fields ([] when none is queued now), or null once
+  // the stream has ended and every event has been taken.
   Napi::Value Take(const Napi::CallbackInfo& info) {
-    size_t max = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : kBatch;
-    return TakeBatch(info.Env(), max == 0 ? 1 : (max > kBatch ? kBatch : max));
-  }
-
-  Napi::Value TakeBatch(Napi::Env env, size_t max) {
+    Napi::Env env = info.Env();
     tw_event* batch[kBatch];
     size_t count = 0;
-    tw_err err = tw_stream_next_batch(batch, &count, stream_, max, 0);
+    tw_err err = tw_stream_next_batch(batch, &count, stream_, kBatch, 0);
     if (err == TW_ERR_CLOSED) return env.Null();
     Napi::Array out = Napi::Array::New(env, count * kFields);
     uint32_t at = 0;
@@ -173,8 +171,7 @@ class Stream : public Napi::ObjectWrap<Stream> {
     return out;
   }
 
-  // watch(on): while on, each time the stream's fd is readable, deliver(this, batch) is called with
-  // what take() would return. The JavaScript object is held strongly meanwhile, so a consumer that
+  // watch(on): while on, deliver(this) is called each time the stream's fd is readable. The JavaScript object is held strongly meanwhile, so a consumer that
   // waits on a stream it no longer references still gets its events.
   Napi::Value Watch(const Napi::CallbackInfo& info) {
     bool on = info[0].ToBoolean();
@@ -201,20 +198,32 @@ class Stream : public Napi::ObjectWrap<Stream> {
     return info.Env().Undefined();
   }
 
+  // The fd is readable: one call into JavaScript, which takes a batch. Plain N-API calls here, so
+  // that a failure is handled rather than thrown: while a worker is being terminated, JavaScript
+  // can no longer run and every call that could run it fails.
   static void OnReadable(uv_poll_t* poll, int /*status*/, int /*events*/) {
     auto* watcher = static_cast<Watcher*>(poll->data);
     if (!watcher->owner) return;
     Stream& self = *watcher->owner;
-    Napi::Env env = self.Env();
-    Napi::HandleScope scope(env);
-    // MakeCallback: the microtasks (awaiting consumers) run before control returns to the loop, and
-    // an exception thrown by a listener reaches 'uncaughtException' like any other.
-    try {
-      Napi::Value batch = self.TakeBatch(env, kBatch);
-      instance(env).deliver.MakeCallback(env.Global(), {self.Value(), batch});
-    } catch (const Napi::Error& error) {
-      napi_fatal_exception(env, error.Value());
+    napi_env env = self.Env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value recv, fn, result;
+    napi_value arg = self.Value();
+    napi_get_global(env, &recv);
+    fn = instance(env).deliver.Value();
+    // MakeCallback: the microtasks (awaiting consumers) run before control returns to the loop.
+    if (napi_make_callback(env, self.async_context_, recv, fn, 1, &arg, &result) != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      napi_value error;
+      if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok) {
+        napi_fatal_exception(env, error);  // a listener threw: 'uncaughtException', as anywhere else
+      } else {
+        uv_poll_stop(poll);  // the environment is going away
+      }
     }
+    napi_close_handle_scope(env, scope);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -267,9 +276,10 @@ class Stream : public Napi::ObjectWrap<Stream> {
   tw_stream* stream_ = nullptr;
   Watcher* watcher_ = nullptr;
   bool watching_ = false;
+  napi_async_context async_context_ = nullptr;  // listeners run in the async context of the constructor
 };
 
-// init(deliver): the JavaScript function that receives batches (lib/stream.js).
+// init(deliver): the JavaScript function called with a NativeStream whose fd is readable.
 Napi::Value Init(const Napi::CallbackInfo& info) {
   instance(info.Env()).deliver = Napi::Persistent(info[0].As<Napi::Function>());
   return info.Env().Undefined();

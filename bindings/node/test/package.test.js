@@ -1,0 +1,125 @@
+'use strict';
+// The package: exports, version, the configuration table and its errors.
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { after, before, test } = require('node:test');
+const tidewire = require('tidewire');
+const { Stream, TidewireError, ConfigError, configKeys } = tidewire;
+const { startPeers } = require('./peers');
+
+const T = { timeout: 15000 };
+let peers;
+before(async () => {
+  peers = await startPeers();
+});
+after(() => peers.stop());
+
+test('the version is the core one', () => {
+  assert.match(tidewire.version, /^\d+\.\d+\.\d+$/);
+  assert.equal(tidewire.version, require('../package.json').version);
+});
+
+test('ESM import gives the same objects as require', async () => {
+  const esm = await import('tidewire');
+  assert.equal(esm.Stream, Stream);
+  assert.equal(esm.default, tidewire);
+  assert.equal(esm.StreamError, tidewire.StreamError);
+  assert.equal(esm.Error, TidewireError);
+});
+
+test('every key has one option name, and option names are unique', () => {
+  const keys = configKeys();
+  assert.ok(Object.keys(keys).length > 40);
+  const options = Object.values(keys).map((k) => k.option).filter((o) => o !== null);
+  assert.equal(new Set(options).size, options.length);
+  for (const [key, info] of Object.entries(keys)) {
+    assert.ok(['string', 'int', 'bool', 'enum', 'list', 'map'].includes(info.type), key);
+    if (info.type === 'map') assert.equal(info.option, null);
+    else assert.equal(info.option, key.replaceAll('.', '_'));
+  }
+  assert.equal(keys['reconnect.max_ms'].default, '30000');
+});
+
+test('an unknown option is a ConfigError with suggestions', () => {
+  assert.throws(
+    () => new Stream('http://127.0.0.1:1/', { transport: 'sse', reconect_max_ms: 10 }),
+    (e) => e instanceof ConfigError && e instanceof TidewireError && e.code === 'TW_ERR_UNKNOWN_KEY' &&
+      /reconect_max_ms/.test(e.message) && /did you mean reconnect_max_ms/.test(e.message),
+  );
+});
+
+test('a refused value names the key and what it accepts', () => {
+  assert.throws(
+    () => new Stream('http://127.0.0.1:1/', { transport: 'sse', reconnect_max_ms: -5 }),
+    (e) => e instanceof ConfigError && e.code === 'TW_ERR_INVALID_VALUE' && /reconnect\.max_ms/.test(e.message) &&
+      /0\.\.86400000/.test(e.message),
+  );
+});
+
+test('an unknown raw option is named by the core', () => {
+  assert.throws(
+    () => new Stream('http://127.0.0.1:1/', { transport: 'sse', options: { 'no.such_key': '1' } }),
+    (e) => e instanceof ConfigError && e.code === 'TW_ERR_UNKNOWN_KEY' && /no\.such_key/.test(e.message),
+  );
+});
+
+test('a transport that cannot be inferred is a ConfigError', () => {
+  assert.throws(() => new Stream('http://127.0.0.1:1/'), (e) => e instanceof ConfigError && /transport/.test(e.message));
+});
+
+test('a bad enum value lists the accepted ones', () => {
+  assert.throws(
+    () => new Stream('http://127.0.0.1:1/', { transport: 'carrier-pigeon' }),
+    (e) => e instanceof ConfigError && /sse/.test(e.message) && /webhook/.test(e.message),
+  );
+});
+
+test('a key given twice is refused', () => {
+  assert.throws(
+    () => new Stream('http://127.0.0.1:1/', { transport: 'sse', reconnect_max_ms: 1, options: { 'reconnect.max_ms': 2 } }),
+    (e) => e instanceof ConfigError && /given twice/.test(e.message),
+  );
+});
+
+test('values of JavaScript types become the core strings', T, () => {
+  const stream = new Stream(new URL(`${peers.httpUrl}/events`), {
+    transport: 'sse',
+    reconnect_max_ms: 2000,
+    status_events: false,
+    ws_subprotocols: ['a', 'b'],
+    headers: { 'X-Test': 'yes' },
+    options: { 'reconnect.initial_ms': '10' },
+  });
+  stream.close();
+  assert.throws(() => new Stream('http://127.0.0.1:1/', { transport: 'sse', reconnect_max_ms: 1.5 }), ConfigError);
+  assert.throws(() => new Stream('http://127.0.0.1:1/', { transport: 'sse', reconnect_max_ms: {} }), ConfigError);
+  assert.throws(() => new Stream('http://127.0.0.1:1/', { transport: 'sse', signal: 'no' }), TypeError);
+  assert.throws(() => new Stream(42), TypeError);
+});
+
+test('send on a pull stream is a clear error', T, () => {
+  const stream = new Stream(`${peers.httpUrl}/poll/none`, { transport: 'poll' });
+  try {
+    assert.throws(() => stream.send('x'), (e) => e instanceof TidewireError && e.code === 'TW_ERR_UNSUPPORTED');
+  } finally {
+    stream.close();
+  }
+});
+
+test('stats has the core names', T, () => {
+  const stream = new Stream(`${peers.httpUrl}/events`, { transport: 'sse' });
+  try {
+    assert.deepEqual(Object.keys(stream.stats()), [
+      'messages', 'bytes', 'requests', 'not_modified', 'reconnects', 'errors', 'dropped', 'queue_depth',
+      'queue_peak', 'paused',
+    ]);
+    assert.equal(typeof stream.fd, 'number');
+    assert.equal(stream.url, `${peers.httpUrl}/events`);
+  } finally {
+    stream.close();
+  }
+});
+
+test('the package resolves from its own directory', () => {
+  assert.equal(require.resolve('tidewire'), path.join(__dirname, '..', 'lib', 'index.js'));
+});
