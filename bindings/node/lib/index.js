@@ -31,3 +31,5 @@ module.exports = {
   /** The core's version (tw_version_str). */
   version: addon.version,
 };
+// `import tidewire from 'tidewire'` and require('tidewire').default give the same object.
+module.exports.default = module.exports;

@@ -1,0 +1,210 @@
+// Types of the tidewire package (lib/index.js, lib/index.mjs).
+/// <reference types="node" />
+import { EventEmitter } from 'node:events';
+
+/** The transports of the `transport` option. */
+export type Transport = 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook';
+/** "message", or with status_events: true the status kinds. */
+export type Kind = 'message' | 'open' | 'reconnecting' | 'error' | 'closed';
+/** A configuration value: strings as they are, integers and booleans written out, lists joined by ",". */
+export type ConfigValue = string | number | bigint | boolean | readonly string[];
+
+/**
+ * Options of `new Stream(url, options)`. Besides those named here, any configuration key with "."
+ * written as "_" (`reconnect_max_ms` for `reconnect.max_ms`, see docs/CONFIGURATION.md);
+ * an unknown one is a ConfigError.
+ */
+export interface StreamOptions {
+  /** ws:// and wss:// URLs imply "ws"; other URLs need it. */
+  transport?: Transport | 'auto';
+  /** Request headers, sent on every request and handshake (the `header.<Name>` keys). */
+  headers?: Record<string, string>;
+  /** Raw configuration keys: `{ 'reconnect.max_ms': 2000 }`. */
+  options?: Record<string, ConfigValue>;
+  /** Closes the stream when aborted (a clean end: iteration ends, 'close' is emitted). */
+  signal?: AbortSignal;
+
+  connect_timeout_ms?: number;
+  read_timeout_ms?: number;
+  reconnect_initial_ms?: number;
+  reconnect_max_ms?: number;
+  reconnect_max_attempts?: number;
+  reconnect_reset_after_ms?: number;
+  reconnect_first_connect?: boolean;
+  poll_interval_ms?: number;
+  poll_max_interval_ms?: number;
+  poll_expose_headers?: string | readonly string[];
+  poll_max_body_bytes?: number;
+  longpoll_timeout_ms?: number;
+  longpoll_cursor_header?: string;
+  longpoll_cursor_param?: string;
+  longpoll_cursor?: string;
+  sse_last_event_id?: string;
+  sse_max_line_bytes?: number;
+  queue_max_events?: number;
+  queue_overflow?: 'pause' | 'drop_oldest';
+  /** Also deliver open, reconnecting, error and closed events. */
+  status_events?: boolean;
+  /** A PEM file of the CAs to trust (e.g. a private CA, a self-signed certificate). */
+  tls_ca_file?: string;
+  tls_verify?: boolean;
+  redirect_max?: number;
+  proxy_url?: string;
+  ws_subprotocols?: string | readonly string[];
+  ws_max_message_bytes?: number;
+  ws_send_buffer_bytes?: number;
+  ws_ping_interval_ms?: number;
+  ws_pong_timeout_ms?: number;
+  ws_subscribe_message?: string;
+  webhook_scheme?: 'standard' | 'svix' | 'github' | 'stripe' | 'slack' | 'hmac-sha256' | 'none';
+  /** Comma-separated (or an array of) secrets, for rotation. */
+  webhook_secret?: string | readonly string[];
+  webhook_tolerance_s?: number;
+  webhook_signature_header?: string;
+  webhook_signature_encoding?: 'hex' | 'base64';
+  webhook_signature_prefix?: string;
+  [key: string]: ConfigValue | Record<string, string> | Record<string, ConfigValue> | AbortSignal | undefined;
+}
+
+/** One event of a stream: a message, or a status event (status_events: true). */
+export class Event {
+  private constructor();
+  readonly kind: Kind;
+  readonly transport: Transport;
+  /** SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook delivery id; "" when none. */
+  readonly id: string;
+  /** SSE event name ("message" by default), "change" for poll and long-poll, "text" or "binary" for ws, the webhook's event type. */
+  readonly type: string;
+  /** The payload, byte for byte as received; for error and reconnecting events, the reason. */
+  readonly data: Buffer;
+  /** Response (poll, long-poll) or request (webhook) headers, lower-case names; {} elsewhere. */
+  readonly headers: Record<string, string>;
+  /** When the core's I/O thread received it, in ms on the performance.now() clock. */
+  readonly receivedAt: number;
+  /** For error and reconnecting events: the error code's name ("TW_ERR_HTTP_STATUS"); null otherwise. */
+  readonly error: string | null;
+  /** For error and reconnecting events: the HTTP status behind it, 0 if none. */
+  readonly status: number;
+  /** The WebSocket close code behind an error, reconnecting or closed event, 0 if none. */
+  readonly closeCode: number;
+  /** For reconnecting events: ms until the next attempt; 0 otherwise. */
+  readonly retryIn: number;
+  /** The payload decoded as UTF-8 (invalid bytes replaced). */
+  readonly text: string;
+  /** The payload parsed as JSON. */
+  json<T = unknown>(): T;
+}
+
+/** The counters of a stream (see the README's Statistics section). */
+export interface Stats {
+  messages: number;
+  bytes: number;
+  requests: number;
+  not_modified: number;
+  reconnects: number;
+  errors: number;
+  dropped: number;
+  queue_depth: number;
+  queue_peak: number;
+  paused: number;
+}
+
+export interface StreamEvents {
+  /** A message. A 'message' listener makes the stream flowing: events go to listeners, not to next(). */
+  message: [event: Event];
+  /** A status event (open, reconnecting, error, closed), with status_events: true, while flowing. */
+  status: [event: Event];
+  /** The stream ended in failure. Emitted when the stream is flowing or 'error' has listeners. */
+  error: [error: StreamError];
+  /** The stream has ended and every event was delivered. */
+  close: [];
+}
+
+/**
+ * One subscription to one source, over poll, long-poll, SSE, WebSocket or webhook. Connecting
+ * starts at once. Throws a ConfigError for an unknown option or a refused value.
+ */
+export class Stream extends EventEmitter implements AsyncIterable<Event> {
+  constructor(url: string | URL, options?: StreamOptions);
+  /**
+   * The next event: undefined when `timeout` ms pass first (no timeout: waits as long as it
+   * takes), null once the stream has ended cleanly and every event was read; rejects with a
+   * StreamError if it ended in failure.
+   */
+  next(options?: { timeout?: number }): Promise<Event | null | undefined>;
+  /** Events until the stream ends; throws a StreamError if it ended in failure. Leaving the loop early leaves the stream open. */
+  [Symbol.asyncIterator](): AsyncIterator<Event, undefined>;
+  /** A WebSocket message: a string as text, bytes as binary. */
+  send(message: string | ArrayBufferView | ArrayBuffer): void;
+  /** The stream's URL; for a webhook stream the URL really bound (with the real port). */
+  readonly url: string;
+  /** True once the stream has ended (events may still be queued). */
+  readonly ended: boolean;
+  /** A file descriptor readable while events wait or the stream has ended (level-triggered; never read from it). */
+  readonly fd: number;
+  stats(): Stats;
+  /** Ends the stream cleanly; queued events stay readable. Idempotent. */
+  close(): void;
+  /** Lets the process exit while this stream is read or listened to. */
+  unref(): this;
+  /** Undoes unref(). */
+  ref(): this;
+
+  on<K extends keyof StreamEvents>(event: K, listener: (...args: StreamEvents[K]) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once<K extends keyof StreamEvents>(event: K, listener: (...args: StreamEvents[K]) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  off<K extends keyof StreamEvents>(event: K, listener: (...args: StreamEvents[K]) => void): this;
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
+  addListener<K extends keyof StreamEvents>(event: K, listener: (...args: StreamEvents[K]) => void): this;
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  removeListener<K extends keyof StreamEvents>(event: K, listener: (...args: StreamEvents[K]) => void): this;
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** Any error Tidewire reports. `code` is the core's error name ("TW_ERR_UNSUPPORTED"). */
+export class TidewireError extends globalThis.Error {
+  constructor(message: string, code?: string);
+  readonly code: string | undefined;
+}
+/** TidewireError, under the name the other bindings give it. */
+export { TidewireError as Error };
+
+/** An unknown configuration key, or a value the key does not accept; the message names the key and what it accepts. */
+export class ConfigError extends TidewireError {}
+
+/** The stream ended with a fatal error (e.g. HTTP 401, a refused WebSocket close code). */
+export class StreamError extends TidewireError {
+  constructor(reason: string, code?: string, status?: number, closeCode?: number);
+  /** The core's description. */
+  readonly reason: string;
+  /** The HTTP status behind it, 0 if none. */
+  readonly status: number;
+  /** The WebSocket close code behind it, 0 if none. */
+  readonly closeCode: number;
+}
+
+export interface ConfigKey {
+  type: 'string' | 'int' | 'bool' | 'enum' | 'list' | 'map';
+  default: string;
+  accepted: string;
+  doc: string;
+  /** The StreamOptions name of the key (null for header.<Name>, which goes through `headers`). */
+  option: string | null;
+}
+/** Every configuration key, from the core's table. */
+export function configKeys(): Record<string, ConfigKey>;
+/** The core's version (tw_version_str). */
+export const version: string;
+
+declare const tidewire: {
+  Stream: typeof Stream;
+  Event: typeof Event;
+  TidewireError: typeof TidewireError;
+  Error: typeof TidewireError;
+  ConfigError: typeof ConfigError;
+  StreamError: typeof StreamError;
+  configKeys: typeof configKeys;
+  version: string;
+};
+export default tidewire;

@@ -1,0 +1,47 @@
+// Compiled (not run) by types.test.js with tsc --strict: the declarations in index.d.ts accept
+// the documented uses and refuse wrong ones (each @ts-expect-error must be an error).
+import tidewire, { ConfigError, Event, Stream, StreamError, TidewireError, configKeys, version } from 'tidewire';
+
+async function uses(): Promise<void> {
+  const controller = new AbortController();
+  const stream = new Stream('http://127.0.0.1:8000/sse', {
+    transport: 'sse',
+    reconnect_max_ms: 2000,
+    status_events: true,
+    ws_subprotocols: ['a', 'b'],
+    headers: { Authorization: 'Bearer t0k3n' },
+    options: { 'reconnect.initial_ms': 100 },
+    signal: controller.signal,
+  });
+  for await (const event of stream) {
+    const kind: 'message' | 'open' | 'reconnecting' | 'error' | 'closed' = event.kind;
+    const data: Buffer = event.data;
+    const text: string = event.text;
+    const value = event.json<{ i: number }>();
+    const n: number = value.i + event.status + event.closeCode + event.retryIn + event.receivedAt;
+    const headers: Record<string, string> = event.headers;
+    const error: string | null = event.error;
+    void [kind, data, text, n, headers, error, event.id, event.type, event.transport];
+  }
+  const next: Event | null | undefined = await stream.next({ timeout: 1000 });
+  stream.on('message', (event: Event) => event.text);
+  stream.on('error', (error: StreamError) => error.status + error.closeCode + error.reason.length);
+  stream.on('close', () => undefined);
+  stream.send('text');
+  stream.send(Buffer.from('bytes'));
+  stream.send(new Uint8Array(2).buffer);
+  const url: string = stream.url;
+  const messages: number = stream.stats().messages;
+  stream.unref().ref().close();
+  const keys = configKeys()['reconnect.max_ms'];
+  const wrapped: typeof TidewireError = tidewire.Error;
+  void [next, url, messages, keys.option, version, wrapped, ConfigError];
+
+  // @ts-expect-error: send takes a string or bytes
+  stream.send(42);
+  // @ts-expect-error: transports are named
+  new Stream('http://x', { transport: 'carrier-pigeon' });
+  // @ts-expect-error: next() takes an options object
+  await stream.next(1000);
+}
+void uses;
