@@ -1,0 +1,15 @@
+'use strict';
+// `prepare` hook (npm pack, npm install --install-links): copies the repository's CMake project and
+// core into tidewire-src/, so that a packed copy of this folder builds without the repository.
+// In the repository itself, CMakeLists.txt uses ../../ and this copy is not needed.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const repo = path.join(__dirname, '..', '..', '..');
+const into = path.join(__dirname, '..', 'tidewire-src');
+if (!fs.existsSync(path.join(repo, 'core', 'include', 'tidewire', 'tidewire.h'))) process.exit(0); // already a packed copy
+
+fs.rmSync(into, { recursive: true, force: true });
+for (const entry of ['CMakeLists.txt', 'cmake', 'core', 'tools']) {
+  fs.cpSync(path.join(repo, entry), path.join(into, entry), { recursive: true });
+}
