@@ -110,7 +110,10 @@ test('OpenSSL and libuv calls of the core and libwebsockets bind to one copy eac
           ? 'openssl'
           : m[3].startsWith('uv_') ? 'libuv' : null;
         if (!family) continue;
-        const provider = path.basename(m[2]);
+        // One copy: Node's (its executable) or the system's (libssl + libcrypto, libuv).
+        const provider = m[2] === process.execPath || path.basename(m[2]) === path.basename(process.execPath)
+          ? 'node'
+          : 'system';
         providers[family].set(provider, (providers[family].get(provider) ?? 0) + 1);
       }
     }
