@@ -1,0 +1,36 @@
+package io.tidewire;
+
+import java.util.Locale;
+
+/**
+ * What an event is. Only {@link #MESSAGE} events arrive unless the stream was opened with
+ * {@code status_events=true}. {@link #toString()} is the name the core uses ({@code "message"}).
+ */
+public enum Kind {
+  /** Data from the source. */
+  MESSAGE(tw_kind.TW_KIND_MESSAGE),
+  /** A connection was established. */
+  OPEN(tw_kind.TW_KIND_OPEN),
+  /** A connection failed; the stream retries in {@link Event#retryIn()}. */
+  RECONNECTING(tw_kind.TW_KIND_RECONNECTING),
+  /** The stream ended in failure (iteration then throws {@link StreamException}). */
+  ERROR(tw_kind.TW_KIND_ERROR),
+  /** The stream ended cleanly. */
+  CLOSED(tw_kind.TW_KIND_CLOSED);
+
+  private final int value;
+
+  Kind(int value) {
+    this.value = value;
+  }
+
+  static Kind fromNative(int value) {
+    for (Kind k : values()) if (k.value == value) return k;
+    throw new IllegalArgumentException("unknown tw_kind " + value);
+  }
+
+  @Override
+  public String toString() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,43 @@
+package io.tidewire;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+/** Small conversions shared by the façade: text across JNI, and tw_err into exceptions. */
+final class Native {
+  private Native() {}
+
+  /** UTF-8 bytes of a string that goes to the core as a C string. */
+  static byte[] cString(String what, String text) {
+    if (text.indexOf('\0') >= 0) {
+      throw new ConfigException(what + " contains a NUL character, which a C string cannot hold",
+          "TW_ERR_INVALID_VALUE", what);
+    }
+    return text.getBytes(UTF_8);
+  }
+
+  /** Text from the core or the wire: UTF-8, invalid bytes replaced by U+FFFD; null is "". */
+  static String text(byte[] bytes) {
+    return bytes == null ? "" : new String(bytes, UTF_8);
+  }
+
+  static String errorName(int err) {
+    return text(TidewireNative.tw_err_name(err));
+  }
+
+  /**
+   * The exception for a failed call, with the detail the core left for this thread. Call it right
+   * after the failing call, on the same thread.
+   */
+  static TidewireException error(int err) {
+    String message = text(TidewireNative.tw_last_error_message());
+    if (message.isEmpty()) message = text(TidewireNative.tw_err_str(err));
+    if (err == tw_err.TW_ERR_UNKNOWN_KEY || err == tw_err.TW_ERR_INVALID_VALUE) {
+      return new ConfigException(message, errorName(err), null);
+    }
+    return new TidewireException(message, errorName(err));
+  }
+
+  static void check(int err) {
+    if (err != tw_err.TW_OK) throw error(err);
+  }
+}

@@ -1,0 +1,65 @@
+package io.tidewire;
+
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The process's one runtime (one I/O thread for every stream), started with the first stream.
+ *
+ * <p>A shutdown hook destroys it when the JVM exits: every stream then ends cleanly, a thread
+ * blocked on one returns, and exit never waits for the network (the core bounds the teardown to
+ * about a second). Streams opened after that are refused with {@code TW_ERR_SHUTDOWN}.
+ */
+final class SharedRuntime {
+  // Opens share the lock; destroying the runtime takes it alone, so no open races the teardown.
+  private static final ReentrantReadWriteLock LOCK = new ReentrantReadWriteLock();
+  private static long runtime;
+  private static boolean shutDown;
+
+  private SharedRuntime() {}
+
+  /** Opens a stream from a configuration; the caller owns the returned handle. */
+  static long openStream(long config) {
+    LOCK.readLock().lock();
+    try {
+      if (runtime == 0) {
+        LOCK.readLock().unlock();
+        start();
+        LOCK.readLock().lock();
+      }
+      if (shutDown) {
+        throw new TidewireException("the JVM is shutting down: no new stream can be opened", "TW_ERR_SHUTDOWN");
+      }
+      long[] out = new long[1];
+      int err = TidewireNative.tw_stream_open(out, runtime, config);
+      if (err != tw_err.TW_OK) throw Native.error(err);
+      return out[0];
+    } finally {
+      LOCK.readLock().unlock();
+    }
+  }
+
+  private static void start() {
+    LOCK.writeLock().lock();
+    try {
+      if (runtime != 0 || shutDown) return;
+      long[] out = new long[1];
+      Native.check(TidewireNative.tw_runtime_create(out));
+      runtime = out[0];
+      Runtime.getRuntime().addShutdownHook(new Thread(SharedRuntime::shutdown, "tidewire-shutdown"));
+    } finally {
+      LOCK.writeLock().unlock();
+    }
+  }
+
+  /** Ends every stream and stops the I/O thread; later opens are refused. Idempotent. */
+  static void shutdown() {
+    LOCK.writeLock().lock();
+    try {
+      shutDown = true;
+      TidewireNative.tw_runtime_destroy(runtime);
+      runtime = 0;
+    } finally {
+      LOCK.writeLock().unlock();
+    }
+  }
+}

@@ -1,0 +1,576 @@
+package io.tidewire;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.lang.ref.Cleaner;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Collectors;
+
+/**
+ * One subscription to one source, over poll, long-poll, SSE, WebSocket or webhook.
+ *
+ * <pre>{@code
+ * try (Stream stream = Stream.builder("http://127.0.0.1:8000/sse")
+ *         .transport(Transport.SSE)
+ *         .header("Authorization", "Bearer t0k3n")
+ *         .option("reconnect.max_ms", 10000)
+ *         .open()) {
+ *   for (Event event : stream) {
+ *     System.out.println(event.id() + " " + event.text());
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>The stream starts connecting when it is opened. Iteration yields its events until it ends:
+ * cleanly (the loop finishes) or in failure (iteration throws {@link StreamException}). Several
+ * threads may read one stream; each event goes to one of them, in order. Reconnection, backoff,
+ * resume and backpressure are the core's business, the same in every language.
+ *
+ * <p>Waiting is done by Java threads pulling from the stream's queue: the core's I/O thread never
+ * calls into Java. Interrupting a waiting thread ends its wait at once ({@link #next} throws
+ * InterruptedException; iteration throws a TidewireException whose cause is the
+ * InterruptedException, with the thread's interrupt status set again).
+ *
+ * <p>{@link #close()} may be called from any thread, any number of times. The native stream is
+ * released by close() or, once the stream has ended, by the reader that sees the end; a stream
+ * that becomes unreachable unclosed is closed by a {@link Cleaner}.
+ */
+public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publisher<Event> {
+  private static final Cleaner CLEANER = Cleaner.create();
+  /** Events taken from the core per call: one lock and one JNI crossing per batch. */
+  private static final int BATCH = 64;
+  /** A wait in the core is at most this long; interruption does not wait for it to pass. */
+  private static final long SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** How long close() lets the core end the stream (it takes a loop turn) before releasing it anyway. */
+  private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  private final Handle handle;
+  private final Cleaner.Cleanable cleanable;
+  private final Interruptor interruptor;
+  private final String url;
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private final AtomicBoolean subscribed = new AtomicBoolean();
+
+  // One thread at a time waits in the core (the puller); the others wait on `changed` for what it
+  // brings. That keeps events in order across threads, and leaves one native wait to interrupt.
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final ArrayDeque<Event> buffer = new ArrayDeque<>(); // taken from the core, not handed out
+  private boolean pulling;
+  private boolean ended; // the core's queue said TW_ERR_CLOSED (or close() gave up waiting for it)
+  private StreamException failure; // why it ended, if in failure
+
+  private Stream(long stream) {
+    handle = new Handle(stream);
+    cleanable = CLEANER.register(this, handle);
+    interruptor = new Interruptor(handle::wakeup);
+    url = handle.url();
+  }
+
+  /** A builder for a stream on {@code url}; {@link Builder#open()} opens it. */
+  public static Builder builder(String url) {
+    return new Builder(url);
+  }
+
+  /**
+   * Waits up to {@code timeout} for the next event; empty if none arrived in time (a zero timeout
+   * only takes what is already there).
+   *
+   * @throws NoSuchElementException once the stream has ended cleanly and every event was read
+   * @throws StreamException once the stream has ended in failure and every event was read
+   * @throws InterruptedException if the thread is interrupted while waiting
+   */
+  public Optional<Event> next(Duration timeout) throws InterruptedException {
+    long nanos = timeout.isNegative() ? 0 : timeout.compareTo(Duration.ofDays(1)) > 0 ? TimeUnit.DAYS.toNanos(1) : timeout.toNanos();
+    return Optional.ofNullable(take(nanos, false));
+  }
+
+  /**
+   * The events of the stream, as they arrive, until it ends. {@code hasNext()} waits; it returns
+   * false once the stream has ended cleanly and throws {@link StreamException} if it ended in
+   * failure. An interrupted wait throws a {@link TidewireException} (code {@code TW_ERR_WAKEUP},
+   * cause InterruptedException) and leaves the thread's interrupt status set.
+   */
+  @Override
+  public Iterator<Event> iterator() {
+    return new Iterator<>() {
+      private Event next;
+      private boolean done;
+
+      @Override
+      public boolean hasNext() {
+        if (next != null) return true;
+        if (done) return false;
+        try {
+          next = take(0, true);
+          return true;
+        } catch (NoSuchElementException end) {
+          done = true;
+          return false;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new TidewireException("interrupted while waiting for an event of " + url, "TW_ERR_WAKEUP", e);
+        }
+      }
+
+      @Override
+      public Event next() {
+        if (!hasNext()) throw new NoSuchElementException("the stream has ended");
+        Event event = next;
+        next = null;
+        return event;
+      }
+    };
+  }
+
+  /**
+   * Delivers the events to {@code subscriber} from a thread of its own (a daemon thread named
+   * "tidewire-dispatcher ..."), as the subscriber requests them: onComplete when the stream ends
+   * cleanly, onError with a {@link StreamException} when it fails. Cancelling stops the delivery,
+   * not the stream. A stream has one subscriber; a second one gets onError(IllegalStateException).
+   */
+  @Override
+  public void subscribe(Flow.Subscriber<? super Event> subscriber) {
+    Objects.requireNonNull(subscriber, "subscriber");
+    if (!subscribed.compareAndSet(false, true)) {
+      subscriber.onSubscribe(new Flow.Subscription() {
+        @Override
+        public void request(long n) {}
+
+        @Override
+        public void cancel() {}
+      });
+      subscriber.onError(new IllegalStateException("this stream already has a subscriber: each event goes to one consumer"));
+      return;
+    }
+    new Dispatcher(this, subscriber).start();
+  }
+
+  /** Sends a text message on a ws stream. See {@link #send(byte[])}. */
+  public void send(String text) {
+    send(text.getBytes(UTF_8), 0);
+  }
+
+  /**
+   * Sends a binary message on a ws stream (copied). Messages sent while the connection is down
+   * wait in the send buffer and go out after the reconnect.
+   *
+   * @throws TidewireException {@code TW_ERR_UNSUPPORTED} on other transports,
+   *     {@code TW_ERR_WOULD_BLOCK} when the send buffer ({@code ws.send_buffer_bytes}) is full,
+   *     {@code TW_ERR_LIMIT} for a message larger than the whole buffer, {@code TW_ERR_CLOSED} once
+   *     the stream has ended
+   */
+  public void send(byte[] data) {
+    send(data, 1);
+  }
+
+  private void send(byte[] data, int binary) {
+    long stream = handle.acquire();
+    if (stream == 0) throw new TidewireException("the stream has ended", "TW_ERR_CLOSED");
+    try {
+      int err = TidewireNative.tw_stream_send(stream, data, binary);
+      if (err != tw_err.TW_OK) throw Native.error(err);
+    } finally {
+      handle.release();
+    }
+  }
+
+  /** The stream's URL; for a webhook stream the URL really bound (with the real port). */
+  public String url() {
+    return url;
+  }
+
+  /**
+   * The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped,
+   * queue_depth, queue_peak, paused (see the README). After the stream is released, their last values.
+   */
+  public Map<String, Long> stats() {
+    return handle.stats();
+  }
+
+  /** True once the stream has ended (events may still be waiting: iterate to read them). */
+  public boolean ended() {
+    long stream = handle.acquire();
+    if (stream == 0) return true;
+    try {
+      return TidewireNative.tw_stream_ended(stream) != 0;
+    } finally {
+      handle.release();
+    }
+  }
+
+  /**
+   * Ends the stream cleanly and releases it. Events that had arrived stay readable; then iteration
+   * ends. A thread blocked in iteration or {@link #next} returns. Any thread, idempotent; returns
+   * within about two seconds at worst.
+   */
+  @Override
+  public void close() {
+    if (!closing.compareAndSet(false, true)) return;
+    handle.close();
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+    lock.lock();
+    try {
+      // The core ends the stream on its next loop turn; what is queued until then is kept.
+      while (!ended) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          ended = true;
+          break;
+        }
+        try {
+          if (pulling) {
+            changed.awaitNanos(left);
+          } else {
+            pull(left, false);
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } catch (RuntimeException e) {
+      ended = true;
+    } finally {
+      changed.signalAll();
+      lock.unlock();
+    }
+    cleanable.clean();
+    if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  @Override
+  public String toString() {
+    return "Stream[" + url + (ended() ? " (ended)" : "") + "]";
+  }
+
+  /**
+   * The next event; null once timeoutNanos have passed (never when forever). At the end, throws
+   * NoSuchElementException (clean) or StreamException (failure).
+   */
+  Event take(long timeoutNanos, boolean forever) throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutNanos;
+    boolean looked = false; // a zero timeout still looks into the core's queue once
+    lock.lockInterruptibly();
+    try {
+      for (;;) {
+        Event event = buffer.poll();
+        if (event != null) return event;
+        if (ended) throw endOfStream();
+        long left = forever ? SLICE_NANOS : Math.max(0, deadline - System.nanoTime());
+        if (left == 0 && looked) return null;
+        looked = true;
+        if (!pulling) {
+          pull(Math.min(left, SLICE_NANOS), true);
+        } else if (left > 0) {
+          changed.awaitNanos(left);
+        } else {
+          return null; // another thread is taking from the core: what it takes comes through the buffer
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private RuntimeException endOfStream() {
+    if (failure == null) return new NoSuchElementException("the stream has ended");
+    return new StreamException(failure.reason(), failure.code(), failure.status(), failure.closeCode());
+  }
+
+  /**
+   * Waits in the core for up to nanos and adds what arrives to the buffer. Called holding the lock,
+   * which it lets go of while waiting. The wait ends early if the thread is interrupted (when
+   * interruptible), and then throws InterruptedException.
+   */
+  private void pull(long nanos, boolean interruptible) throws InterruptedException {
+    pulling = true;
+    lock.unlock();
+    List<Event> events = List.of();
+    int err = tw_err.TW_ERR_TIMEOUT;
+    StreamException why = null;
+    try {
+      long stream = handle.acquire();
+      if (stream == 0) {
+        err = tw_err.TW_ERR_CLOSED;
+      } else {
+        try {
+          int ms = (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
+          long[] out = new long[BATCH];
+          long[] count = new long[1];
+          if (interruptible) interruptor.beginWait();
+          try {
+            err = TidewireNative.tw_stream_next_batch(out, count, stream, BATCH, ms);
+          } finally {
+            if (interruptible) interruptor.endWait();
+          }
+          events = adopt(out, (int) count[0]);
+          if (err == tw_err.TW_ERR_CLOSED) {
+            why = failureOf(stream);
+          } else if (err != tw_err.TW_OK && err != tw_err.TW_ERR_TIMEOUT && err != tw_err.TW_ERR_WAKEUP) {
+            throw Native.error(err);
+          }
+        } finally {
+          handle.release();
+        }
+      }
+    } finally {
+      lock.lock();
+      pulling = false;
+      buffer.addAll(events);
+      if (err == tw_err.TW_ERR_CLOSED && !ended) {
+        ended = true;
+        failure = why;
+      }
+      changed.signalAll();
+    }
+    // Ended and drained into the buffer: the native stream has nothing more to give.
+    if (err == tw_err.TW_ERR_CLOSED) cleanable.clean();
+    if (err == tw_err.TW_ERR_WAKEUP && interruptible && Thread.interrupted()) throw new InterruptedException();
+  }
+
+  /** Copies the native events out[0..count) into Events and destroys them. */
+  private static List<Event> adopt(long[] out, int count) {
+    if (count == 0) return List.of();
+    List<Event> events = new ArrayList<>(count);
+    try {
+      for (int i = 0; i < count; i++) events.add(new Event(out[i]));
+    } finally {
+      for (int i = 0; i < count; i++) TidewireNative.tw_event_destroy(out[i]);
+    }
+    return events;
+  }
+
+  private static StreamException failureOf(long stream) {
+    long[] out = new long[1];
+    Native.check(TidewireNative.tw_stream_failure(out, stream));
+    if (out[0] == 0) return null;
+    try {
+      Event event = new Event(out[0]);
+      return new StreamException(event.text(), event.error().orElse(null), event.status(), event.closeCode());
+    } finally {
+      TidewireNative.tw_event_destroy(out[0]);
+    }
+  }
+
+  /**
+   * The native stream handle, and the Cleaner's action that destroys it. Every native call holds
+   * the read lock; destroying takes the write lock, so it waits for calls in progress (a puller's
+   * wait ends within a slice, at once once the stream has ended) and no call ever uses a freed handle.
+   */
+  private static final class Handle implements Runnable {
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private long stream; // 0 once destroyed
+    private Map<String, Long> lastStats = Map.of();
+
+    Handle(long stream) {
+      this.stream = stream;
+    }
+
+    /** The handle, read-locked; 0 (and not locked) once destroyed. Pair with release(). */
+    long acquire() {
+      lock.readLock().lock();
+      if (stream == 0) {
+        lock.readLock().unlock();
+        return 0;
+      }
+      return stream;
+    }
+
+    void release() {
+      lock.readLock().unlock();
+    }
+
+    /** From an interrupting thread: never blocks (a stream being destroyed needs no wake-up). */
+    void wakeup() {
+      if (!lock.readLock().tryLock()) return;
+      try {
+        if (stream != 0) TidewireNative.tw_stream_wakeup(stream);
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    void close() {
+      long s = acquire();
+      if (s == 0) return;
+      try {
+        TidewireNative.tw_stream_close(s);
+      } finally {
+        release();
+      }
+    }
+
+    String url() {
+      long s = acquire();
+      if (s == 0) return "";
+      try {
+        byte[][] out = new byte[1][];
+        Native.check(TidewireNative.tw_stream_url(out, s));
+        return Native.text(out[0]);
+      } finally {
+        release();
+      }
+    }
+
+    Map<String, Long> stats() {
+      long s = acquire();
+      if (s == 0) {
+        lock.readLock().lock();
+        try {
+          return lastStats;
+        } finally {
+          lock.readLock().unlock();
+        }
+      }
+      try {
+        return read(s);
+      } finally {
+        release();
+      }
+    }
+
+    private static Map<String, Long> read(long stream) {
+      Map<String, Long> stats = new LinkedHashMap<>();
+      long[] value = new long[1];
+      byte[] name;
+      for (long i = 0; (name = TidewireNative.tw_stat_name(i)) != null; i++) {
+        Native.check(TidewireNative.tw_stream_stat(value, stream, name));
+        stats.put(Native.text(name), value[0]);
+      }
+      return Collections.unmodifiableMap(stats);
+    }
+
+    @Override
+    public void run() {
+      lock.writeLock().lock();
+      try {
+        if (stream == 0) return;
+        lastStats = read(stream);
+        TidewireNative.tw_stream_destroy(stream);
+        stream = 0;
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+  }
+
+  /**
+   * Describes a stream: its URL, transport, headers and any configuration key
+   * (docs/CONFIGURATION.md). A later setting of the same key replaces an earlier one.
+   */
+  public static final class Builder {
+    private final Map<String, String> settings = new LinkedHashMap<>();
+
+    private Builder(String url) {
+      settings.put("url", Objects.requireNonNull(url, "url"));
+    }
+
+    /** The transport; ws:// and wss:// URLs imply {@link Transport#WS}, other URLs need one. */
+    public Builder transport(Transport transport) {
+      settings.put("transport", transport.toString());
+      return this;
+    }
+
+    /** A header sent on every request and handshake ({@code header.<name>}). */
+    public Builder header(String name, String value) {
+      settings.put("header." + name, Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /** Several headers at once. */
+    public Builder headers(Map<String, String> headers) {
+      headers.forEach(this::header);
+      return this;
+    }
+
+    /** Sets configuration key {@code key} ({@code "reconnect.max_ms"}) to {@code value}. */
+    public Builder option(String key, String value) {
+      settings.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /** An integer key ({@code option("reconnect.max_ms", 2000)}). */
+    public Builder option(String key, long value) {
+      return option(key, Long.toString(value));
+    }
+
+    /** A boolean key ({@code option("status_events", true)}). */
+    public Builder option(String key, boolean value) {
+      return option(key, Boolean.toString(value));
+    }
+
+    /**
+     * Several keys: values are strings, whole numbers, booleans, or collections of strings (a
+     * list key, joined with commas).
+     */
+    public Builder options(Map<String, ?> options) {
+      options.forEach((key, value) -> option(key, text(key, value)));
+      return this;
+    }
+
+    /** Keys and values from Properties (e.g. loaded from a file). */
+    public Builder options(Properties properties) {
+      for (String key : properties.stringPropertyNames()) option(key, properties.getProperty(key));
+      return this;
+    }
+
+    private static String text(String key, Object value) {
+      if (value instanceof CharSequence || value instanceof Boolean || value instanceof Integer
+          || value instanceof Long || value instanceof Short || value instanceof Byte) {
+        return value.toString();
+      }
+      if (value instanceof Collection<?> items && items.stream().allMatch(item -> item instanceof CharSequence)) {
+        return items.stream().map(Object::toString).collect(Collectors.joining(","));
+      }
+      throw new ConfigException("invalid value " + value + " for " + key
+          + ": give a String, a whole number, a boolean or a collection of strings", "TW_ERR_INVALID_VALUE", key);
+    }
+
+    /**
+     * Opens the stream: the core checks every setting, then starts connecting (a webhook stream
+     * first waits until its endpoint listens).
+     *
+     * @throws ConfigException for an unknown key or a value the core refuses; the message names
+     *     the key and what it accepts
+     * @throws TidewireException if the stream cannot be opened (a webhook port in use, the JVM
+     *     shutting down)
+     */
+    public Stream open() {
+      long[] out = new long[1];
+      Native.check(TidewireNative.tw_config_create(out));
+      long config = out[0];
+      try {
+        for (Map.Entry<String, String> setting : settings.entrySet()) {
+          String key = setting.getKey();
+          int err = TidewireNative.tw_config_set(config, Native.cString(key, key), Native.cString(key, setting.getValue()));
+          if (err != tw_err.TW_OK) {
+            TidewireException error = Native.error(err);
+            throw new ConfigException(error.getMessage(), error.code(), key);
+          }
+        }
+        return new Stream(SharedRuntime.openStream(config));
+      } finally {
+        TidewireNative.tw_config_destroy(config);
+      }
+    }
+  }
+}

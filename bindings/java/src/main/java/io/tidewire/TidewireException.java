@@ -1,0 +1,29 @@
+package io.tidewire;
+
+/**
+ * Any error that Tidewire reports.
+ *
+ * <p>{@link #code()} is the name of the core's error code ({@code "TW_ERR_UNSUPPORTED"}), the
+ * message the detail. {@link ConfigException} and {@link StreamException} are the two kinds a
+ * program usually tells apart.
+ */
+public class TidewireException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final String code;
+
+  public TidewireException(String message, String code) {
+    super(message);
+    this.code = code;
+  }
+
+  public TidewireException(String message, String code, Throwable cause) {
+    super(message, cause);
+    this.code = code;
+  }
+
+  /** The core's error code name, e.g. {@code "TW_ERR_WOULD_BLOCK"}. */
+  public String code() {
+    return code;
+  }
+}

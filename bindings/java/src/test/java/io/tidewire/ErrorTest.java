@@ -1,0 +1,141 @@
+package io.tidewire;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Configuration errors, fatal ends and refused operations, each with the core's code and words. */
+@Timeout(30)
+class ErrorTest {
+  static Peer http;
+  static Peer ws;
+
+  @BeforeAll
+  static void startPeers() throws Exception {
+    http = Peer.start("http_peer.py");
+    ws = Peer.start("ws_peer.py");
+  }
+
+  @AfterAll
+  static void stopPeers() throws Exception {
+    http.close();
+    ws.close();
+  }
+
+  @Test
+  void anUnknownKeyIsAConfigExceptionNamingTheKey() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> Stream.builder(http.http("/sse")).transport(Transport.SSE).option("reconnect.maximum_ms", 5).open());
+    assertEquals("TW_ERR_UNKNOWN_KEY", e.code());
+    assertEquals("reconnect.maximum_ms", e.key().orElseThrow());
+    assertTrue(e.getMessage().contains("reconnect.maximum_ms"), e.getMessage());
+  }
+
+  @Test
+  void aRefusedValueNamesTheKeyAndWhatItAccepts() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> Stream.builder(http.http("/sse")).transport(Transport.SSE).option("reconnect.max_ms", -5).open());
+    assertEquals("TW_ERR_INVALID_VALUE", e.code());
+    assertEquals("reconnect.max_ms", e.key().orElseThrow());
+    assertTrue(e.getMessage().contains("reconnect.max_ms") && e.getMessage().contains("0..86400000"), e.getMessage());
+  }
+
+  @Test
+  void aUrlThatDoesNotSuitTheTransportIsRefusedAtOpen() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> Stream.builder(ws.ws("/echo")).transport(Transport.SSE).open());
+    assertEquals("TW_ERR_INVALID_VALUE", e.code());
+    assertTrue(e.key().isEmpty());
+    assertTrue(e.getMessage().startsWith("url"), e.getMessage());
+  }
+
+  @Test
+  void optionMapsTakeStringsNumbersBooleansAndLists() throws Exception {
+    Map<String, Object> options = Map.of("reconnect.max_ms", 2000, "status_events", true,
+        "ws.subprotocols", List.of("chat.v2", "chat.v1"));
+    try (Stream stream = Stream.builder(ws.ws("/subproto?key=" + Peer.key("subproto"))).options(options).open()) {
+      assertEquals(Kind.OPEN, stream.next(Duration.ofSeconds(10)).orElseThrow().kind());
+      assertEquals("chat.v2", stream.next(Duration.ofSeconds(10)).orElseThrow().text());
+    }
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> Stream.builder(http.http("/sse")).options(Map.of("reconnect.max_ms", 2.5)));
+    assertEquals("reconnect.max_ms", e.key().orElseThrow());
+  }
+
+  @Test
+  void aNulCharacterCannotReachTheCore() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> Stream.builder(http.http("/sse")).transport(Transport.SSE).header("X-Test", "a\0b").open());
+    assertEquals("header.X-Test", e.key().orElseThrow());
+  }
+
+  @Test
+  void http401EndsTheStreamWithAStreamException() throws Exception {
+    try (Stream stream = Stream.builder(http.http("/sse/status?code=401&key=" + Peer.key("401")))
+        .transport(Transport.SSE).open()) {
+      StreamException e = assertThrows(StreamException.class, () -> {
+        for (Event ignored : stream) {
+          // no event comes
+        }
+      });
+      assertEquals("TW_ERR_HTTP_STATUS", e.code());
+      assertEquals(401, e.status());
+      assertTrue(e.getMessage().contains("HTTP 401"), e.getMessage());
+      // The end stays the same for every later read.
+      assertThrows(StreamException.class, () -> stream.next(Duration.ZERO));
+      assertTrue(stream.ended());
+    }
+  }
+
+  @Test
+  void aRefusingCloseCodeEndsTheStreamWithIt() throws Exception {
+    try (Stream stream = Stream.builder(ws.ws("/close?code=1008&after=1&reason=nope&key=" + Peer.key("1008"))).open()) {
+      assertEquals("{\"i\":1}", stream.next(Duration.ofSeconds(10)).orElseThrow().text());
+      StreamException e = assertThrows(StreamException.class, () -> stream.next(Duration.ofSeconds(10)));
+      assertEquals(1008, e.closeCode());
+      assertTrue(e.reason().contains("nope"), e.reason());
+    }
+  }
+
+  @Test
+  void aCleanEndIsNoSuchElementForNext() throws Exception {
+    try (Stream stream = Stream.builder(ws.ws("/close?code=1000&after=0&key=" + Peer.key("1000"))).open()) {
+      assertThrows(NoSuchElementException.class, () -> stream.next(Duration.ofSeconds(10)));
+    }
+  }
+
+  @Test
+  void sendIsForWebSocketsOnly() throws Exception {
+    try (Stream stream = Stream.builder(http.http("/sse?hold=1&count=0&key=" + Peer.key("send")))
+        .transport(Transport.SSE).open()) {
+      TidewireException e = assertThrows(TidewireException.class, () -> stream.send("x"));
+      assertEquals("TW_ERR_UNSUPPORTED", e.code());
+    }
+  }
+
+  @Test
+  void sendAfterCloseIsRefused() throws Exception {
+    Stream stream = Stream.builder(ws.ws("/echo?key=" + Peer.key("closed"))).open();
+    stream.close();
+    assertEquals("TW_ERR_CLOSED", assertThrows(TidewireException.class, () -> stream.send("late")).code());
+  }
+
+  @Test
+  void aWebhookPortInUseFailsTheOpen() throws Exception {
+    try (Stream first = Stream.builder("http://127.0.0.1:0/hooks").transport(Transport.WEBHOOK)
+        .option("webhook.secret", Webhooks.SECRET).open()) {
+      TidewireException e = assertThrows(TidewireException.class,
+          () -> Stream.builder(first.url()).transport(Transport.WEBHOOK).option("webhook.secret", Webhooks.SECRET).open());
+      assertEquals("TW_ERR_IO", e.code());
+    }
+  }
+}
