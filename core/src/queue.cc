@@ -3,11 +3,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <ctime>
-
-#include "error.h"
 
 namespace tidewire::detail {
 
@@ -17,18 +14,26 @@ int64_t monotonic_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-EventQueue::EventQueue(size_t capacity, Overflow overflow) : capacity_(capacity), overflow_(overflow) {
-  fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (fd_ < 0) throw Error(TW_ERR_INTERNAL, "eventfd failed: errno " + std::to_string(errno));
-}
+EventQueue::EventQueue(size_t capacity, Overflow overflow) : capacity_(capacity), overflow_(overflow) {}
 
 EventQueue::~EventQueue() {
   if (fd_ >= 0) close(fd_);
 }
 
-void EventQueue::update_fd_locked() {
+int EventQueue::fd() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (fd_ < 0) {
+    fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd_ < 0) return -1;
+    fd_readable_ = false;
+    update_fd_locked();
+  }
+  return fd_;
+}
+
+void EventQueue::update_fd_locked() const {
   bool want = !events_.empty() || ended_;
-  if (want == fd_readable_) return;
+  if (fd_ < 0 || want == fd_readable_) return;
   if (want) {
     uint64_t one = 1;
     (void)!write(fd_, &one, sizeof one);

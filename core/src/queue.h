@@ -2,18 +2,21 @@
 // consumer threads. It owns the level-triggered fd (an eventfd) that is readable while events wait
 // or the stream has ended, and it decides backpressure: when full, the producer is told to pause,
 // and the consumer that makes room again calls the resume hook.
+//
+// The eventfd is made on the first fd() call: a consumer that only blocks in pop() (most C and
+// Python-sync code) costs no descriptor per stream, and no eventfd write/read per batch.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "event.h"
+#include "fifo.h"
 
 namespace tidewire::detail {
 
@@ -48,7 +51,8 @@ class EventQueue {
   tw_err pop(std::vector<EventPtr>& out, size_t max, int timeout_ms);
   void wakeup();
 
-  int fd() const { return fd_; }
+  // The readiness descriptor, made on the first call; -1 if it cannot be made (e.g. EMFILE).
+  int fd() const;
   size_t depth() const;
   uint64_t peak() const;
   uint64_t dropped() const;
@@ -56,18 +60,18 @@ class EventQueue {
   bool ended() const;
 
  private:
-  void update_fd_locked();
+  void update_fd_locked() const;
 
   const size_t capacity_;
   const Overflow overflow_;
-  int fd_ = -1;
   mutable std::mutex mutex_;
+  mutable int fd_ = -1;
+  mutable bool fd_readable_ = false;
   std::condition_variable cv_;
-  std::deque<EventPtr> events_;
+  Fifo<EventPtr> events_;
   std::function<void()> resume_hook_;
   bool ended_ = false;
   bool paused_ = false;
-  bool fd_readable_ = false;
   uint64_t pending_wakeups_ = 0;
   uint64_t peak_ = 0;
   uint64_t dropped_ = 0;

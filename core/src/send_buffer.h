@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <mutex>
 #include <string>
 
+#include "fifo.h"
 #include "tidewire/tidewire.h"
 
 namespace tidewire::detail {
@@ -35,7 +35,7 @@ class SendBuffer {
   const size_t limit_;
   const size_t headroom_;
   std::mutex mutex_;
-  std::deque<OutgoingMessage> messages_;
+  Fifo<OutgoingMessage> messages_;
   size_t bytes_ = 0;
   bool closed_ = false;
 };

@@ -291,6 +291,8 @@ TW_API void tw_stream_wakeup(tw_stream *stream);
 /**
  * A file descriptor that is readable while the stream's queue holds events or the stream has ended
  * (level-triggered; do not read from it). For select/poll/epoll, asyncio add_reader, uv_poll.
+ * It is made on the first call, so a stream whose events are only taken with tw_stream_next() holds
+ * no descriptor for it; returns -1 if it cannot be made (the process is out of descriptors).
  * Borrowed: valid until the stream is destroyed. Thread-safe.
  */
 TW_API int tw_stream_fd(const tw_stream *stream);
