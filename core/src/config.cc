@@ -279,15 +279,21 @@ std::string Config::get(const std::string& key) const {
   throw Error(TW_ERR_UNKNOWN_KEY, "unknown configuration key \"" + key + "\"");
 }
 
-Config::Config() {
-  for (const auto& spec : key_table())
-    if (spec.type != KeyType::map) values_[spec.name] = spec.default_value;
-}
+Config::Config() = default;
 
 const std::string& Config::str(const char* key) const {
+  // Every stream holds a Config: defaults live once, in this table, not in each copy.
+  static const std::map<std::string, std::string, std::less<>> defaults = [] {
+    std::map<std::string, std::string, std::less<>> m;
+    for (const auto& spec : key_table())
+      if (spec.type != KeyType::map) m.emplace(spec.name, spec.default_value);
+    return m;
+  }();
   auto it = values_.find(key);
-  if (it == values_.end()) throw Error(TW_ERR_INTERNAL, std::string("no such key in the table: ") + key);
-  return it->second;
+  if (it != values_.end()) return it->second;
+  auto d = defaults.find(key);
+  if (d == defaults.end()) throw Error(TW_ERR_INTERNAL, std::string("no such key in the table: ") + key);
+  return d->second;
 }
 
 int64_t Config::integer(const char* key) const {

@@ -53,7 +53,7 @@ class Config {
   static std::vector<std::string> split_list(const std::string& text);
 
  private:
-  std::map<std::string, std::string> values_;  // every non-map key, defaults included
+  std::map<std::string, std::string, std::less<>> values_;  // the keys set; str() falls back to the defaults
   std::vector<std::pair<std::string, std::string>> headers_;
 };
 
