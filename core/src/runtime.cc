@@ -19,8 +19,14 @@ int dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t
   return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+// rx_buffer_size is the WebSocket frame buffer lws allocates per connection (0 would mean
+// pt_serv_buf_size, 16 KiB per idle stream); longer frames arrive in pieces and are reassembled.
+// tx_packet_size keeps sends in 16 KiB writes, as before rx_buffer_size was set.
+constexpr size_t kWsRxBufferBytes = 4096;
+constexpr size_t kTxPacketBytes = 16 * 1024;
+
 const lws_protocols kProtocols[] = {
-    {"tidewire", dispatch, 0, 0, 0, nullptr, 0},
+    {"tidewire", dispatch, 0, kWsRxBufferBytes, 0, nullptr, kTxPacketBytes},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
