@@ -61,8 +61,9 @@ bool SseTransport::on_success_body(const char* data, size_t len) {
   }
   if (parsed_.empty()) return true;
   batch_.reserve(parsed_.size());
+  const int64_t received_ns = monotonic_ns();
   for (auto& p : parsed_) {
-    EventPtr e = new_event(TW_KIND_MESSAGE);
+    EventPtr e = new_event(TW_KIND_MESSAGE, received_ns);
     e->id = std::move(p.id);
     e->type = std::move(p.type);
     e->data = std::move(p.data);

@@ -27,11 +27,11 @@ Transport::~Transport() = default;
 
 int64_t Transport::now_ms() const { return static_cast<int64_t>(uv_now(runtime_.loop())); }
 
-EventPtr Transport::new_event(tw_kind kind) const {
+EventPtr Transport::new_event(tw_kind kind, int64_t received_ns) const {
   EventPtr e(new tw_event);
   e->kind = kind;
   e->transport = core_->transport;
-  e->received_ns = monotonic_ns();
+  e->received_ns = received_ns;
   return e;
 }
 

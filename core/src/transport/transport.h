@@ -41,7 +41,9 @@ class Transport {
   virtual void stop_io() = 0;
 
   int64_t now_ms() const;
-  EventPtr new_event(tw_kind kind) const;
+  EventPtr new_event(tw_kind kind) const { return new_event(kind, monotonic_ns()); }
+  // Events parsed from one read share its receive time: one clock read per read, not per event.
+  EventPtr new_event(tw_kind kind, int64_t received_ns) const;
   // Hands a batch of message events to the queue (counting them). True: the producer must pause.
   bool deliver(std::vector<EventPtr>& batch);
   // A connection is established: the backoff learns when, and an `open` status event is queued.

@@ -52,6 +52,7 @@ class WsTransport final : public Transport, private LwsClient {
   std::string message_;      // fragments of the message being received
   bool message_binary_ = false;
   std::vector<EventPtr> batch_;
+  int64_t batch_received_ns_ = 0;
 
   // What ended the current connection, when we know better than lws.
   int close_code_ = LWS_CLOSE_STATUS_NORMAL;  // what our close frame will carry
