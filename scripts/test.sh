@@ -16,6 +16,7 @@
 #               consumer against it with pkg-config and with find_package(Tidewire)
 #   fuzz        scripts/fuzz.sh 10: every libFuzzer target for 10 s (clang, build-fuzz/)
 #   python      pip install . into build-python/venv (tw_python_package), then pytest tests/python
+#   node        npm ci in bindings/node (cmake-js builds the addon), then node --test there
 #
 # A new suite (pytest, Maven, node --test) is a function phase_<name> below plus its name in PHASES.
 # TW_JOBS (default 2) sets the parallelism of builds and ctest.
@@ -26,7 +27,7 @@ cd "$TW_ROOT"
 
 BUILD=build
 ASAN_BUILD=build-asan
-PHASES=(deps build ctest asan-build asan-ctest install python fuzz)
+PHASES=(deps build ctest asan-build asan-ctest install python node fuzz)
 CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
 
 phase_deps() { ./scripts/install-deps.sh; }
@@ -66,6 +67,22 @@ phase_python() {
       *) TESTS_FAILED=$((TESTS_FAILED + ${count%%:*})) ;;
     esac
   done
+  CTEST_RAN=1
+  return "$status"
+}
+
+phase_node() {
+  local dir=bindings/node status=0
+  CMAKE_BUILD_PARALLEL_LEVEL=$TW_JOBS tw_quiet "$dir/build/npm-ci.log" \
+    npm --prefix "$dir" ci --no-audit --no-fund --prefer-offline
+  local log=$dir/build/test.log
+  (cd "$dir" && node --test --test-reporter=spec test/*.test.js) 2>&1 | tee "$log" || status=$?
+  # "ℹ pass 55" / "ℹ fail 0"
+  local count
+  count=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$log")
+  TESTS_PASSED=$((TESTS_PASSED + ${count:-0}))
+  count=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$log")
+  TESTS_FAILED=$((TESTS_FAILED + ${count:-0}))
   CTEST_RAN=1
   return "$status"
 }
