@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need on Debian 12, and only what is missing:
-#   - Debian packages (checked with dpkg-query; apt-get runs only when one is missing),
+#   - Debian packages (checked with dpkg-query; apt-get runs only when one is missing), with
+#     nodejs and npm only when no node is on PATH,
 #   - the Python packages of tests/peers/requirements.txt for the `python3` on PATH (a pyenv shim
 #     is fine; pip runs only when a package is missing or older than its lower bound).
 # Safe to run again: when everything is there it only checks, and touches no network.
@@ -17,6 +18,11 @@ APT_PACKAGES=(
   clang-14 libclang-rt-14-dev openssl
   python3 python3-pip python3-venv curl
 )
+# Node.js (>= 18) and npm for the Node package: a node already on PATH is used as it is (e.g. one
+# the machine came with); otherwise Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  APT_PACKAGES+=(nodejs npm)
+fi
 REQUIREMENTS=tests/peers/requirements.txt
 LOG_DIR=$(mktemp -d)
 trap 'rm -rf "$LOG_DIR"' EXIT
