@@ -2,6 +2,7 @@
 """A small event feed for the Tidewire demo: one sequence of events, offered over several transports.
 
     python3 examples/feed/feed.py [--count N] [--interval-ms MS] [--start-ms MS] [--webhook-url URL]
+                                  [--tls DIR]
 
 Listens on 127.0.0.1 with an ephemeral port and prints ``PORT <n>`` once it accepts connections.
 After --start-ms (default 500) it publishes --count events (default 20), one every --interval-ms
@@ -32,6 +33,10 @@ above, ``webhook-id: evt_<seq>``), signed with the secret in the environment var
 TIDEWIRE_FEED_WEBHOOK_SECRET (``whsec_<base64>``) by the ``standardwebhooks`` package. Deliveries go
 out in order; one that fails (connection error, 408, 429, 5xx) is retried after a short backoff, as
 a real sender would, up to 5 times.
+
+With --tls DIR, every route is served over TLS (https://, wss://) with a self-signed certificate for
+127.0.0.1, written to DIR/cert.pem (the CA file a client trusts: tls.ca_file) and DIR/key.pem by
+the openssl CLI, or reused from there.
 """
 
 import argparse
@@ -198,6 +203,22 @@ async def send_webhooks(feed, url, secret):
                 await asyncio.sleep(0.2 * 2**attempt)
 
 
+def tls_context(directory):
+    """A server context with a self-signed certificate for 127.0.0.1 kept in `directory`."""
+    import ssl
+    import subprocess
+
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    if not os.path.exists(cert):
+        os.makedirs(directory, exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 def watch_stdin(loop, stop):
     # os.read rather than sys.stdin: a daemon thread parked in a buffered reader can deadlock
     # interpreter shutdown on the reader's lock.
@@ -215,6 +236,7 @@ async def main():
     parser.add_argument("--interval-ms", type=int, default=100, help="time between events (default 100)")
     parser.add_argument("--start-ms", type=int, default=500, help="delay before the first event (default 500)")
     parser.add_argument("--webhook-url", help=f"also POST each event there, signed with ${WEBHOOK_SECRET_ENV}")
+    parser.add_argument("--tls", metavar="DIR", help="serve https:// and wss://, certificate in DIR/cert.pem")
     args = parser.parse_args()
     secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
     if args.webhook_url and not secret:
@@ -242,7 +264,7 @@ async def main():
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
-    await web.SockSite(runner, sock).start()
+    await web.SockSite(runner, sock, ssl_context=tls_context(args.tls) if args.tls else None).start()
     print(f"PORT {sock.getsockname()[1]}", flush=True)
 
     tasks = [asyncio.create_task(feed.publish(args.start_ms / 1000, args.interval_ms / 1000))]
