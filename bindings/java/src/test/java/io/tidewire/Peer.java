@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,11 +58,17 @@ final class Peer implements AutoCloseable {
   }
 
   static Peer startScript(Path script, String... args) throws IOException {
+    return startScript(Map.of(), script, args);
+  }
+
+  /** Starts a Python script with variables added to the environment. */
+  static Peer startScript(Map<String, String> env, Path script, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(PYTHON, script.toString()));
     command.addAll(List.of(args));
     Path log = Files.createTempFile("tidewire-peer-", ".log");
-    Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
-    return new Peer(process, log);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
+    builder.environment().putAll(env);
+    return new Peer(builder.start(), log);
   }
 
   /** A key no other test uses: peers keep their state per key. */
