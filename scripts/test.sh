@@ -17,6 +17,8 @@
 #   fuzz        scripts/fuzz.sh 10: every libFuzzer target for 10 s (clang, build-fuzz/)
 #   python      pip install . into build-python/venv (tw_python_package), then pytest tests/python
 #   node        npm ci in bindings/node (cmake-js builds the addon), then node --test there
+#   java        mvn package in bindings/java: the JNI library into build-java/, the JUnit suite,
+#               the jar (bindings/java/target/tidewire-<version>.jar)
 #
 # A new suite (pytest, Maven, node --test) is a function phase_<name> below plus its name in PHASES.
 # TW_JOBS (default 2) sets the parallelism of builds and ctest.
@@ -27,7 +29,7 @@ cd "$TW_ROOT"
 
 BUILD=build
 ASAN_BUILD=build-asan
-PHASES=(deps build ctest asan-build asan-ctest install python node fuzz)
+PHASES=(deps build ctest asan-build asan-ctest install python node java fuzz)
 CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
 
 phase_deps() { ./scripts/install-deps.sh; }
@@ -83,6 +85,25 @@ phase_node() {
   TESTS_PASSED=$((TESTS_PASSED + ${count:-0}))
   count=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$log")
   TESTS_FAILED=$((TESTS_FAILED + ${count:-0}))
+  CTEST_RAN=1
+  return "$status"
+}
+
+# build-native.sh compiles the core with build/'s flags (-Werror included), so ccache serves the
+# objects the build phase made. Maven 3.8's -q still prints bare colour resets: dropped.
+phase_java() {
+  local dir=bindings/java log=build-java/maven.log status=0
+  mkdir -p build-java
+  rm -rf "$dir/target/surefire-reports"
+  mvn -B -q -f "$dir/pom.xml" -Dtidewire.werror=ON package 2>&1 | sed 's/\x1b\[0m//g' | tee "$log" || status=$?
+  # One line per test class: "Tests run: 9, Failures: 0, Errors: 0, Skipped: 0, Time elapsed: ..."
+  local run failed skipped
+  read -r run failed skipped < <(cat "$dir"/target/surefire-reports/*.txt 2>/dev/null |
+    sed -n 's/^Tests run: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\), Skipped: \([0-9]*\),.*/\1 \2 \3 \4/p' |
+    awk '{ r += $1; f += $2 + $3; s += $4 } END { print r + 0, f + 0, s + 0 }')
+  echo "java: $((run - failed - skipped)) passed, $failed failed, $skipped skipped"
+  TESTS_PASSED=$((TESTS_PASSED + run - failed - skipped))
+  TESTS_FAILED=$((TESTS_FAILED + failed))
   CTEST_RAN=1
   return "$status"
 }
