@@ -97,11 +97,19 @@ ServerResponse WebhookTransport::on_request(ServerRequest& request) {
   event->type = verdict.type;
   event->data = std::move(request.body);
   event->headers = std::move(request.headers);
-  std::vector<EventPtr> batch;
-  batch.push_back(std::move(event));
-  deliver(batch);
+  // Queued at the end of this loop iteration with the other deliveries read in it: one lock and
+  // one consumer wake-up per batch, not per request. Nothing between here and that flush can drop
+  // it (the stream's end flushes first), so the 2xx below is still an acknowledgment of a queued
+  // event; a full queue refuses the next deliveries, as one batch may exceed queue.max_events.
+  if (batch_.empty()) runtime_.defer_flush(this);
+  batch_.push_back(std::move(event));
   if (!verdict.id.empty()) dedup_.remember(verdict.id, now_ms());
   return {204, {}, ""};
+}
+
+void WebhookTransport::flush() {
+  if (batch_.empty() || ended()) return;
+  deliver(batch_);
 }
 
 void WebhookTransport::on_answered(int status) {

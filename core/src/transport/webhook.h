@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "../url.h"
 #include "transport.h"
@@ -24,6 +25,9 @@ class WebhookTransport final : public Transport, private WebhookServer::Handler 
   // describe a usable endpoint.
   WebhookTransport(Runtime& runtime, std::shared_ptr<StreamCore> core);
   ~WebhookTransport() override;
+
+  // Hands the deliveries accepted during this loop iteration to the queue, in one batch.
+  void flush() override;
 
  private:
   // Binds the listener and tells the waiting tw_stream_open how it went.
@@ -45,6 +49,7 @@ class WebhookTransport final : public Transport, private WebhookServer::Handler 
   const bool drop_oldest_;
   DedupWindow dedup_;
   std::unique_ptr<WebhookServer> server_;
+  std::vector<EventPtr> batch_;
   bool ready_reported_ = false;
 };
 
