@@ -19,6 +19,8 @@
 #   node        npm ci in bindings/node (cmake-js builds the addon), then node --test there
 #   java        mvn package in bindings/java: the JNI library into build-java/, the JUnit suite,
 #               the jar (bindings/java/target/tidewire-<version>.jar)
+#   bench       scripts/bench.sh --smoke: every benchmark once, briefly (build-bench/smoke/); checks
+#               that they build and run, asserts no figure
 #
 # A new suite (pytest, Maven, node --test) is a function phase_<name> below plus its name in PHASES.
 # TW_JOBS (default 2) sets the parallelism of builds and ctest.
@@ -29,7 +31,7 @@ cd "$TW_ROOT"
 
 BUILD=build
 ASAN_BUILD=build-asan
-PHASES=(deps build ctest asan-build asan-ctest install python node java fuzz)
+PHASES=(deps build ctest asan-build asan-ctest install python node java fuzz bench)
 CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
 
 phase_deps() { ./scripts/install-deps.sh; }
@@ -55,6 +57,8 @@ phase_asan_ctest() { with_sanitizer_options run_ctest "$ASAN_BUILD"; }
 phase_fuzz() { ./scripts/fuzz.sh 10; }
 
 phase_install() { ./scripts/check-install.sh "$BUILD"; }
+
+phase_bench() { ./scripts/bench.sh --smoke; }
 
 phase_python() {
   tw_python_package

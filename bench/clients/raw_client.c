@@ -6,7 +6,8 @@
  *   raw_client ws|sse PORT SIZE SECONDS     throughput of /push/SIZE
  *   raw_client ws-latency|sse-latency PORT US SAMPLES
  *                                           send-to-read latency of /pace/US
- *   raw_client rtt PORT SAMPLES             64-byte round trips through /echo
+ *   raw_client rtt PORT SAMPLES [US]        64-byte round trips through /echo, back to back or
+ *                                           one every US microseconds
  *   raw_client poll PORT SECONDS            keep-alive GET /poll with If-None-Match, answered 304
  */
 #define _GNU_SOURCE
@@ -183,7 +184,8 @@ static void latency(int port, int ws, long interval_us, size_t samples) {
   }
 }
 
-static void rtt(int port, size_t samples) {
+/* Round trips back to back (interval 0), or one every interval_us, as the paced push runs. */
+static void rtt(int port, size_t samples, long interval_us) {
   int fd = connect_to(port);
   static const char head[] = "GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   write_all(fd, head, sizeof head - 1);
@@ -191,7 +193,17 @@ static void rtt(int port, size_t samples) {
   bench_latency_init(&l, samples, 50);
   char msg[64];
   memset(msg, 'x', sizeof msg);
+  struct timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
   for (;;) {
+    if (interval_us > 0) {
+      next.tv_nsec += interval_us * 1000;
+      while (next.tv_nsec >= 1000000000) {
+        next.tv_nsec -= 1000000000;
+        next.tv_sec++;
+      }
+      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+    }
     int64_t t0 = bench_now_ns();
     snprintf(msg, sizeof msg, "%020lld", (long long)t0);
     write_all(fd, msg, sizeof msg);
@@ -242,7 +254,7 @@ int main(int argc, char **argv) {
     if (argc != 5) return 2;
     latency(port, mode[0] == 'w', atol(argv[3]), strtoul(argv[4], NULL, 10));
   } else if (strcmp(mode, "rtt") == 0) {
-    rtt(port, strtoul(argv[3], NULL, 10));
+    rtt(port, strtoul(argv[3], NULL, 10), argc > 4 ? atol(argv[4]) : 0);
   } else if (strcmp(mode, "poll") == 0) {
     poll_loop(port, atof(argv[3]));
   } else {
