@@ -187,12 +187,14 @@ int WsTransport::on_receive(lws* wsi, const char* data, size_t len) {
   if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0) return 0;
   // The batch is handed over at the end of this loop iteration (defer_flush): its messages came
   // from the reads of this iteration, and share the time of the first.
-  if (batch_.empty()) batch_received_ns_ = monotonic_ns();
+  if (batch_.empty()) {
+    batch_received_ns_ = monotonic_ns();
+    runtime_.defer_flush(this);
+  }
   EventPtr e = new_event(TW_KIND_MESSAGE, batch_received_ns_);
   e->type = message_binary_ ? "binary" : "text";
   e->data.swap(message_);
   batch_.push_back(std::move(e));
-  runtime_.defer_flush(this);
   return 0;
 }
 
