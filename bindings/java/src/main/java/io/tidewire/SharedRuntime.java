@@ -14,18 +14,15 @@ final class SharedRuntime {
   private static final ReentrantReadWriteLock LOCK = new ReentrantReadWriteLock();
   private static long runtime;
   private static boolean shutDown;
+  private static volatile boolean started;
 
   private SharedRuntime() {}
 
   /** Opens a stream from a configuration; the caller owns the returned handle. */
   static long openStream(long config) {
+    if (!started) start();
     LOCK.readLock().lock();
     try {
-      if (runtime == 0) {
-        LOCK.readLock().unlock();
-        start();
-        LOCK.readLock().lock();
-      }
       if (shutDown) {
         throw new TidewireException("the JVM is shutting down: no new stream can be opened", "TW_ERR_SHUTDOWN");
       }
@@ -41,11 +38,18 @@ final class SharedRuntime {
   private static void start() {
     LOCK.writeLock().lock();
     try {
-      if (runtime != 0 || shutDown) return;
+      if (started) return;
       long[] out = new long[1];
       Native.check(TidewireNative.tw_runtime_create(out));
+      started = true;
+      try {
+        Runtime.getRuntime().addShutdownHook(new Thread(SharedRuntime::shutdown, "tidewire-shutdown"));
+      } catch (IllegalStateException exiting) {
+        TidewireNative.tw_runtime_destroy(out[0]);
+        shutDown = true;
+        return;
+      }
       runtime = out[0];
-      Runtime.getRuntime().addShutdownHook(new Thread(SharedRuntime::shutdown, "tidewire-shutdown"));
     } finally {
       LOCK.writeLock().unlock();
     }
