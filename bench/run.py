@@ -151,7 +151,7 @@ class Bench:
             ("Python aiohttp (keep-alive)", lambda: self.py("aiohttp", "poll", p(), s.poll_seconds)),
         ):
             self.rows.append(Row("poll-304", client, cmd, "poll"))
-        secs = s.wrk_seconds + 30  # the receiver outlives the wrk run; it is stopped after it
+        secs = s.wrk_seconds + 30  # the receiver outlives the wrk runs; it is stopped after them
         for client, cmd in (
             ("tidewire C receiver", lambda: self.tw("webhook", WEBHOOK_SECRET, secs)),
             ("Node http + standardwebhooks", lambda: self.node("webhook", WEBHOOK_SECRET)),
@@ -197,6 +197,13 @@ class Bench:
             target = line.split()[1]
             script = self.out / "webhook.lua"
             script.write_text(wrk_script(WEBHOOK_SECRET, 64))
+            # A warm-up second first, unmeasured: a server is measured warm (Node's JIT, Python's caches).
+            subprocess.run(
+                self.pinned(0, ["wrk", "-t1", "-c32", "-d1s", "-s", str(script), target]),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
             cpu0 = proc_cpu_seconds(proc.pid)
             wrk = subprocess.run(
                 self.pinned(
