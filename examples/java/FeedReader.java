@@ -44,7 +44,8 @@ public class FeedReader {
       Matcher published = PUBLISHED_AT.matcher(text);
       if (seq.find() && published.find()) {
         double delayMs = System.currentTimeMillis() - Double.parseDouble(published.group(1)) * 1000;
-        System.out.printf("%-4s tick %3s  %6.1f ms after publication%n", name, seq.group(1), delayMs);
+        System.out.printf(
+            "%-4s tick %3s  %6.1f ms after publication%n", name, seq.group(1), delayMs);
       } else {
         System.out.printf("%-4s %s%n", name, text);
       }
@@ -67,12 +68,14 @@ public class FeedReader {
     CountDownLatch done = new CountDownLatch(2);
     Printer sse = new Printer("sse", done);
     Printer ws = new Printer("ws", done);
-    try (Stream sseStream = Stream.builder("http://" + base + "/sse").transport(Transport.SSE).open();
-         Stream wsStream = Stream.builder("ws://" + base + "/ws").open()) {
+    try (Stream sseStream =
+            Stream.builder("http://" + base + "/sse").transport(Transport.SSE).open();
+        Stream wsStream = Stream.builder("ws://" + base + "/ws").open()) {
       sseStream.subscribe(sse);
       wsStream.subscribe(ws);
       done.await();
     }
-    for (Printer printer : List.of(sse, ws)) System.out.println(printer.name + ": " + printer.count + " events");
+    for (Printer printer : List.of(sse, ws))
+      System.out.println(printer.name + ": " + printer.count + " events");
   }
 }

@@ -5,9 +5,11 @@
 //       examples/java/WebhookReceiver.java [PORT [COUNT]]
 //
 // Prints the URL it listens on (PORT 0, the default, picks a free one), then each delivery; exits
-// after COUNT deliveries (default: never). To have the demo feed deliver to it, in another terminal:
+// after COUNT deliveries (default: never). To have the demo feed deliver to it, in another
+// terminal:
 //
-//   TIDEWIRE_FEED_WEBHOOK_SECRET=<the same secret> python3 examples/feed/feed.py --webhook-url <that URL>
+//   TIDEWIRE_FEED_WEBHOOK_SECRET=<the same secret> \
+//       python3 examples/feed/feed.py --webhook-url <that URL>
 //
 // Without the variable, a secret is made up and printed.
 import io.tidewire.Event;
@@ -29,10 +31,11 @@ public class WebhookReceiver {
     String port = args.length > 0 ? args[0] : "0";
     long count = args.length > 1 ? Long.parseLong(args[1]) : 0;
 
-    try (Stream stream = Stream.builder("http://127.0.0.1:" + port + "/webhook")
-        .transport(Transport.WEBHOOK)
-        .option("webhook.secret", secret)
-        .open()) {
+    try (Stream stream =
+        Stream.builder("http://127.0.0.1:" + port + "/webhook")
+            .transport(Transport.WEBHOOK)
+            .option("webhook.secret", secret)
+            .open()) {
       System.out.println("listening on " + stream.url());
       long received = 0;
       for (Event event : stream) {
@@ -40,7 +43,8 @@ public class WebhookReceiver {
         if (++received == count) break;
       }
       Map<String, Long> stats = stream.stats();
-      System.out.println(stats.get("messages") + " deliveries accepted, " + stats.get("errors") + " refused");
+      System.out.println(
+          stats.get("messages") + " deliveries accepted, " + stats.get("errors") + " refused");
     }
   }
 }

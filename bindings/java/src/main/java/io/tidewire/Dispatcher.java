@@ -4,8 +4,8 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.Flow;
 
 /**
- * Feeds one Flow.Subscriber from a Java thread of its own, as fast as the subscriber requests:
- * the thread pulls from the stream like any reader, so nothing runs on the core's I/O thread.
+ * Feeds one Flow.Subscriber from a Java thread of its own, as fast as the subscriber requests: the
+ * thread pulls from the stream like any reader, so nothing runs on the core's I/O thread.
  * Cancelling interrupts a wait for the next event.
  */
 final class Dispatcher implements Flow.Subscription, Runnable {
@@ -35,7 +35,9 @@ final class Dispatcher implements Flow.Subscription, Runnable {
     if (cancelled) return;
     if (n <= 0) {
       if (badRequest == null) {
-        badRequest = new IllegalArgumentException("request(" + n + "): the demand must be positive (Reactive Streams rule 3.9)");
+        badRequest =
+            new IllegalArgumentException(
+                "request(" + n + "): the demand must be positive (Reactive Streams rule 3.9)");
       }
     } else {
       demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;

@@ -82,7 +82,9 @@ public final class Event {
     return type;
   }
 
-  /** The payload, byte for byte as received (a copy). For error and reconnecting events, the reason. */
+  /**
+   * The payload, byte for byte as received (a copy). For error and reconnecting events, the reason.
+   */
   public byte[] data() {
     return data.clone();
   }
@@ -92,7 +94,9 @@ public final class Event {
     return new String(data, UTF_8);
   }
 
-  /** Response (poll, long-poll) or request (webhook) headers, lower-case names, in arrival order. */
+  /**
+   * Response (poll, long-poll) or request (webhook) headers, lower-case names, in arrival order.
+   */
   public Map<String, String> headers() {
     return headers;
   }
@@ -108,9 +112,9 @@ public final class Event {
   }
 
   /**
-   * When the I/O thread received it, in nanoseconds of CLOCK_MONOTONIC, the clock of
-   * {@link System#nanoTime()} on Linux: {@code System.nanoTime() - receivedNanos()} is the time
-   * the event waited for the application.
+   * When the I/O thread received it, in nanoseconds of CLOCK_MONOTONIC, the clock of {@link
+   * System#nanoTime()} on Linux: {@code System.nanoTime() - receivedNanos()} is the time the event
+   * waited for the application.
    */
   public long receivedNanos() {
     return receivedNanos;
@@ -140,6 +144,7 @@ public final class Event {
   public String toString() {
     String text = text();
     if (text.length() > 60) text = text.substring(0, 60) + "...";
-    return "Event[" + kind + " " + transport + " id=" + id + " type=" + type + " data=" + text + "]";
+    return "Event[" + kind + " " + transport + " id=" + id + " type=" + type + " data=" + text
+        + "]";
   }
 }

@@ -10,10 +10,10 @@ import java.util.Set;
 /**
  * Turns {@link Thread#interrupt()} into tw_stream_wakeup() while a thread waits in the core.
  *
- * <p>The JDK offers one public hook on interruption: {@link AbstractSelector#begin()} registers
- * the selector with the current thread, and interrupting that thread calls {@link #wakeup()}. This
- * is not a selector for channels; it only borrows that hook, so a wait in tw_stream_next ends as
- * soon as its thread is interrupted instead of at the end of a polling slice.
+ * <p>The JDK offers one public hook on interruption: {@link AbstractSelector#begin()} registers the
+ * selector with the current thread, and interrupting that thread calls {@link #wakeup()}. This is
+ * not a selector for channels; it only borrows that hook, so a wait in tw_stream_next ends as soon
+ * as its thread is interrupted instead of at the end of a polling slice.
  */
 final class Interruptor extends AbstractSelector {
   private final Runnable wakeup;
@@ -23,7 +23,10 @@ final class Interruptor extends AbstractSelector {
     this.wakeup = wakeup;
   }
 
-  /** Before a native wait: from here on, interrupting this thread wakes the wait (at once if it already is). */
+  /**
+   * Before a native wait: from here on, interrupting this thread wakes the wait (at once if it
+   * already is).
+   */
   void beginWait() {
     begin();
   }

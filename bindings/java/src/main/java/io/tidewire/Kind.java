@@ -3,8 +3,8 @@ package io.tidewire;
 import java.util.Locale;
 
 /**
- * What an event is. Only {@link #MESSAGE} events arrive unless the stream was opened with
- * {@code status_events=true}. {@link #toString()} is the name the core uses ({@code "message"}).
+ * What an event is. Only {@link #MESSAGE} events arrive unless the stream was opened with {@code
+ * status_events=true}. {@link #toString()} is the name the core uses ({@code "message"}).
  */
 public enum Kind {
   /** Data from the source. */

@@ -9,8 +9,10 @@ final class Native {
   /** UTF-8 bytes of a string that goes to the core as a C string. */
   static byte[] cString(String what, String text) {
     if (text.indexOf('\0') >= 0) {
-      throw new ConfigException(what + " contains a NUL character, which a C string cannot hold",
-          "TW_ERR_INVALID_VALUE", what);
+      throw new ConfigException(
+          what + " contains a NUL character, which a C string cannot hold",
+          "TW_ERR_INVALID_VALUE",
+          what);
     }
     return text.getBytes(UTF_8);
   }

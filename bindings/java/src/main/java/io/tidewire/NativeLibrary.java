@@ -34,7 +34,10 @@ final class NativeLibrary {
     loaded = true;
   }
 
-  /** The resource path of the library for this platform, e.g. {@code io/tidewire/native/linux-x86_64/}. */
+  /**
+   * The resource path of the library for this platform, e.g. {@code
+   * io/tidewire/native/linux-x86_64/}.
+   */
   static String resource() {
     String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
     if (arch.equals("amd64")) arch = "x86_64";
@@ -47,8 +50,13 @@ final class NativeLibrary {
     try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new UnsatisfiedLinkError(
-            "the Tidewire jar has no native library for this platform (" + resource + "); build one "
-                + "(see bindings/java) and name it with -D" + PROPERTY + "=/path/to/" + NAME);
+            "the Tidewire jar has no native library for this platform ("
+                + resource
+                + "); build one "
+                + "(see bindings/java) and name it with -D"
+                + PROPERTY
+                + "=/path/to/"
+                + NAME);
       }
       Path dir = Files.createTempDirectory("tidewire-");
       Path file = dir.resolve(NAME);

@@ -24,7 +24,8 @@ final class SharedRuntime {
     LOCK.readLock().lock();
     try {
       if (shutDown) {
-        throw new TidewireException("the JVM is shutting down: no new stream can be opened", "TW_ERR_SHUTDOWN");
+        throw new TidewireException(
+            "the JVM is shutting down: no new stream can be opened", "TW_ERR_SHUTDOWN");
       }
       long[] out = new long[1];
       int err = TidewireNative.tw_stream_open(out, runtime, config);
@@ -43,7 +44,8 @@ final class SharedRuntime {
       Native.check(TidewireNative.tw_runtime_create(out));
       started = true;
       try {
-        Runtime.getRuntime().addShutdownHook(new Thread(SharedRuntime::shutdown, "tidewire-shutdown"));
+        Runtime.getRuntime()
+            .addShutdownHook(new Thread(SharedRuntime::shutdown, "tidewire-shutdown"));
       } catch (IllegalStateException exiting) {
         TidewireNative.tw_runtime_destroy(out[0]);
         shutDown = true;

@@ -50,16 +50,22 @@ import java.util.stream.Collectors;
  * InterruptedException, with the thread's interrupt status set again).
  *
  * <p>{@link #close()} may be called from any thread, any number of times. The native stream is
- * released by close() or, once the stream has ended, by the reader that sees the end; a stream
- * that becomes unreachable unclosed is closed by a {@link Cleaner}.
+ * released by close() or, once the stream has ended, by the reader that sees the end; a stream that
+ * becomes unreachable unclosed is closed by a {@link Cleaner}.
  */
 public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publisher<Event> {
   private static final Cleaner CLEANER = Cleaner.create();
+
   /** Events taken from the core per call: one lock and one JNI crossing per batch. */
   private static final int BATCH = 64;
+
   /** A wait in the core is at most this long; interruption does not wait for it to pass. */
   private static final long SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
-  /** How long close() lets the core end the stream (it takes a loop turn) before releasing it anyway. */
+
+  /**
+   * How long close() lets the core end the stream (it takes a loop turn) before releasing it
+   * anyway.
+   */
   private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   private final Handle handle;
@@ -73,7 +79,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   // brings. That keeps events in order across threads, and leaves one native wait to interrupt.
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
-  private final ArrayDeque<Event> buffer = new ArrayDeque<>(); // taken from the core, not handed out
+  private final ArrayDeque<Event> buffer =
+      new ArrayDeque<>(); // taken from the core, not handed out
   private boolean pulling;
   private boolean ended; // the core's queue said TW_ERR_CLOSED (or close() gave up waiting for it)
   private StreamException failure; // why it ended, if in failure
@@ -99,7 +106,12 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
    * @throws InterruptedException if the thread is interrupted while waiting
    */
   public Optional<Event> next(Duration timeout) throws InterruptedException {
-    long nanos = timeout.isNegative() ? 0 : timeout.compareTo(Duration.ofDays(1)) > 0 ? TimeUnit.DAYS.toNanos(1) : timeout.toNanos();
+    long nanos =
+        timeout.isNegative()
+            ? 0
+            : timeout.compareTo(Duration.ofDays(1)) > 0
+                ? TimeUnit.DAYS.toNanos(1)
+                : timeout.toNanos();
     return Optional.ofNullable(take(nanos, false));
   }
 
@@ -127,7 +139,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
           return false;
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          throw new TidewireException("interrupted while waiting for an event of " + url, "TW_ERR_WAKEUP", e);
+          throw new TidewireException(
+              "interrupted while waiting for an event of " + url, "TW_ERR_WAKEUP", e);
         }
       }
 
@@ -151,14 +164,17 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   public void subscribe(Flow.Subscriber<? super Event> subscriber) {
     Objects.requireNonNull(subscriber, "subscriber");
     if (!subscribed.compareAndSet(false, true)) {
-      subscriber.onSubscribe(new Flow.Subscription() {
-        @Override
-        public void request(long n) {}
+      subscriber.onSubscribe(
+          new Flow.Subscription() {
+            @Override
+            public void request(long n) {}
 
-        @Override
-        public void cancel() {}
-      });
-      subscriber.onError(new IllegalStateException("this stream already has a subscriber: each event goes to one consumer"));
+            @Override
+            public void cancel() {}
+          });
+      subscriber.onError(
+          new IllegalStateException(
+              "this stream already has a subscriber: each event goes to one consumer"));
       return;
     }
     new Dispatcher(this, subscriber).start();
@@ -170,13 +186,13 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   }
 
   /**
-   * Sends a binary message on a ws stream (copied). Messages sent while the connection is down
-   * wait in the send buffer and go out after the reconnect.
+   * Sends a binary message on a ws stream (copied). Messages sent while the connection is down wait
+   * in the send buffer and go out after the reconnect.
    *
-   * @throws TidewireException {@code TW_ERR_UNSUPPORTED} on other transports,
-   *     {@code TW_ERR_WOULD_BLOCK} when the send buffer ({@code ws.send_buffer_bytes}) is full,
-   *     {@code TW_ERR_LIMIT} for a message larger than the whole buffer, {@code TW_ERR_CLOSED} once
-   *     the stream has ended
+   * @throws TidewireException {@code TW_ERR_UNSUPPORTED} on other transports, {@code
+   *     TW_ERR_WOULD_BLOCK} when the send buffer ({@code ws.send_buffer_bytes}) is full, {@code
+   *     TW_ERR_LIMIT} for a message larger than the whole buffer, {@code TW_ERR_CLOSED} once the
+   *     stream has ended
    */
   public void send(byte[] data) {
     send(data, 1);
@@ -200,7 +216,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
   /**
    * The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped,
-   * queue_depth, queue_peak, paused (see the README). After the stream is released, their last values.
+   * queue_depth, queue_peak, paused (see the README). After the stream is released, their last
+   * values.
    */
   public Map<String, Long> stats() {
     return handle.stats();
@@ -271,7 +288,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     boolean looked = false; // a zero timeout still looks into the core's queue once
     lock.lockInterruptibly();
     try {
-      for (;;) {
+      for (; ; ) {
         Event event = buffer.poll();
         if (event != null) return event;
         if (ended) throw endOfStream();
@@ -283,7 +300,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
         } else if (left > 0) {
           changed.awaitNanos(left);
         } else {
-          return null; // another thread is taking from the core: what it takes comes through the buffer
+          // Another thread is taking from the core: what it takes comes through the buffer.
+          return null;
         }
       }
     } finally {
@@ -293,7 +311,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
   private RuntimeException endOfStream() {
     if (failure == null) return new NoSuchElementException("the stream has ended");
-    return new StreamException(failure.reason(), failure.code(), failure.status(), failure.closeCode());
+    return new StreamException(
+        failure.reason(), failure.code(), failure.status(), failure.closeCode());
   }
 
   /**
@@ -325,7 +344,9 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
           events = adopt(out, (int) count[0]);
           if (err == tw_err.TW_ERR_CLOSED) {
             why = failureOf(stream);
-          } else if (err != tw_err.TW_OK && err != tw_err.TW_ERR_TIMEOUT && err != tw_err.TW_ERR_WAKEUP) {
+          } else if (err != tw_err.TW_OK
+              && err != tw_err.TW_ERR_TIMEOUT
+              && err != tw_err.TW_ERR_WAKEUP) {
             throw Native.error(err);
           }
         } finally {
@@ -344,7 +365,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     }
     // Ended and drained into the buffer: the native stream has nothing more to give.
     if (err == tw_err.TW_ERR_CLOSED) cleanable.clean();
-    if (err == tw_err.TW_ERR_WAKEUP && interruptible && Thread.interrupted()) throw new InterruptedException();
+    if (err == tw_err.TW_ERR_WAKEUP && interruptible && Thread.interrupted())
+      throw new InterruptedException();
   }
 
   /** Copies the native events out[0..count) into Events and destroys them. */
@@ -365,7 +387,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     if (out[0] == 0) return null;
     try {
       Event event = new Event(out[0]);
-      return new StreamException(event.text(), event.error().orElse(null), event.status(), event.closeCode());
+      return new StreamException(
+          event.text(), event.error().orElse(null), event.status(), event.closeCode());
     } finally {
       TidewireNative.tw_event_destroy(out[0]);
     }
@@ -374,7 +397,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   /**
    * The native stream handle, and the Cleaner's action that destroys it. Every native call holds
    * the read lock; destroying takes the write lock, so it waits for calls in progress (a puller's
-   * wait ends within a slice, at once once the stream has ended) and no call ever uses a freed handle.
+   * wait ends within a slice, at once once the stream has ended) and no call ever uses a freed
+   * handle.
    */
   private static final class Handle implements Runnable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -519,8 +543,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     }
 
     /**
-     * Several keys: values are strings, whole numbers, booleans, or collections of strings (a
-     * list key, joined with commas).
+     * Several keys: values are strings, whole numbers, booleans, or collections of strings (a list
+     * key, joined with commas).
      */
     public Builder options(Map<String, ?> options) {
       options.forEach((key, value) -> option(key, text(key, value)));
@@ -534,23 +558,34 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     }
 
     private static String text(String key, Object value) {
-      if (value instanceof CharSequence || value instanceof Boolean || value instanceof Integer
-          || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      if (value instanceof CharSequence
+          || value instanceof Boolean
+          || value instanceof Integer
+          || value instanceof Long
+          || value instanceof Short
+          || value instanceof Byte) {
         return value.toString();
       }
-      if (value instanceof Collection<?> items && items.stream().allMatch(item -> item instanceof CharSequence)) {
+      if (value instanceof Collection<?> items
+          && items.stream().allMatch(item -> item instanceof CharSequence)) {
         return items.stream().map(Object::toString).collect(Collectors.joining(","));
       }
-      throw new ConfigException("invalid value " + value + " for " + key
-          + ": give a String, a whole number, a boolean or a collection of strings", "TW_ERR_INVALID_VALUE", key);
+      throw new ConfigException(
+          "invalid value "
+              + value
+              + " for "
+              + key
+              + ": give a String, a whole number, a boolean or a collection of strings",
+          "TW_ERR_INVALID_VALUE",
+          key);
     }
 
     /**
      * Opens the stream: the core checks every setting, then starts connecting (a webhook stream
      * first waits until its endpoint listens).
      *
-     * @throws ConfigException for an unknown key or a value the core refuses; the message names
-     *     the key and what it accepts
+     * @throws ConfigException for an unknown key or a value the core refuses; the message names the
+     *     key and what it accepts
      * @throws TidewireException if the stream cannot be opened (a webhook port in use, the JVM
      *     shutting down)
      */
@@ -561,7 +596,9 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       try {
         for (Map.Entry<String, String> setting : settings.entrySet()) {
           String key = setting.getKey();
-          int err = TidewireNative.tw_config_set(config, Native.cString(key, key), Native.cString(key, setting.getValue()));
+          int err =
+              TidewireNative.tw_config_set(
+                  config, Native.cString(key, key), Native.cString(key, setting.getValue()));
           if (err != tw_err.TW_OK) {
             TidewireException error = Native.error(err);
             throw new ConfigException(error.getMessage(), error.code(), key);

@@ -2,7 +2,9 @@ package io.tidewire;
 
 import java.util.Locale;
 
-/** How a stream reaches its source. {@link #toString()} is the name the core uses ({@code "sse"}). */
+/**
+ * How a stream reaches its source. {@link #toString()} is the name the core uses ({@code "sse"}).
+ */
 public enum Transport {
   /** Repeated HTTP GETs with conditional requests; a changed response is an event. */
   POLL(tw_transport.TW_TRANSPORT_POLL),

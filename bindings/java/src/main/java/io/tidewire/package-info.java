@@ -8,7 +8,7 @@
  * its C ABI, tidewire.h); every stream of a process is served by one shared I/O thread, started
  * with the first stream and stopped when the JVM exits.
  *
- * <p>Errors are unchecked: {@link io.tidewire.TidewireException} and its subclasses
- * {@link io.tidewire.ConfigException} and {@link io.tidewire.StreamException}.
+ * <p>Errors are unchecked: {@link io.tidewire.TidewireException} and its subclasses {@link
+ * io.tidewire.ConfigException} and {@link io.tidewire.StreamException}.
  */
 package io.tidewire;

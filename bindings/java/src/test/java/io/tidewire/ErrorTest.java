@@ -33,8 +33,14 @@ class ErrorTest {
 
   @Test
   void anUnknownKeyIsAConfigExceptionNamingTheKey() {
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> Stream.builder(http.http("/sse")).transport(Transport.SSE).option("reconnect.maximum_ms", 5).open());
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Stream.builder(http.http("/sse"))
+                    .transport(Transport.SSE)
+                    .option("reconnect.maximum_ms", 5)
+                    .open());
     assertEquals("TW_ERR_UNKNOWN_KEY", e.code());
     assertEquals("reconnect.maximum_ms", e.key().orElseThrow());
     assertTrue(e.getMessage().contains("reconnect.maximum_ms"), e.getMessage());
@@ -42,17 +48,27 @@ class ErrorTest {
 
   @Test
   void aRefusedValueNamesTheKeyAndWhatItAccepts() {
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> Stream.builder(http.http("/sse")).transport(Transport.SSE).option("reconnect.max_ms", -5).open());
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Stream.builder(http.http("/sse"))
+                    .transport(Transport.SSE)
+                    .option("reconnect.max_ms", -5)
+                    .open());
     assertEquals("TW_ERR_INVALID_VALUE", e.code());
     assertEquals("reconnect.max_ms", e.key().orElseThrow());
-    assertTrue(e.getMessage().contains("reconnect.max_ms") && e.getMessage().contains("0..86400000"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("reconnect.max_ms") && e.getMessage().contains("0..86400000"),
+        e.getMessage());
   }
 
   @Test
   void aUrlThatDoesNotSuitTheTransportIsRefusedAtOpen() {
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> Stream.builder(ws.ws("/echo")).transport(Transport.SSE).open());
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> Stream.builder(ws.ws("/echo")).transport(Transport.SSE).open());
     assertEquals("TW_ERR_INVALID_VALUE", e.code());
     assertTrue(e.key().isEmpty());
     assertTrue(e.getMessage().startsWith("url"), e.getMessage());
@@ -60,33 +76,53 @@ class ErrorTest {
 
   @Test
   void optionMapsTakeStringsNumbersBooleansAndLists() throws Exception {
-    Map<String, Object> options = Map.of("reconnect.max_ms", 2000, "status_events", true,
-        "ws.subprotocols", List.of("chat.v2", "chat.v1"));
-    try (Stream stream = Stream.builder(ws.ws("/subproto?key=" + Peer.key("subproto"))).options(options).open()) {
+    Map<String, Object> options =
+        Map.of(
+            "reconnect.max_ms",
+            2000,
+            "status_events",
+            true,
+            "ws.subprotocols",
+            List.of("chat.v2", "chat.v1"));
+    try (Stream stream =
+        Stream.builder(ws.ws("/subproto?key=" + Peer.key("subproto"))).options(options).open()) {
       assertEquals(Kind.OPEN, stream.next(Duration.ofSeconds(10)).orElseThrow().kind());
       assertEquals("chat.v2", stream.next(Duration.ofSeconds(10)).orElseThrow().text());
     }
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> Stream.builder(http.http("/sse")).options(Map.of("reconnect.max_ms", 2.5)));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> Stream.builder(http.http("/sse")).options(Map.of("reconnect.max_ms", 2.5)));
     assertEquals("reconnect.max_ms", e.key().orElseThrow());
   }
 
   @Test
   void aNulCharacterCannotReachTheCore() {
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> Stream.builder(http.http("/sse")).transport(Transport.SSE).header("X-Test", "a\0b").open());
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Stream.builder(http.http("/sse"))
+                    .transport(Transport.SSE)
+                    .header("X-Test", "a\0b")
+                    .open());
     assertEquals("header.X-Test", e.key().orElseThrow());
   }
 
   @Test
   void http401EndsTheStreamWithAStreamException() throws Exception {
-    try (Stream stream = Stream.builder(http.http("/sse/status?code=401&key=" + Peer.key("401")))
-        .transport(Transport.SSE).open()) {
-      StreamException e = assertThrows(StreamException.class, () -> {
-        for (Event ignored : stream) {
-          // no event comes
-        }
-      });
+    try (Stream stream =
+        Stream.builder(http.http("/sse/status?code=401&key=" + Peer.key("401")))
+            .transport(Transport.SSE)
+            .open()) {
+      StreamException e =
+          assertThrows(
+              StreamException.class,
+              () -> {
+                for (Event ignored : stream) {
+                  // no event comes
+                }
+              });
       assertEquals("TW_ERR_HTTP_STATUS", e.code());
       assertEquals(401, e.status());
       assertTrue(e.getMessage().contains("HTTP 401"), e.getMessage());
@@ -98,9 +134,12 @@ class ErrorTest {
 
   @Test
   void aRefusingCloseCodeEndsTheStreamWithIt() throws Exception {
-    try (Stream stream = Stream.builder(ws.ws("/close?code=1008&after=1&reason=nope&key=" + Peer.key("1008"))).open()) {
+    try (Stream stream =
+        Stream.builder(ws.ws("/close?code=1008&after=1&reason=nope&key=" + Peer.key("1008")))
+            .open()) {
       assertEquals("{\"i\":1}", stream.next(Duration.ofSeconds(10)).orElseThrow().text());
-      StreamException e = assertThrows(StreamException.class, () -> stream.next(Duration.ofSeconds(10)));
+      StreamException e =
+          assertThrows(StreamException.class, () -> stream.next(Duration.ofSeconds(10)));
       assertEquals(1008, e.closeCode());
       assertTrue(e.reason().contains("nope"), e.reason());
     }
@@ -108,15 +147,18 @@ class ErrorTest {
 
   @Test
   void aCleanEndIsNoSuchElementForNext() throws Exception {
-    try (Stream stream = Stream.builder(ws.ws("/close?code=1000&after=0&key=" + Peer.key("1000"))).open()) {
+    try (Stream stream =
+        Stream.builder(ws.ws("/close?code=1000&after=0&key=" + Peer.key("1000"))).open()) {
       assertThrows(NoSuchElementException.class, () -> stream.next(Duration.ofSeconds(10)));
     }
   }
 
   @Test
   void sendIsForWebSocketsOnly() throws Exception {
-    try (Stream stream = Stream.builder(http.http("/sse?hold=1&count=0&key=" + Peer.key("send")))
-        .transport(Transport.SSE).open()) {
+    try (Stream stream =
+        Stream.builder(http.http("/sse?hold=1&count=0&key=" + Peer.key("send")))
+            .transport(Transport.SSE)
+            .open()) {
       TidewireException e = assertThrows(TidewireException.class, () -> stream.send("x"));
       assertEquals("TW_ERR_UNSUPPORTED", e.code());
     }
@@ -126,15 +168,25 @@ class ErrorTest {
   void sendAfterCloseIsRefused() throws Exception {
     Stream stream = Stream.builder(ws.ws("/echo?key=" + Peer.key("closed"))).open();
     stream.close();
-    assertEquals("TW_ERR_CLOSED", assertThrows(TidewireException.class, () -> stream.send("late")).code());
+    assertEquals(
+        "TW_ERR_CLOSED", assertThrows(TidewireException.class, () -> stream.send("late")).code());
   }
 
   @Test
   void aWebhookPortInUseFailsTheOpen() throws Exception {
-    try (Stream first = Stream.builder("http://127.0.0.1:0/hooks").transport(Transport.WEBHOOK)
-        .option("webhook.secret", Webhooks.SECRET).open()) {
-      TidewireException e = assertThrows(TidewireException.class,
-          () -> Stream.builder(first.url()).transport(Transport.WEBHOOK).option("webhook.secret", Webhooks.SECRET).open());
+    try (Stream first =
+        Stream.builder("http://127.0.0.1:0/hooks")
+            .transport(Transport.WEBHOOK)
+            .option("webhook.secret", Webhooks.SECRET)
+            .open()) {
+      TidewireException e =
+          assertThrows(
+              TidewireException.class,
+              () ->
+                  Stream.builder(first.url())
+                      .transport(Transport.WEBHOOK)
+                      .option("webhook.secret", Webhooks.SECRET)
+                      .open());
       assertEquals("TW_ERR_IO", e.code());
     }
   }

@@ -15,15 +15,23 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The programs of examples/java, run as their header says (java's source launcher) against the demo feed. */
+/**
+ * The programs of examples/java, run as their header says (java's source launcher) against the demo
+ * feed.
+ */
 @Timeout(60)
 class ExamplesTest {
   static final Path FEED = Peer.ROOT.resolve("examples/feed/feed.py");
   static final String CLASSES = System.getProperty("tidewire.classes", "target/classes");
 
   static ProcessBuilder example(String name, String... args) {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", CLASSES, Peer.ROOT.resolve("examples/java").resolve(name).toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                CLASSES,
+                Peer.ROOT.resolve("examples/java").resolve(name).toString()));
     command.addAll(List.of(args));
     return new ProcessBuilder(command).redirectErrorStream(true);
   }
@@ -40,11 +48,15 @@ class ExamplesTest {
     return output;
   }
 
-  /** The demo feed, five ticks 20 ms apart; deliveries, if asked for, signed with Webhooks.SECRET. */
+  /**
+   * The demo feed, five ticks 20 ms apart; deliveries, if asked for, signed with Webhooks.SECRET.
+   */
   static Peer feed(String... args) throws Exception {
-    List<String> all = new ArrayList<>(List.of("--count", "5", "--interval-ms", "20", "--start-ms", "200"));
+    List<String> all =
+        new ArrayList<>(List.of("--count", "5", "--interval-ms", "20", "--start-ms", "200"));
     all.addAll(List.of(args));
-    return Peer.startScript(Map.of("TIDEWIRE_FEED_WEBHOOK_SECRET", Webhooks.SECRET), FEED, all.toArray(String[]::new));
+    return Peer.startScript(
+        Map.of("TIDEWIRE_FEED_WEBHOOK_SECRET", Webhooks.SECRET), FEED, all.toArray(String[]::new));
   }
 
   @Test
@@ -60,7 +72,9 @@ class ExamplesTest {
   void sseReaderPrintsEveryTickThenEnds() throws Exception {
     try (Peer feed = feed()) {
       String output = run(example("SseReader.java", feed.http("/sse")).start());
-      for (int seq = 0; seq < 5; seq++) assertTrue(output.contains("id " + seq + " (tick): {\"type\":\"tick\",\"seq\":" + seq), output);
+      for (int seq = 0; seq < 5; seq++)
+        assertTrue(
+            output.contains("id " + seq + " (tick): {\"type\":\"tick\",\"seq\":" + seq), output);
       assertTrue(output.contains("[closed]"), output);
     }
   }
@@ -68,10 +82,12 @@ class ExamplesTest {
   @Test
   void wsClientPrintsTheFeedsMessages() throws Exception {
     try (Peer feed = feed()) {
-      Process client = example("WsClient.java", feed.ws("/ws")).start(); // stdin stays open: nothing typed
+      Process client =
+          example("WsClient.java", feed.ws("/ws")).start(); // stdin stays open: nothing typed
       String output = run(client);
       client.getOutputStream().close();
-      assertEquals(5, output.lines().filter(line -> line.startsWith("{\"type\":\"tick\"")).count(), output);
+      assertEquals(
+          5, output.lines().filter(line -> line.startsWith("{\"type\":\"tick\"")).count(), output);
     }
   }
 
@@ -80,13 +96,16 @@ class ExamplesTest {
     ProcessBuilder builder = example("WebhookReceiver.java", "0", "5");
     builder.environment().put("TIDEWIRE_FEED_WEBHOOK_SECRET", Webhooks.SECRET);
     Process receiver = builder.start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(receiver.getInputStream(), UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(receiver.getInputStream(), UTF_8));
     String listening = out.readLine();
-    assertTrue(listening != null && listening.startsWith("listening on http://127.0.0.1:"), listening);
+    assertTrue(
+        listening != null && listening.startsWith("listening on http://127.0.0.1:"), listening);
     String url = listening.substring("listening on ".length());
     try (Peer feed = feed("--webhook-url", url)) {
       String output = run(receiver, out);
-      for (int seq = 0; seq < 5; seq++) assertTrue(output.contains("evt_" + seq + " (tick): "), output);
+      for (int seq = 0; seq < 5; seq++)
+        assertTrue(output.contains("evt_" + seq + " (tick): "), output);
       assertTrue(output.contains("5 deliveries accepted, 0 refused"), output);
     }
   }

@@ -50,7 +50,8 @@ class LifecycleTest {
   /** An SSE stream whose server holds the response open after `count` events. */
   static Stream held(int count) {
     return Stream.builder(http.http("/sse?hold=1&count=" + count + "&key=" + Peer.key("held")))
-        .transport(Transport.SSE).open();
+        .transport(Transport.SSE)
+        .open();
   }
 
   static Thread start(Runnable body) {
@@ -85,14 +86,16 @@ class LifecycleTest {
     Stream stream = held(2);
     List<String> received = new CopyOnWriteArrayList<>();
     AtomicReference<Object> outcome = new AtomicReference<>();
-    Thread consumer = start(() -> {
-      try {
-        for (Event event : stream) received.add(event.id());
-        outcome.set("ended");
-      } catch (Throwable e) {
-        outcome.set(e);
-      }
-    });
+    Thread consumer =
+        start(
+            () -> {
+              try {
+                for (Event event : stream) received.add(event.id());
+                outcome.set("ended");
+              } catch (Throwable e) {
+                outcome.set(e);
+              }
+            });
     while (received.size() < 2) Thread.sleep(10);
     Thread.sleep(200); // the consumer now waits: the server holds the response open
     assertTrue(consumer.isAlive());
@@ -120,13 +123,15 @@ class LifecycleTest {
   void interruptingAThreadWaitingInNextEndsTheWaitAtOnce() throws Exception {
     try (Stream stream = Stream.builder(ws.ws("/echo?key=" + Peer.key("interrupt"))).open()) {
       AtomicReference<Throwable> outcome = new AtomicReference<>();
-      Thread waiter = start(() -> {
-        try {
-          stream.next(Duration.ofSeconds(60));
-        } catch (Throwable e) {
-          outcome.set(e);
-        }
-      });
+      Thread waiter =
+          start(
+              () -> {
+                try {
+                  stream.next(Duration.ofSeconds(60));
+                } catch (Throwable e) {
+                  outcome.set(e);
+                }
+              });
       Thread.sleep(300); // well inside the core's wait
       long start = System.nanoTime();
       waiter.interrupt();
@@ -150,16 +155,18 @@ class LifecycleTest {
       List<Thread> readers = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         // One of them waits in the core, the others for what it brings.
-        readers.add(start(() -> {
-          try {
-            for (Event ignored : stream) {
-              // nothing comes
-            }
-          } catch (Throwable e) {
-            outcomes.add(e);
-            flags.add(Thread.currentThread().isInterrupted());
-          }
-        }));
+        readers.add(
+            start(
+                () -> {
+                  try {
+                    for (Event ignored : stream) {
+                      // nothing comes
+                    }
+                  } catch (Throwable e) {
+                    outcomes.add(e);
+                    flags.add(Thread.currentThread().isInterrupted());
+                  }
+                }));
       }
       Thread.sleep(300);
       long start = System.nanoTime();
@@ -215,7 +222,8 @@ class LifecycleTest {
 
   @Test
   void aSubscriberGetsWhatItRequestsThenTheEnd() throws Exception {
-    try (Stream stream = Stream.builder(ws.ws("/close?code=1000&after=5&key=" + Peer.key("flow"))).open()) {
+    try (Stream stream =
+        Stream.builder(ws.ws("/close?code=1000&after=5&key=" + Peer.key("flow"))).open()) {
       Collector collector = new Collector(2);
       stream.subscribe(collector);
       while (collector.items.size() < 2) Thread.sleep(10);
@@ -224,22 +232,27 @@ class LifecycleTest {
       collector.subscription.request(Long.MAX_VALUE);
       assertTrue(collector.done.await(10, TimeUnit.SECONDS));
       assertNull(collector.error.get());
-      assertEquals(List.of("{\"i\":1}", "{\"i\":2}", "{\"i\":3}", "{\"i\":4}", "{\"i\":5}"), collector.items);
+      assertEquals(
+          List.of("{\"i\":1}", "{\"i\":2}", "{\"i\":3}", "{\"i\":4}", "{\"i\":5}"),
+          collector.items);
       assertTrue(collector.thread.startsWith("tidewire-dispatcher"), collector.thread);
 
       Collector second = new Collector(1);
       stream.subscribe(second);
-      assertInstanceOf(IllegalStateException.class, second.error.get(), "one subscriber per stream");
+      assertInstanceOf(
+          IllegalStateException.class, second.error.get(), "one subscriber per stream");
     }
   }
 
   @Test
   void aSubscriberIsToldWhyTheStreamFailed() throws Exception {
-    try (Stream stream = Stream.builder(ws.ws("/close?code=1008&after=1&key=" + Peer.key("flowfail"))).open()) {
+    try (Stream stream =
+        Stream.builder(ws.ws("/close?code=1008&after=1&key=" + Peer.key("flowfail"))).open()) {
       Collector collector = new Collector(Long.MAX_VALUE);
       stream.subscribe(collector);
       assertTrue(collector.done.await(10, TimeUnit.SECONDS));
-      assertEquals(1008, assertInstanceOf(StreamException.class, collector.error.get()).closeCode());
+      assertEquals(
+          1008, assertInstanceOf(StreamException.class, collector.error.get()).closeCode());
       assertEquals(1, collector.items.size());
     }
   }
@@ -251,8 +264,11 @@ class LifecycleTest {
       stream.subscribe(collector);
       stream.send("one");
       while (collector.items.isEmpty()) Thread.sleep(10);
-      Thread dispatcher = Thread.getAllStackTraces().keySet().stream()
-          .filter(t -> t.getName().equals(collector.thread)).findFirst().orElseThrow();
+      Thread dispatcher =
+          Thread.getAllStackTraces().keySet().stream()
+              .filter(t -> t.getName().equals(collector.thread))
+              .findFirst()
+              .orElseThrow();
       collector.subscription.cancel();
       dispatcher.join(2000);
       assertFalse(dispatcher.isAlive());
@@ -268,19 +284,25 @@ class LifecycleTest {
     List<Stream> streams = new ArrayList<>();
     try {
       for (int i = 0; i < 100; i++) {
-        streams.add(Stream.builder(http.http("/sse?count=5&hold=1&delay_ms=10&key=" + Peer.key("hundred")))
-            .transport(Transport.SSE).open());
+        streams.add(
+            Stream.builder(http.http("/sse?count=5&hold=1&delay_ms=10&key=" + Peer.key("hundred")))
+                .transport(Transport.SSE)
+                .open());
       }
       ExecutorService pool = Executors.newFixedThreadPool(4);
       List<Future<List<String>>> results = new ArrayList<>();
       for (Stream stream : streams) {
-        results.add(pool.submit(() -> {
-          List<String> ids = new ArrayList<>();
-          while (ids.size() < 5) ids.add(stream.next(Duration.ofSeconds(20)).orElseThrow().id());
-          return ids;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  List<String> ids = new ArrayList<>();
+                  while (ids.size() < 5)
+                    ids.add(stream.next(Duration.ofSeconds(20)).orElseThrow().id());
+                  return ids;
+                }));
       }
-      for (Future<List<String>> result : results) assertEquals(List.of("1", "2", "3", "4", "5"), result.get());
+      for (Future<List<String>> result : results)
+        assertEquals(List.of("1", "2", "3", "4", "5"), result.get());
       pool.shutdown();
     } finally {
       for (Stream stream : streams) stream.close();
@@ -291,11 +313,23 @@ class LifecycleTest {
   @Timeout(120)
   void openingAndClosingManyStreamsDoesNotGrowNativeMemory() throws Exception {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process probe = new ProcessBuilder(java.toString(), "-Xint", "-Xms32m", "-Xmx32m", "-XX:+AlwaysPreTouch",
-        "-cp", System.getProperty("java.class.path"), MemoryProbe.class.getName(),
-        ws.ws("/echo?key=" + Peer.key("cycles")), "300", "2000")
-        .redirectErrorStream(true).start();
-    String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    Process probe =
+        new ProcessBuilder(
+                java.toString(),
+                "-Xint",
+                "-Xms32m",
+                "-Xmx32m",
+                "-XX:+AlwaysPreTouch",
+                "-cp",
+                System.getProperty("java.class.path"),
+                MemoryProbe.class.getName(),
+                ws.ws("/echo?key=" + Peer.key("cycles")),
+                "300",
+                "2000")
+            .redirectErrorStream(true)
+            .start();
+    String output =
+        new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertTrue(probe.waitFor(100, TimeUnit.SECONDS), output);
     assertEquals(0, probe.exitValue(), output);
     String[] rss = output.lines().reduce((first, second) -> second).orElse("").split(" ");
@@ -320,17 +354,28 @@ class LifecycleTest {
       if (log.contains("ended=1")) break;
       Thread.sleep(50);
     }
-    assertTrue(log.contains("ended=1") && log.contains("close_code=1000"), "the connection was not closed: " + log);
+    assertTrue(
+        log.contains("ended=1") && log.contains("close_code=1000"),
+        "the connection was not closed: " + log);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"return", "exit"})
   void theJvmExitsWithStreamsOpen(String mode) throws Exception {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process probe = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-        ExitProbe.class.getName(), mode, http.http(""), ws.ws(""))
-        .redirectErrorStream(true).start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8));
+    Process probe =
+        new ProcessBuilder(
+                java.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                ExitProbe.class.getName(),
+                mode,
+                http.http(""),
+                ws.ws(""))
+            .redirectErrorStream(true)
+            .start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8));
     String ready = out.readLine();
     long start = System.nanoTime();
     boolean exited = probe.waitFor(10, TimeUnit.SECONDS);
@@ -340,6 +385,7 @@ class LifecycleTest {
     assertTrue(exited, "the JVM did not exit within 10 s (" + mode + ")");
     assertEquals(0, probe.exitValue());
     assertTrue(tookMs < 5000, "exit took " + tookMs + " ms");
-    assertEquals(Collections.emptyList(), out.lines().toList(), "nothing on stdout/stderr after READY");
+    assertEquals(
+        Collections.emptyList(), out.lines().toList(), "nothing on stdout/stderr after READY");
   }
 }

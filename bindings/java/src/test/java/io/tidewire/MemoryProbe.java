@@ -10,7 +10,9 @@ import java.time.Duration;
  * own, interpreted, with a fixed pre-touched heap: the resident size then moves with native memory
  * only, not with JIT compilation or heap growth.
  *
- *   java -Xint -Xms32m -Xmx32m -XX:+AlwaysPreTouch io.tidewire.MemoryProbe WS_URL WARMUP CYCLES
+ * <pre>{@code
+ * java -Xint -Xms32m -Xmx32m -XX:+AlwaysPreTouch io.tidewire.MemoryProbe WS_URL WARMUP CYCLES
+ * }</pre>
  */
 public final class MemoryProbe {
   private MemoryProbe() {}
@@ -26,7 +28,8 @@ public final class MemoryProbe {
     for (int i = 0; i < n; i++) {
       try (Stream stream = Stream.builder(url).open()) {
         stream.send("x");
-        if (!stream.next(Duration.ofSeconds(10)).orElseThrow().text().equals("x")) throw new AssertionError("bad echo");
+        if (!stream.next(Duration.ofSeconds(10)).orElseThrow().text().equals("x"))
+          throw new AssertionError("bad echo");
       }
     }
   }

@@ -14,7 +14,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** What the jar is: its version, its key table, where its native library comes from, what that exports. */
+/**
+ * What the jar is: its version, its key table, where its native library comes from, what that
+ * exports.
+ */
 @Timeout(30)
 class PackagingTest {
   @Test
@@ -37,8 +40,10 @@ class PackagingTest {
   void theNativeLibraryComesFromTheJarNotFromJavaLibraryPath() throws Exception {
     assertNull(System.getProperty(NativeLibrary.PROPERTY));
     assertNotNull(Tidewire.version()); // loaded by now
-    List<String> mapped = Files.readAllLines(Path.of("/proc/self/maps")).stream()
-        .filter(line -> line.contains("libtidewire_jni.so")).collect(Collectors.toList());
+    List<String> mapped =
+        Files.readAllLines(Path.of("/proc/self/maps")).stream()
+            .filter(line -> line.contains("libtidewire_jni.so"))
+            .collect(Collectors.toList());
     assertTrue(!mapped.isEmpty(), "libtidewire_jni.so is not mapped");
     for (String line : mapped) {
       // Extracted into a private temporary directory and deleted once loaded.
@@ -49,14 +54,24 @@ class PackagingTest {
   @Test
   void theJniLibraryExportsOnlyItsEntryPointsAndTheAbi() throws Exception {
     Path library = Path.of(PackagingTest.class.getResource(NativeLibrary.resource()).toURI());
-    Process nm = new ProcessBuilder("nm", "-D", "--defined-only", library.toString()).redirectErrorStream(true).start();
-    List<String> names = new String(nm.getInputStream().readAllBytes(), UTF_8).lines()
-        .map(line -> line.substring(line.lastIndexOf(' ') + 1)).collect(Collectors.toList());
+    Process nm =
+        new ProcessBuilder("nm", "-D", "--defined-only", library.toString())
+            .redirectErrorStream(true)
+            .start();
+    List<String> names =
+        new String(nm.getInputStream().readAllBytes(), UTF_8)
+            .lines()
+            .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+            .collect(Collectors.toList());
     assertEquals(0, nm.waitFor(), names.toString());
-    List<String> foreign = names.stream()
-        .filter(name -> !name.startsWith("Java_io_tidewire_") && !name.startsWith("tw_")).collect(Collectors.toList());
+    List<String> foreign =
+        names.stream()
+            .filter(name -> !name.startsWith("Java_io_tidewire_") && !name.startsWith("tw_"))
+            .collect(Collectors.toList());
     assertEquals(List.of(), foreign);
-    assertTrue(names.stream().filter(name -> name.startsWith("tw_")).count() > 40, names.toString());
-    assertTrue(names.stream().filter(name -> name.startsWith("Java_")).count() > 40, names.toString());
+    assertTrue(
+        names.stream().filter(name -> name.startsWith("tw_")).count() > 40, names.toString());
+    assertTrue(
+        names.stream().filter(name -> name.startsWith("Java_")).count() > 40, names.toString());
   }
 }

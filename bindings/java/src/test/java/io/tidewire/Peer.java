@@ -24,9 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * open, ready once it printed "PORT <n>", ended by closing its stdin (they all exit on EOF).
  */
 final class Peer implements AutoCloseable {
-  static final Path ROOT = Path.of(System.getProperty("tidewire.root", "../..")).toAbsolutePath().normalize();
+  static final Path ROOT =
+      Path.of(System.getProperty("tidewire.root", "../..")).toAbsolutePath().normalize();
   static final String PYTHON = System.getProperty("tidewire.python", "python3");
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static final AtomicLong KEYS = new AtomicLong();
 
   final int port;
@@ -95,7 +97,10 @@ final class Peer implements AutoCloseable {
 
   /** GETs a plain HTTP path of the peer (a request log: /_log?key=K). */
   String get(String pathAndQuery) throws IOException, InterruptedException {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(http(pathAndQuery))).timeout(Duration.ofSeconds(10)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(http(pathAndQuery)))
+            .timeout(Duration.ofSeconds(10))
+            .build();
     return HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
   }
 
@@ -110,7 +115,8 @@ final class Peer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     process.getOutputStream().close();
-    if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    if (!process.waitFor(5, TimeUnit.SECONDS))
+      process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     Files.deleteIfExists(log);
   }
 }

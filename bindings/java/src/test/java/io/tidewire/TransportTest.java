@@ -33,13 +33,16 @@ class TransportTest {
   }
 
   static Event next(Stream stream) throws InterruptedException {
-    return stream.next(Duration.ofSeconds(10)).orElseThrow(() -> new AssertionError("no event within 10 s"));
+    return stream
+        .next(Duration.ofSeconds(10))
+        .orElseThrow(() -> new AssertionError("no event within 10 s"));
   }
 
   @Test
   void pollDeliversEachChangeWithItsEtagAndResponseHeaders() throws Exception {
     String url = http.http("/poll/etag?changes_every=2&key=" + Peer.key("poll"));
-    try (Stream stream = Stream.builder(url).transport(Transport.POLL).option("poll.interval_ms", 20).open()) {
+    try (Stream stream =
+        Stream.builder(url).transport(Transport.POLL).option("poll.interval_ms", 20).open()) {
       Event first = next(stream);
       Event second = next(stream);
       assertEquals(Kind.MESSAGE, first.kind());
@@ -58,13 +61,16 @@ class TransportTest {
   @Test
   void longPollCarriesTheCursorFromAnswerToRequest() throws Exception {
     String url = http.http("/longpoll?publish_every_ms=50&key=" + Peer.key("longpoll"));
-    try (Stream stream = Stream.builder(url).transport(Transport.LONGPOLL)
-        .option("longpoll.cursor_header", "X-Consul-Index")
-        .option("longpoll.cursor_param", "index")
-        .open()) {
+    try (Stream stream =
+        Stream.builder(url)
+            .transport(Transport.LONGPOLL)
+            .option("longpoll.cursor_header", "X-Consul-Index")
+            .option("longpoll.cursor_param", "index")
+            .open()) {
       List<Long> cursors = new ArrayList<>();
       for (int i = 0; i < 3; i++) cursors.add(Long.parseLong(next(stream).id()));
-      assertTrue(cursors.get(0) < cursors.get(1) && cursors.get(1) < cursors.get(2), cursors.toString());
+      assertTrue(
+          cursors.get(0) < cursors.get(1) && cursors.get(1) < cursors.get(2), cursors.toString());
     }
   }
 
@@ -78,7 +84,8 @@ class TransportTest {
         assertEquals(Integer.toString(i), event.id());
         assertEquals("message", event.type());
         assertEquals("{\"i\":" + i + "}", event.text());
-        assertTrue(event.receivedNanos() <= System.nanoTime(), "received on the System.nanoTime() clock");
+        assertTrue(
+            event.receivedNanos() <= System.nanoTime(), "received on the System.nanoTime() clock");
       }
     }
   }
@@ -97,7 +104,8 @@ class TransportTest {
   @Test
   void statusEventsReportTheConnection() throws Exception {
     String url = http.http("/sse?count=1&hold=1&key=" + Peer.key("status"));
-    try (Stream stream = Stream.builder(url).transport(Transport.SSE).option("status_events", true).open()) {
+    try (Stream stream =
+        Stream.builder(url).transport(Transport.SSE).option("status_events", true).open()) {
       assertEquals(Kind.OPEN, next(stream).kind());
       assertEquals(Kind.MESSAGE, next(stream).kind());
     }
@@ -124,9 +132,11 @@ class TransportTest {
 
   @Test
   void webhookAcceptsASignedDeliveryAndRefusesAForgedOne() throws Exception {
-    try (Stream stream = Stream.builder("http://127.0.0.1:0/hooks").transport(Transport.WEBHOOK)
-        .option("webhook.secret", Webhooks.SECRET)
-        .open()) {
+    try (Stream stream =
+        Stream.builder("http://127.0.0.1:0/hooks")
+            .transport(Transport.WEBHOOK)
+            .option("webhook.secret", Webhooks.SECRET)
+            .open()) {
       assertTrue(stream.url().matches("http://127\\.0\\.0\\.1:[1-9][0-9]*/hooks"), stream.url());
       String body = "{\"type\":\"invoice.paid\",\"n\":1}";
       int status = Webhooks.deliver(stream.url(), Webhooks.SECRET, "msg_signed", body);
@@ -146,12 +156,24 @@ class TransportTest {
 
   @Test
   void webhookAcceptsTheStandardWebhooksPackagesDeliveries() throws Exception {
-    try (Stream stream = Stream.builder("http://127.0.0.1:0/hooks").transport(Transport.WEBHOOK)
-        .option("webhook.secret", Webhooks.SECRET)
-        .open()) {
-      Process sender = new ProcessBuilder(Peer.PYTHON, Peer.ROOT.resolve("tests/peers/webhook_sender.py").toString(),
-          stream.url(), "--secret", Webhooks.SECRET, "--count", "3", "--forge-at", "1")
-          .redirectErrorStream(true).start();
+    try (Stream stream =
+        Stream.builder("http://127.0.0.1:0/hooks")
+            .transport(Transport.WEBHOOK)
+            .option("webhook.secret", Webhooks.SECRET)
+            .open()) {
+      Process sender =
+          new ProcessBuilder(
+                  Peer.PYTHON,
+                  Peer.ROOT.resolve("tests/peers/webhook_sender.py").toString(),
+                  stream.url(),
+                  "--secret",
+                  Webhooks.SECRET,
+                  "--count",
+                  "3",
+                  "--forge-at",
+                  "1")
+              .redirectErrorStream(true)
+              .start();
       String output = new String(sender.getInputStream().readAllBytes(), UTF_8);
       assertEquals(0, sender.waitFor(), output);
       assertTrue(output.contains("\"status\": 401"), output);
@@ -163,7 +185,12 @@ class TransportTest {
 
   @Test
   void theJavaSignerMatchesTheStandardWebhooksVector() {
-    assertEquals("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-        Webhooks.sign(Webhooks.SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, "{\"test\": 2432232314}".getBytes(UTF_8)));
+    assertEquals(
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+        Webhooks.sign(
+            Webhooks.SECRET,
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            "{\"test\": 2432232314}".getBytes(UTF_8)));
   }
 }

@@ -14,7 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
 /** A Standard Webhooks sender in a few lines of javax.crypto, for the receiver tests. */
 final class Webhooks {
   static final String SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-  static final String FORGED_SECRET = "whsec_" + Base64.getEncoder().encodeToString("not the receiver's secret".getBytes(UTF_8));
+  static final String FORGED_SECRET =
+      "whsec_" + Base64.getEncoder().encodeToString("not the receiver's secret".getBytes(UTF_8));
 
   private Webhooks() {}
 
@@ -35,14 +36,15 @@ final class Webhooks {
   static int deliver(String url, String secret, String id, String body) throws Exception {
     long now = System.currentTimeMillis() / 1000;
     byte[] bytes = body.getBytes(UTF_8);
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url))
-        .timeout(Duration.ofSeconds(10))
-        .header("content-type", "application/json")
-        .header("webhook-id", id)
-        .header("webhook-timestamp", Long.toString(now))
-        .header("webhook-signature", sign(secret, id, now, bytes))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(10))
+            .header("content-type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", Long.toString(now))
+            .header("webhook-signature", sign(secret, id, now, bytes))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
+            .build();
     return Peer.HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 }
