@@ -76,13 +76,40 @@ class Stream extends EventEmitter {
         signal.addEventListener('abort', this.#onAbort, { once: true });
       }
     }
-    // 'newListener' comes before the listener is added: look again once it is there.
-    this.on('newListener', (name) => {
-      if (name === 'message') queueMicrotask(() => this.#update());
-    });
-    this.on('removeListener', (name) => {
-      if (name === 'message') this.#update();
-    });
+  }
+
+  // Adding or removing a 'message' listener starts or stops the flow. (once() and off() go through
+  // these.) Events waiting in the buffer reach a new listener from a microtask, not inside on().
+  addListener(name, listener) {
+    super.addListener(name, listener);
+    if (name === 'message') queueMicrotask(() => this.#update());
+    return this;
+  }
+
+  on(name, listener) {
+    return this.addListener(name, listener);
+  }
+
+  prependListener(name, listener) {
+    super.prependListener(name, listener);
+    if (name === 'message') queueMicrotask(() => this.#update());
+    return this;
+  }
+
+  removeListener(name, listener) {
+    super.removeListener(name, listener);
+    if (name === 'message') this.#update();
+    return this;
+  }
+
+  off(name, listener) {
+    return this.removeListener(name, listener);
+  }
+
+  removeAllListeners(...name) {
+    super.removeAllListeners(...name); // no argument: every event, not the event "undefined"
+    if (name.length === 0 || name[0] === 'message') this.#update();
+    return this;
   }
 
   /**

@@ -80,6 +80,22 @@ test("next() is refused while 'message' listeners take the events", T, async () 
   stream.close();
 });
 
+test('removeAllListeners() stops the flow; a new listener starts it again', T, async () => {
+  const stream = new Stream(`${peers.wsUrl}/echo`);
+  const texts = [];
+  stream.on('message', (event) => texts.push(event.text));
+  stream.send('one');
+  await until(() => texts.length === 1);
+  stream.removeAllListeners();
+  stream.send('two');
+  assert.equal((await stream.next({ timeout: 5000 })).text, 'two');
+  stream.once('message', (event) => texts.push(event.text));
+  stream.send('three');
+  await until(() => texts.length === 2);
+  stream.close();
+  assert.deepEqual(texts, ['one', 'three']);
+});
+
 test('an AbortSignal closes the stream: iteration ends, the peer sees close 1000', T, async () => {
   const controller = new AbortController();
   const stream = new Stream(`${peers.wsUrl}/push?count=1&abort`, { signal: controller.signal });
