@@ -110,12 +110,14 @@ class Stream : public Napi::ObjectWrap<Stream> {
     if (err != TW_OK) throw_error(env, err, message);
 
     uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw_error(env, TW_ERR_INTERNAL, "no event loop");
     watcher_ = new Watcher{{}, this};
-    if (uv_poll_init(loop, &watcher_->poll, tw_stream_fd(stream_)) != 0) {
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &watcher_->poll, tw_stream_fd(stream_)) != 0) {
+      // A constructor that throws gets no destructor call: undo by hand.
       delete watcher_;
       watcher_ = nullptr;
-      throw_error(env, TW_ERR_INTERNAL, "uv_poll_init failed on the stream's fd");
+      tw_stream_destroy(stream_);
+      stream_ = nullptr;
+      throw_error(env, TW_ERR_INTERNAL, "cannot watch the stream's fd on Node's event loop");
     }
     watcher_->poll.data = watcher_;
     napi_async_init(env, Value(), Napi::String::New(env, "tidewire.Stream"), &async_context_);
