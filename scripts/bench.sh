@@ -6,6 +6,9 @@
 #   ./scripts/bench.sh            full run (about 10 minutes): 5 runs per figure, into bench/results/
 #   ./scripts/bench.sh --smoke    every benchmark once and briefly (under 3 minutes), into
 #                                 build-bench/smoke/: checks that they build and run; no thresholds
+#   ./scripts/bench.sh --only latency,webhook
+#                                 some groups of the full run (ws-64 ws-1024 ws-16384 sse-64 latency
+#                                 poll-304 webhook idle), into build-bench/only/
 #
 # What it installs when missing: wrk (Debian), the Node peers of bench/node/package.json (into
 # bench/node/node_modules), and uvloop, httpx, httpx-sse into the Python package's virtual
@@ -17,14 +20,19 @@ cd "$TW_ROOT"
 
 MODE=full
 OUT=bench/results
+ONLY=""
 case ${1:-} in
   "") ;;
   --smoke)
     MODE=smoke
     OUT=build-bench/smoke
     ;;
+  --only)
+    ONLY=${2:?--only needs groups, e.g. latency,webhook}
+    OUT=build-bench/only
+    ;;
   *)
-    echo "usage: $0 [--smoke]" >&2
+    echo "usage: $0 [--smoke | --only GROUP,...]" >&2
     exit 2
     ;;
 esac
@@ -66,6 +74,6 @@ ulimit -Hn 65536 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 echo "bench: $MODE run, load $(cut -d' ' -f1-3 /proc/loadavg)"
 args=(--build "$BUILD" --python "$TW_PYTHON" --node-dir bench/node --out "$OUT"
-  --command "./scripts/bench.sh${1:+ $1}")
+  --command "./scripts/bench.sh${1:+ $1}${ONLY:+ $ONLY}" --only "$ONLY")
 [[ $MODE == full ]] || args+=(--smoke)
 python3 bench/run.py "${args[@]}"

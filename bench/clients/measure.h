@@ -90,10 +90,17 @@ static inline int bench_latency_add(struct bench_latency *l, const char *payload
   return l->count >= l->want;
 }
 
-static inline void bench_latency_print(const struct bench_latency *l) {
-  printf("{\"latencies_ns\": [");
+/* Prints `"name": [samples]`, a member of the JSON object the caller writes. */
+static inline void bench_latency_print_member(const char *name, const struct bench_latency *l) {
+  printf("\"%s\": [", name);
   for (size_t i = 0; i < l->count; i++) printf("%s%lld", i ? ", " : "", (long long)l->ns[i]);
-  printf("]}\n");
+  printf("]");
+}
+
+static inline void bench_latency_print(const struct bench_latency *l) {
+  printf("{");
+  bench_latency_print_member("latencies_ns", l);
+  printf("}\n");
   fflush(stdout);
 }
 

@@ -83,16 +83,25 @@ static void latency(const char *transport, int port, long interval_us, size_t sa
   snprintf(url, sizeof url, "%s://127.0.0.1:%d/pace/%ld", strcmp(transport, "ws") == 0 ? "ws" : "http", port,
            interval_us);
   tw_stream *stream = open_stream(rt, transport, url, NULL);
-  struct bench_latency l;
+  /* Two samples per message: to the application, and to the I/O thread (tw_event_received_ns),
+   * which tells the hand-off from the wake-up. */
+  struct bench_latency l, io;
   bench_latency_init(&l, samples, 50);
+  bench_latency_init(&io, samples, 50);
   for (;;) {
     tw_event *e = NULL;
     check(tw_stream_next(&e, stream, -1), "next");
     int done = bench_latency_add(&l, tw_event_data(e), tw_event_data_len(e), bench_now_ns());
+    bench_latency_add(&io, tw_event_data(e), tw_event_data_len(e), tw_event_received_ns(e));
     tw_event_destroy(e);
     if (done) break;
   }
-  bench_latency_print(&l);
+  printf("{");
+  bench_latency_print_member("io_latencies_ns", &io);
+  printf(", ");
+  bench_latency_print_member("latencies_ns", &l);
+  printf("}\n");
+  fflush(stdout);
   tw_stream_destroy(stream);
   tw_runtime_destroy(rt);
 }
