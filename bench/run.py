@@ -209,7 +209,7 @@ class Bench:
                     f"receiver did not start: {line!r} {proc.stderr.read()[-400:] if proc.poll() is not None else ''}"
                 )
             target = line.split()[1]
-            script = self.out / "webhook.lua"
+            script = self.build / "webhook.lua"
             script.write_text(wrk_script(WEBHOOK_SECRET, 64))
             # A warm-up second first, unmeasured: a server is measured warm (Node's JIT, Python's caches).
             subprocess.run(
