@@ -63,8 +63,15 @@ std::vector<KeySpec> make_table() {
       {"sse.max_line_bytes", K::integer, "1048576", "16..1073741824",
        "Longest SSE line accepted; a longer line ends the stream with TW_ERR_LIMIT instead of growing "
        "memory.", 16, 1 << 30},
+      {"sse.max_event_bytes", K::integer, "16777216", "16..1073741824",
+       "Largest SSE event accepted (its data, id and event name together, before dispatch); a larger one ends "
+       "the stream with TW_ERR_LIMIT instead of growing memory.", 16, 1 << 30},
       {"queue.max_events", K::integer, "4096", "1..16777216",
        "Capacity of the stream's event queue.", 1, 1 << 24},
+      {"queue.max_bytes", K::integer, "268435456", "1..68719476736",
+       "Payload bytes the stream's event queue may hold; reaching it acts like a full queue (queue.overflow). "
+       "One event larger than this is still accepted when the queue is empty, so nothing is stuck.", 1,
+       68'719'476'736},
       {"queue.overflow", K::enumeration, "pause", "pause|drop_oldest",
        "When the queue is full: `pause` stops reading the socket (or delays the next poll) until the "
        "consumer catches up; `drop_oldest` discards the oldest event and counts it in `dropped`.", 0, 0},
@@ -77,6 +84,10 @@ std::vector<KeySpec> make_table() {
       {"redirect.max", K::integer, "5", "0..20",
        "Redirects (301, 302, 303, 307, 308) followed per request; one more ends the stream with "
        "TW_ERR_LIMIT.", 0, 20},
+      {"redirect.cross_origin_headers", K::boolean, "false", "true|false",
+       "Whether `header.*` values are sent after a redirect to another origin (scheme, host or port). By "
+       "default they go only to the configured origin, so a token never reaches a host it was not meant for. "
+       "A redirect from https:// to http:// is always refused.", 0, 0},
       {"proxy.url", K::string, "", "http://host:port",
        "HTTP CONNECT proxy for every connection of the stream.", 0, 0},
       {"ws.subprotocols", K::list, "", "comma-separated subprotocol names",
@@ -127,6 +138,12 @@ std::vector<KeySpec> make_table() {
        kDay},
       {"webhook.idle_timeout_ms", K::integer, "60000", "1..86400000",
        "Silence after which a connection is closed, between requests (keep-alive) or inside one.", 1, kDay},
+      {"webhook.request_timeout_ms", K::integer, "30000", "1..86400000",
+       "Time a client has from a request's first byte to its last body byte; a slower request is answered "
+       "408 and the connection closed, however steadily it trickles.", 1, kDay},
+      {"webhook.max_connections", K::integer, "1024", "1..1000000",
+       "Open connections the endpoint holds at once; one more is answered 503 with `Retry-After` and "
+       "closed at once.", 1, 1'000'000},
       {"webhook.dedup_window_s", K::integer, "300", "0..604800 (0 = off)",
        "A delivery whose id was queued less than this long ago is acknowledged but not queued again.", 0,
        604'800},
