@@ -243,16 +243,21 @@ tw_err tw_stream_open(tw_stream** out, tw_runtime* runtime, const tw_config* con
 }
 
 void tw_stream_close(tw_stream* stream) {
-  if (!stream) return;
-  std::shared_ptr<StreamCore> core = stream->core;
-  core->runtime->post([core] {
-    if (core->running) core->running->close();
+  // void: a failure is only reported through tw_last_error_message().
+  guarded([&] {
+    if (!stream) invalid_argument("tw_stream_close: stream is NULL");
+    std::shared_ptr<StreamCore> core = stream->core;
+    core->runtime->post([core] {
+      if (core->running) core->running->close();
+    });
   });
 }
 
 void tw_stream_destroy(tw_stream* stream) {
   if (!stream) return;
   tw_stream_close(stream);
+  // The handle is freed even if the close could not be posted (e.g. out of memory): the stream
+  // then ends with its runtime.
   delete stream;
 }
 
@@ -262,25 +267,35 @@ tw_err tw_stream_next(tw_event** out, tw_stream* stream, int timeout_ms) {
 }
 
 tw_err tw_stream_next_batch(tw_event** out, size_t* out_count, tw_stream* stream, size_t capacity, int timeout_ms) {
-  if (!out || !out_count || !stream || capacity == 0) {
-    set_last_error("tw_stream_next_batch: out, out_count and stream must not be NULL, capacity must be > 0");
-    return TW_ERR_INVALID_ARGUMENT;
-  }
-  *out_count = 0;
-  clear_last_error();
-  thread_local std::vector<EventPtr> taken;
-  taken.clear();
-  tw_err err = stream->core->queue.pop(taken, capacity, timeout_ms);
-  for (auto& e : taken) out[(*out_count)++] = e.release();
-  taken.clear();
-  return err;
+  if (out_count) *out_count = 0;
+  tw_err popped = TW_OK;
+  tw_err err = guarded([&] {
+    if (!out || !out_count || !stream || capacity == 0)
+      invalid_argument("tw_stream_next_batch: out, out_count and stream must not be NULL, capacity must be > 0");
+    thread_local std::vector<EventPtr> taken;
+    taken.clear();
+    popped = stream->core->queue.pop(taken, capacity, timeout_ms);
+    for (auto& e : taken) out[(*out_count)++] = e.release();
+    taken.clear();
+  });
+  return err != TW_OK ? err : popped;
 }
 
 void tw_stream_wakeup(tw_stream* stream) {
-  if (stream) stream->core->queue.wakeup();
+  guarded([&] {
+    if (!stream) invalid_argument("tw_stream_wakeup: stream is NULL");
+    stream->core->queue.wakeup();
+  });
 }
 
-int tw_stream_fd(const tw_stream* stream) { return stream ? stream->core->queue.fd() : -1; }
+int tw_stream_fd(const tw_stream* stream) {
+  int fd = -1;
+  guarded([&] {
+    if (!stream) invalid_argument("tw_stream_fd: stream is NULL");
+    fd = stream->core->queue.fd();  // -1 when out of descriptors, as documented
+  });
+  return fd;
+}
 
 tw_err tw_stream_send(tw_stream* stream, const void* data, size_t len, int binary) {
   return guarded([&] {

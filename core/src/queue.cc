@@ -14,7 +14,19 @@ int64_t monotonic_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-EventQueue::EventQueue(size_t capacity, Overflow overflow) : capacity_(capacity), overflow_(overflow) {}
+uint64_t event_bytes(const tw_event& e) {
+  uint64_t n = e.data.size() + e.id.size() + e.type.size();
+  for (const auto& h : e.headers) n += h.first.size() + h.second.size();
+  return n;
+}
+
+namespace {
+bool terminal(const tw_event& e) { return e.kind == TW_KIND_CLOSED || e.kind == TW_KIND_ERROR; }
+bool transient_status(const tw_event& e) { return e.kind == TW_KIND_OPEN || e.kind == TW_KIND_RECONNECTING; }
+}  // namespace
+
+EventQueue::EventQueue(size_t capacity, Overflow overflow, uint64_t max_bytes)
+    : capacity_(capacity), overflow_(overflow), max_bytes_(max_bytes) {}
 
 EventQueue::~EventQueue() {
   if (fd_ >= 0) close(fd_);
@@ -44,20 +56,42 @@ void EventQueue::update_fd_locked() const {
   fd_readable_ = want;
 }
 
+bool EventQueue::full_locked() const { return events_.size() >= capacity_ || bytes_ >= max_bytes_; }
+
+void EventQueue::append_locked(EventPtr event) {
+  bytes_ += event_bytes(*event);
+  tail_ = event.get();
+  events_.push_back(std::move(event));
+  if (events_.size() > peak_) peak_ = events_.size();
+}
+
+void EventQueue::pop_front_locked() {
+  if (events_.front().get() == tail_) tail_ = nullptr;
+  bytes_ -= event_bytes(*events_.front());
+  events_.pop_front();
+}
+
 bool EventQueue::push_batch(std::vector<EventPtr>& batch) {
   if (batch.empty()) return paused();
   bool pause;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& e : batch) {
-      if (overflow_ == Overflow::drop_oldest && events_.size() >= capacity_) {
-        events_.pop_front();
-        dropped_++;
+      // After the end, nothing more is queued: the terminal status stays the last event.
+      if (terminal_queued_) break;
+      if (overflow_ == Overflow::drop_oldest) {
+        // Room by count and by bytes; an event larger than queue.max_bytes empties the queue and
+        // is kept alone. Only the producer pushes, and it never pushes after the terminal status,
+        // so the oldest event is never the terminal one.
+        uint64_t size = event_bytes(*e);
+        while (!events_.empty() && (events_.size() >= capacity_ || bytes_ + size > max_bytes_)) {
+          pop_front_locked();
+          dropped_++;
+        }
       }
-      events_.push_back(std::move(e));
+      append_locked(std::move(e));
     }
-    if (events_.size() > peak_) peak_ = events_.size();
-    pause = overflow_ == Overflow::pause && events_.size() >= capacity_;
+    pause = overflow_ == Overflow::pause && full_locked();
     if (pause && !paused_) {
       paused_ = true;
       pauses_++;
@@ -72,8 +106,23 @@ bool EventQueue::push_batch(std::vector<EventPtr>& batch) {
 void EventQueue::push_status(EventPtr event) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    events_.push_back(std::move(event));
-    if (events_.size() > peak_) peak_ = events_.size();
+    if (terminal_queued_) return;
+    if (terminal(*event)) {
+      // Always queued, over any limit: the consumer must learn how the stream ended.
+      terminal_queued_ = true;
+      append_locked(std::move(event));
+    } else if (!full_locked()) {
+      append_locked(std::move(event));
+    } else if (tail_ && transient_status(*tail_)) {
+      // Full: the newest connection state replaces the older one nobody has read yet.
+      bytes_ -= event_bytes(*tail_);
+      *tail_ = std::move(*event);
+      bytes_ += event_bytes(*tail_);
+      dropped_++;
+    } else {
+      dropped_++;  // full of messages: a transient status is not worth a message's room
+      return;
+    }
     update_fd_locked();
   }
   cv_.notify_all();
@@ -119,12 +168,14 @@ tw_err EventQueue::pop(std::vector<EventPtr>& out, size_t max, int timeout_ms) {
     if (events_.empty()) return ended_ ? TW_ERR_CLOSED : TW_ERR_TIMEOUT;
     size_t n = std::min(max, events_.size());
     for (size_t i = 0; i < n; i++) {
+      if (events_.front().get() == tail_) tail_ = nullptr;
+      bytes_ -= event_bytes(*events_.front());
       out.push_back(std::move(events_.front()));
       events_.pop_front();
     }
-    // Resume at half capacity, not at the first free slot, so the producer wakes once per half
-    // queue instead of once per event.
-    if (paused_ && events_.size() <= capacity_ / 2) {
+    // Resume at half capacity (and half of queue.max_bytes), not at the first free slot, so the
+    // producer wakes once per half queue instead of once per event.
+    if (paused_ && events_.size() <= capacity_ / 2 && bytes_ <= max_bytes_ / 2) {
       paused_ = false;
       resume = resume_hook_;
     }
@@ -145,6 +196,11 @@ void EventQueue::wakeup() {
 size_t EventQueue::depth() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return events_.size();
+}
+
+uint64_t EventQueue::bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bytes_;
 }
 
 uint64_t EventQueue::peak() const {

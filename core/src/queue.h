@@ -1,6 +1,8 @@
 // A stream's bounded event queue: filled in batches by the I/O thread, drained by any number of
-// consumer threads. It owns the level-triggered fd (an eventfd) that is readable while events wait
-// or the stream has ended, and it decides backpressure: when full, the producer is told to pause,
+// consumer threads. Bounded twice: by count (queue.max_events) and by payload bytes
+// (queue.max_bytes; see event_bytes()); reaching either is "full".
+// It owns the level-triggered fd (an eventfd) that is readable while events wait or the stream
+// has ended, and it decides backpressure: when full, the producer is told to pause,
 // and the consumer that makes room again calls the resume hook.
 //
 // The eventfd is made on the first fd() call: a consumer that only blocks in pop() (most C and
@@ -27,9 +29,14 @@ using EventPtr = std::unique_ptr<tw_event, EventDeleter>;
 
 enum class Overflow { pause, drop_oldest };
 
+// What an event costs against queue.max_bytes: its data, id, type and header names and values.
+uint64_t event_bytes(const tw_event& e);
+
 class EventQueue {
  public:
-  EventQueue(size_t capacity, Overflow overflow);
+  // max_bytes: payload bytes held at most (see event_bytes); one event larger than that is still
+  // accepted into an empty queue, so that nothing is stuck.
+  EventQueue(size_t capacity, Overflow overflow, uint64_t max_bytes = UINT64_MAX);
   ~EventQueue();
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
@@ -38,7 +45,11 @@ class EventQueue {
   // its capacity by one batch, never more, because the producer stops reading once told so.
   // Returns true when the producer must pause (the queue is at or above capacity).
   bool push_batch(std::vector<EventPtr>& batch);
-  // Status events bypass the capacity: they are few and must not be dropped.
+  // Status events count against the capacity too (a failing stream must not grow the queue), but
+  // the terminal one (CLOSED / ERROR) is always queued, over any limit, and never evicted. When
+  // the queue is full, an OPEN / RECONNECTING status replaces the not-yet-consumed OPEN /
+  // RECONNECTING at the tail if there is one (the newest state wins), otherwise it is dropped and
+  // counted in dropped(). Nothing is queued after the terminal status.
   void push_status(EventPtr event);
   // Marks the end: consumers drain what is queued, then get TW_ERR_CLOSED.
   void end();
@@ -54,6 +65,7 @@ class EventQueue {
   // The readiness descriptor, made on the first call; -1 if it cannot be made (e.g. EMFILE).
   int fd() const;
   size_t depth() const;
+  uint64_t bytes() const;
   uint64_t peak() const;
   uint64_t dropped() const;
   uint64_t pauses() const;
@@ -61,9 +73,13 @@ class EventQueue {
 
  private:
   void update_fd_locked() const;
+  bool full_locked() const;
+  void append_locked(EventPtr event);
+  void pop_front_locked();
 
   const size_t capacity_;
   const Overflow overflow_;
+  const uint64_t max_bytes_;
   mutable std::mutex mutex_;
   mutable int fd_ = -1;
   mutable bool fd_readable_ = false;
@@ -72,6 +88,11 @@ class EventQueue {
   std::function<void()> resume_hook_;
   bool ended_ = false;
   bool paused_ = false;
+  bool terminal_queued_ = false;
+  uint64_t bytes_ = 0;
+  // The last event queued, while it is still queued (its object does not move): a status there
+  // may be coalesced with the next one.
+  tw_event* tail_ = nullptr;
   uint64_t pending_wakeups_ = 0;
   uint64_t peak_ = 0;
   uint64_t dropped_ = 0;

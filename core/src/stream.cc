@@ -41,7 +41,8 @@ StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
     : config(std::move(cfg)),
       transport(t),
       runtime(std::move(rt)),
-      queue(static_cast<size_t>(config.integer("queue.max_events")), overflow_of(config)),
+      queue(static_cast<size_t>(config.integer("queue.max_events")), overflow_of(config),
+            static_cast<uint64_t>(config.integer("queue.max_bytes"))),
       sends(t == TW_TRANSPORT_WS
                 ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("ws.send_buffer_bytes")), LWS_PRE)
                 : nullptr),

@@ -1,5 +1,10 @@
 #include "timer.h"
 
+#include <exception>
+#include <string>
+
+#include "log.h"
+
 namespace tidewire::detail {
 
 Timer::Timer(uv_loop_t* loop, std::function<void()> on_fire) : handle_(new Handle{{}, std::move(on_fire), false}) {
@@ -21,7 +26,15 @@ void Timer::start(uint64_t delay_ms) {
       &handle_->timer,
       [](uv_timer_t* t) {
         auto* h = static_cast<Handle*>(t->data);
-        if (!h->disposed) h->on_fire();
+        if (h->disposed) return;
+        // An exception must not unwind into libuv (C): it would terminate the process.
+        try {
+          h->on_fire();
+        } catch (const std::exception& e) {
+          log(TW_LOG_ERROR, std::string("timer callback failed: ") + e.what());
+        } catch (...) {
+          log(TW_LOG_ERROR, "timer callback failed with an unknown exception");
+        }
       },
       delay_ms, 0);
 }

@@ -37,6 +37,10 @@ EventPtr Transport::new_event(tw_kind kind, int64_t received_ns) const {
 
 bool Transport::deliver(std::vector<EventPtr>& batch) {
   if (batch.empty()) return false;
+  if (ended_) {  // the terminal status is queued: nothing may follow it
+    batch.clear();
+    return false;
+  }
   uint64_t bytes = 0;
   for (const auto& e : batch) bytes += e->data.size();
   core_->stats.messages += batch.size();
@@ -51,6 +55,9 @@ void Transport::push_status(EventPtr event) {
 void Transport::opened() {
   connected_once_ = true;
   backoff_.connected(now_ms());
+  // Only the change from not connected to connected is news: a poll succeeding again is not.
+  if (connected_) return;
+  connected_ = true;
   push_status(new_event(TW_KIND_OPEN));
 }
 
@@ -58,6 +65,7 @@ void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, con
                                std::optional<int64_t> hint_ms, int close_code) {
   if (ended_) return;
   if (verdict == Verdict::end_clean) return end_clean(close_code);
+  connected_ = false;
   core_->stats.errors++;
   if (verdict == Verdict::fatal) return end_with_error(err, http_status, message, close_code);
   if (!connected_once_ && !core_->config.boolean("reconnect.first_connect"))
@@ -71,7 +79,8 @@ void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, con
                               " failed attempts; last: " + message,
                           close_code);
   core_->stats.reconnects++;
-  log(TW_LOG_INFO, core_->config.str("url") + ": " + message + "; retrying in " + std::to_string(*delay) + " ms");
+  log(TW_LOG_INFO, redacted(core_->config.str("url")) + ": " + message + "; retrying in " + std::to_string(*delay) +
+                      " ms");
   EventPtr e = new_event(TW_KIND_RECONNECTING);
   e->error = err;
   e->http_status = http_status;
@@ -86,6 +95,7 @@ void Transport::schedule_attempt(int64_t delay_ms) { attempt_timer_.start(static
 
 void Transport::end_clean(int close_code) {
   if (ended_) return;
+  flush();  // what was received (and, for a webhook, acknowledged) is queued before the end
   EventPtr e = new_event(TW_KIND_CLOSED);
   e->close_code = close_code;
   push_status(std::move(e));
@@ -94,6 +104,7 @@ void Transport::end_clean(int close_code) {
 
 void Transport::end_with_error(tw_err err, int http_status, const std::string& message, int close_code) {
   if (ended_) return;
+  flush();  // what was received (and, for a webhook, acknowledged) is queued before the end
   log(TW_LOG_WARN, "stream ended: " + message);
   EventPtr e = new_event(TW_KIND_ERROR);
   e->error = err;
@@ -106,7 +117,6 @@ void Transport::end_with_error(tw_err err, int http_status, const std::string& m
 }
 
 void Transport::finish() {
-  flush();  // events already received are delivered before the end
   ended_ = true;
   attempt_timer_.stop();
   stop_io();

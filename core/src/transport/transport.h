@@ -32,6 +32,7 @@ class Transport {
   // The application queued a message in an empty send buffer.
   virtual void send_ready() {}
   // Hands events received during this loop iteration to the queue (see Runtime::defer_flush).
+  // Also called when the stream ends, before its terminal status is queued.
   virtual void flush() {}
 
  protected:
@@ -46,7 +47,9 @@ class Transport {
   EventPtr new_event(tw_kind kind, int64_t received_ns) const;
   // Hands a batch of message events to the queue (counting them). True: the producer must pause.
   bool deliver(std::vector<EventPtr>& batch);
-  // A connection is established: the backoff learns when, and an `open` status event is queued.
+  // A connection is established (or a poll succeeded): the backoff learns when, and an `open`
+  // status event is queued if the stream was not connected (first success, or first after a
+  // failure).
   void opened();
 
   // The policy, applied to one failed attempt: end cleanly, end with an error, or reconnect after
@@ -69,6 +72,7 @@ class Transport {
   Timer attempt_timer_;
   bool ended_ = false;
   bool connected_once_ = false;
+  bool connected_ = false;  // since the last opened(), no attempt failed
 };
 
 // Creates the transport that runs a stream. Throws Error(TW_ERR_UNSUPPORTED) for a transport this

@@ -1,5 +1,6 @@
 #include "webhook.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "../error.h"
@@ -22,6 +23,9 @@ ServerLimits server_limits(const Config& config) {
   l.max_body_bytes = static_cast<size_t>(config.integer("webhook.max_body_bytes"));
   l.header_timeout_ms = config.integer("webhook.header_timeout_ms");
   l.idle_timeout_ms = config.integer("webhook.idle_timeout_ms");
+  l.request_timeout_ms = config.integer("webhook.request_timeout_ms");
+  l.max_connections = static_cast<size_t>(config.integer("webhook.max_connections"));
+  l.retry_after_s = config.integer("webhook.retry_after_s");
   return l;
 }
 
@@ -85,8 +89,9 @@ ServerResponse WebhookTransport::on_request(ServerRequest& request) {
     log(TW_LOG_DEBUG, "webhook: refused a delivery: " + verdict.reason);
     return {verdict.status, {}, verdict.reason + "\n"};
   }
-  // A redelivery of what is already queued (or consumed) is acknowledged, not queued twice.
-  if (!verdict.id.empty() && dedup_.seen(verdict.id, now_ms())) return {204, {}, ""};
+  // A redelivery of what is already queued (or consumed) is acknowledged, not queued twice; held
+  // like any acknowledgment, as the first delivery may still wait in this iteration's batch.
+  if (!verdict.id.empty() && dedup_.seen(verdict.id, now_ms())) return acknowledged();
   if (refusing()) return busy();
   // Slack checks a new endpoint once by asking for its challenge back; that is not an event.
   if (signature_.scheme == WebhookScheme::slack && verdict.type == "url_verification")
@@ -98,18 +103,33 @@ ServerResponse WebhookTransport::on_request(ServerRequest& request) {
   event->data = std::move(request.body);
   event->headers = std::move(request.headers);
   // Queued at the end of this loop iteration with the other deliveries read in it: one lock and
-  // one consumer wake-up per batch, not per request. Nothing between here and that flush can drop
-  // it (the stream's end flushes first), so the 2xx below is still an acknowledgment of a queued
-  // event; a full queue refuses the next deliveries, as one batch may exceed queue.max_events.
-  if (batch_.empty()) runtime_.defer_flush(this);
+  // one consumer wake-up per batch, not per request. The 204 is held by the server until that
+  // flush has queued the batch (flush() releases it), so a 2xx on the wire always acknowledges a
+  // queued event; if the stream ends first, the held answers are never sent. A full queue refuses
+  // the next deliveries, as one batch may exceed queue.max_events.
   batch_.push_back(std::move(event));
-  if (!verdict.id.empty()) dedup_.remember(verdict.id, now_ms());
-  return {204, {}, ""};
+  if (!verdict.id.empty()) dedup_.remember(verdict.id, now_ms(), keep_until_ms(verdict));
+  return acknowledged();
+}
+
+ServerResponse WebhookTransport::acknowledged() {
+  runtime_.defer_flush(this);  // once per iteration: it ignores a transport already pending
+  return {204, {}, "", true};
+}
+
+int64_t WebhookTransport::keep_until_ms(const WebhookVerdict& verdict) const {
+  // A signed timestamp stays acceptable until timestamp + tolerance: the id must be remembered
+  // that long too, or a replay inside the tolerance would be queued again. Wall clock to loop
+  // clock: the same distance from now.
+  if (!verdict.timestamp || signature_.tolerance_s <= 0) return 0;
+  int64_t left_s = *verdict.timestamp + signature_.tolerance_s - static_cast<int64_t>(std::time(nullptr));
+  return now_ms() + std::max<int64_t>(0, left_s) * 1000;
 }
 
 void WebhookTransport::flush() {
-  if (batch_.empty() || ended()) return;
-  deliver(batch_);
+  if (ended()) return;
+  if (!batch_.empty()) deliver(batch_);
+  if (server_) server_->release_held();
 }
 
 void WebhookTransport::on_answered(int status) {

@@ -41,6 +41,10 @@ class WebhookTransport final : public Transport, private WebhookServer::Handler 
   // With queue.overflow=pause, a full queue refuses deliveries rather than lose one.
   bool refusing() const;
   ServerResponse busy() const;
+  // 204, held by the server until the next flush() has queued this iteration's deliveries.
+  ServerResponse acknowledged();
+  // Until when (loop clock) a delivery's id must be remembered beyond the dedup window; 0: no longer.
+  int64_t keep_until_ms(const WebhookVerdict& verdict) const;
 
   const Url url_;
   const SignatureSettings signature_;

@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace tidewire::detail {
@@ -18,9 +19,9 @@ DedupWindow::Key DedupWindow::key_of(std::string_view id) {
 }
 
 void DedupWindow::expire(int64_t now_ms) {
-  while (!order_.empty() && order_.front().first + window_ms_ <= now_ms) {
-    remembered_.erase(order_.front().second);
-    order_.pop_front();
+  while (!order_.empty() && order_.top().first <= now_ms) {
+    remembered_.erase(order_.top().second);
+    order_.pop();
   }
 }
 
@@ -30,17 +31,17 @@ bool DedupWindow::seen(std::string_view id, int64_t now_ms) {
   return remembered_.count(key_of(id)) != 0;
 }
 
-void DedupWindow::remember(std::string_view id, int64_t now_ms) {
+void DedupWindow::remember(std::string_view id, int64_t now_ms, int64_t keep_until_ms) {
   if (window_ms_ == 0) return;
   expire(now_ms);
   Key k = key_of(id);
   // A remembered id is never remembered again (it would have been a duplicate), so each digest has
   // exactly one entry in order_.
   if (!remembered_.insert(k).second) return;
-  order_.emplace_back(now_ms, k);
+  order_.emplace(std::max(now_ms + window_ms_, keep_until_ms), k);
   if (order_.size() > max_ids_) {
-    remembered_.erase(order_.front().second);
-    order_.pop_front();
+    remembered_.erase(order_.top().second);
+    order_.pop();
   }
 }
 

@@ -2,16 +2,17 @@
 // or retried) is acknowledged without being queued twice.
 //
 // Memory is bounded twice over: an id is kept as a 128-bit digest (a long id costs no more than a
-// short one), and at most max_ids digests are kept — past that the oldest are forgotten first,
-// even inside the window. Pure: the caller supplies the time.
+// short one), and at most max_ids digests are kept — past that the soonest to expire are
+// forgotten first, even inside the window. Pure: the caller supplies the time.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <queue>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace tidewire::detail {
 
@@ -20,10 +21,12 @@ class DedupWindow {
   // window_ms == 0 disables it: nothing is remembered and nothing is a duplicate.
   DedupWindow(int64_t window_ms, size_t max_ids);
 
-  // Whether `id` was remembered less than window_ms before now_ms (and not forgotten since).
+  // Whether `id` is remembered at now_ms: delivered less than window_ms before (or kept longer, see
+  // remember), and not forgotten since.
   bool seen(std::string_view id, int64_t now_ms);
-  // Remembers `id` as delivered at now_ms.
-  void remember(std::string_view id, int64_t now_ms);
+  // Remembers `id` as delivered at now_ms, until max(now_ms + window_ms, keep_until_ms): a signed
+  // timestamp in the future stays acceptable for longer than the window, so its id must too.
+  void remember(std::string_view id, int64_t now_ms, int64_t keep_until_ms = 0);
   size_t size() const { return remembered_.size(); }
 
  private:
@@ -34,13 +37,20 @@ class DedupWindow {
   struct KeyHash {
     size_t operator()(const Key& k) const { return static_cast<size_t>(k.lo); }  // already uniform
   };
+  struct Later {
+    bool operator()(const std::pair<int64_t, Key>& a, const std::pair<int64_t, Key>& b) const {
+      return a.first > b.first;
+    }
+  };
   static Key key_of(std::string_view id);
   void expire(int64_t now_ms);
 
   const int64_t window_ms_;
   const size_t max_ids_;
   std::unordered_set<Key, KeyHash> remembered_;
-  std::deque<std::pair<int64_t, Key>> order_;  // when each was remembered, oldest first
+  // (expiry, key), soonest expiry on top: expiries are not in arrival order once some are kept
+  // beyond the window, and past max_ids the soonest to expire is forgotten first.
+  std::priority_queue<std::pair<int64_t, Key>, std::vector<std::pair<int64_t, Key>>, Later> order_;
 };
 
 }  // namespace tidewire::detail

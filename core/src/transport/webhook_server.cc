@@ -21,6 +21,8 @@ constexpr size_t kMaxUnsentBytes = 256 * 1024;
 // discarded for at most this long, so that closing does not reset the connection before the
 // client has read the answer.
 constexpr int64_t kLingerMs = 2000;
+// A connection refused for being one too many lingers less: a flood must not hold descriptors.
+constexpr int64_t kRefusedLingerMs = 250;
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -31,6 +33,7 @@ const char* reason_phrase(int status) {
     case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
@@ -74,7 +77,7 @@ const std::string* find_header(const WebhookHeaders& headers, const char* name) 
 class WebhookServer::Connection {
  public:
   explicit Connection(WebhookServer& server)
-      : server_(&server), limits_(server.limits_), timer_(server.loop_, [this] { close(); }) {
+      : server_(&server), limits_(server.limits_), timer_(server.loop_, [this] { on_timer(); }) {
     uv_tcp_init(server.loop_, &tcp_);
     tcp_.data = this;
     llhttp_init(&parser_, HTTP_REQUEST, &settings());
@@ -89,45 +92,116 @@ class WebhookServer::Connection {
     resume_reading();
   }
 
+  // Answers 503 + Retry-After at once and closes: the server holds webhook.max_connections already.
+  void refuse() {
+    uv_tcp_nodelay(&tcp_, 1);
+    answer({503, {{"Retry-After", std::to_string(limits_.retry_after_s)}},
+            "more than webhook.max_connections=" + std::to_string(limits_.max_connections) +
+                " connections are open; retry later\n"},
+           true, kRefusedLingerMs);
+  }
+
   // Closes at once (unwritten answers are dropped). Safe to call more than once.
   void close() {
     if (closed_) return;
     closed_ = true;
     timer_.stop();
-    if (server_) server_->connections_.erase(this);
+    if (server_) {
+      server_->connections_.erase(this);
+      server_->refused_.erase(this);
+      server_->holding_.erase(this);
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
   }
 
   void detach() { server_ = nullptr; }
+
+  // Writes the answers held back, then closes if one of them said so.
+  void release() {
+    if (!holding_ || closed_) return;
+    holding_ = false;
+    if (!held_.empty()) write(std::move(held_));
+    held_.clear();
+    if (closing_) linger(linger_ms_);
+  }
 
  private:
   static const llhttp_settings_t& settings() {
     static const llhttp_settings_t s = [] {
       llhttp_settings_t t;
       llhttp_settings_init(&t);
-      t.on_message_begin = [](llhttp_t* p) { return self(p)->on_message_begin(); };
-      t.on_url = [](llhttp_t* p, const char* at, size_t len) { return self(p)->on_url(at, len); };
-      t.on_header_field = [](llhttp_t* p, const char* at, size_t len) { return self(p)->on_header_field(at, len); };
-      t.on_header_value = [](llhttp_t* p, const char* at, size_t len) { return self(p)->on_header_value(at, len); };
-      t.on_header_value_complete = [](llhttp_t* p) { return self(p)->on_header_value_complete(); };
-      t.on_headers_complete = [](llhttp_t* p) { return self(p)->on_headers_complete(); };
-      t.on_body = [](llhttp_t* p, const char* at, size_t len) { return self(p)->on_body(at, len); };
-      t.on_message_complete = [](llhttp_t* p) { return self(p)->on_message_complete(); };
+      t.on_message_begin = [](llhttp_t* p) { return guard(p, [&](Connection* c) { return c->on_message_begin(); }); };
+      t.on_url = [](llhttp_t* p, const char* at, size_t len) {
+        return guard(p, [&](Connection* c) { return c->on_url(at, len); });
+      };
+      t.on_header_field = [](llhttp_t* p, const char* at, size_t len) {
+        return guard(p, [&](Connection* c) { return c->on_header_field(at, len); });
+      };
+      t.on_header_value = [](llhttp_t* p, const char* at, size_t len) {
+        return guard(p, [&](Connection* c) { return c->on_header_value(at, len); });
+      };
+      t.on_header_value_complete = [](llhttp_t* p) {
+        return guard(p, [&](Connection* c) { return c->on_header_value_complete(); });
+      };
+      t.on_headers_complete = [](llhttp_t* p) {
+        return guard(p, [&](Connection* c) { return c->on_headers_complete(); });
+      };
+      t.on_body = [](llhttp_t* p, const char* at, size_t len) {
+        return guard(p, [&](Connection* c) { return c->on_body(at, len); });
+      };
+      t.on_message_complete = [](llhttp_t* p) {
+        return guard(p, [&](Connection* c) { return c->on_message_complete(); });
+      };
       return t;
     }();
     return s;
   }
   static Connection* self(llhttp_t* p) { return static_cast<Connection*>(p->data); }
 
+  // No exception may unwind through llhttp or libuv (C): it would terminate the process. One that
+  // escapes a request's handling (e.g. bad_alloc) fails that connection only.
+  template <typename F>
+  static int guard(llhttp_t* p, F&& body) {
+    Connection* c = self(p);
+    try {
+      return body(c);
+    } catch (const std::exception& e) {
+      c->fail(e.what());
+    } catch (...) {
+      c->fail("unknown exception");
+    }
+    return -1;
+  }
+
+  void fail(const char* what) {
+    log(TW_LOG_ERROR, std::string("webhook: closing a connection after an internal error: ") + what);
+    failed_ = true;
+  }
+
   int64_t now() const { return static_cast<int64_t>(uv_now(tcp_.loop)); }
 
   // One timer per connection: the idle timeout, shortened to the header deadline while a request
-  // head is arriving, or the linger time once closing.
+  // head is arriving and to the request deadline while a request is arriving (bytes re-arm the
+  // idle timeout, never the deadlines), or the linger time once closing.
   void arm_timer() {
     if (closing_) return;
     int64_t delay = limits_.idle_timeout_ms;
     if (in_head_) delay = std::min(delay, std::max<int64_t>(0, head_deadline_ - now()));
+    if (in_request_) delay = std::min(delay, std::max<int64_t>(0, request_deadline_ - now()));
     timer_.start(static_cast<uint64_t>(delay));
+  }
+
+  void on_timer() {
+    // A request past its deadline is told why; a silent or lingering connection just closes.
+    if (!closing_ && in_request_ && now() >= request_deadline_) {
+      in_request_ = false;
+      answer({408, {},
+              "request not complete within webhook.request_timeout_ms=" + std::to_string(limits_.request_timeout_ms) +
+                  "\n"},
+             true);
+      return;
+    }
+    close();
   }
 
   void resume_reading() {
@@ -145,13 +219,24 @@ class WebhookServer::Connection {
   }
 
   void on_read(ssize_t nread, const uv_buf_t* buf) {
+    try {
+      parse(nread, buf);
+    } catch (const std::exception& e) {
+      fail(e.what());
+    } catch (...) {
+      fail("unknown exception");
+    }
+    if (failed_) close();
+  }
+
+  void parse(ssize_t nread, const uv_buf_t* buf) {
     if (nread == 0) return;
     // End of stream or an error: a request still arriving has no one left to answer.
     if (nread < 0 || !server_) return close();
     if (closing_) return;  // lingering: discard
     arm_timer();
     llhttp_errno_t err = llhttp_execute(&parser_, buf->base, static_cast<size_t>(nread));
-    if (closing_ || closed_ || err == HPE_OK) return;
+    if (failed_ || closing_ || closed_ || err == HPE_OK) return;
     if (err == HPE_PAUSED_UPGRADE) return linger();
     answer({400, {}, std::string("malformed request: ") + llhttp_get_error_reason(&parser_) + "\n"}, true);
   }
@@ -174,6 +259,8 @@ class WebhookServer::Connection {
     headers_done_ = false;
     in_head_ = true;
     head_deadline_ = now() + limits_.header_timeout_ms;
+    in_request_ = true;
+    request_deadline_ = now() + limits_.request_timeout_ms;
     arm_timer();
     return 0;
   }
@@ -251,17 +338,24 @@ class WebhookServer::Connection {
   }
 
   int on_message_complete() {
+    in_request_ = false;
     ServerResponse response = early_ ? std::move(*early_) : server_->handler_.on_request(request_);
     early_.reset();
     request_ = ServerRequest();
     bool keep_alive = llhttp_should_keep_alive(&parser_) && !parser_.upgrade;
     if (keep_alive && parser_.http_minor == 0) response.headers.emplace_back("Connection", "keep-alive");
     answer(response, !keep_alive);
+    arm_timer();  // back to the idle timeout between requests
     return keep_alive ? 0 : HPE_PAUSED;
   }
 
   // Writes a final answer; with `close`, nothing more is read and the connection closes after it.
-  void answer(const ServerResponse& r, bool close) {
+  // A held answer (and everything after it on this connection) waits for release().
+  void answer(const ServerResponse& r, bool close, int64_t linger_ms = kLingerMs) {
+    if (r.hold && !holding_ && server_) {
+      holding_ = true;
+      server_->holding_.insert(this);
+    }
     std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
     for (const auto& h : r.headers) out += h.first + ": " + h.second + "\r\n";
     if (r.status != 204) {
@@ -273,11 +367,15 @@ class WebhookServer::Connection {
     if (r.status != 204) out += r.body;
     if (server_) server_->handler_.on_answered(r.status);
     write(std::move(out));
-    if (close) linger();
+    if (close) linger(linger_ms);
   }
 
   void write(std::string data) {
     if (closed_) return;
+    if (holding_) {
+      held_ += data;
+      return;
+    }
     struct Write {
       uv_write_t req;
       std::string data;
@@ -302,17 +400,21 @@ class WebhookServer::Connection {
   }
 
   // After the last answer: send FIN once it is written, then drain what the client still sends
-  // until it closes too, or kLingerMs.
-  void linger() {
-    if (closing_ || closed_) return;
+  // until it closes too, or linger_ms. With answers held back, nothing more is read and the rest
+  // waits for release().
+  void linger(int64_t linger_ms = kLingerMs) {
+    if (lingering_ || closed_) return;
     closing_ = true;
+    linger_ms_ = linger_ms;
+    if (holding_) return;
+    lingering_ = true;
     auto* req = new uv_shutdown_t;
     if (uv_shutdown(req, stream(), [](uv_shutdown_t* r, int) { delete r; }) != 0) {
       delete req;
       return close();
     }
     if (read_paused_) resume_reading();
-    timer_.start(static_cast<uint64_t>(std::min(kLingerMs, limits_.idle_timeout_ms)));
+    timer_.start(static_cast<uint64_t>(std::min(linger_ms, limits_.idle_timeout_ms)));
   }
 
   WebhookServer* server_;
@@ -326,12 +428,19 @@ class WebhookServer::Connection {
   std::string value_;
   size_t head_bytes_ = 0;
   bool in_head_ = false;
+  bool in_request_ = false;  // from a request's first byte to its last
+  int64_t request_deadline_ = 0;
   bool headers_done_ = false;
   int64_t head_deadline_ = 0;
   std::optional<ServerResponse> early_;  // a refusal decided at the head, sent when the message ends
   bool read_paused_ = true;
-  bool closing_ = false;
+  bool closing_ = false;    // the last answer is decided; nothing more is parsed
+  bool lingering_ = false;  // FIN sent (or on its way), draining until the client closes
   bool closed_ = false;
+  bool failed_ = false;  // an internal error: the connection is closed
+  bool holding_ = false;
+  std::string held_;  // answers held back until release()
+  int64_t linger_ms_ = kLingerMs;
 };
 
 WebhookServer::WebhookServer(uv_loop_t* loop, const ServerLimits& limits, Handler& handler)
@@ -342,10 +451,19 @@ WebhookServer::~WebhookServer() {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
   std::unordered_set<Connection*> open;
   open.swap(connections_);
+  open.insert(refused_.begin(), refused_.end());
+  refused_.clear();
+  holding_.clear();
   for (Connection* c : open) {
     c->detach();
     c->close();
   }
+}
+
+void WebhookServer::release_held() {
+  std::unordered_set<Connection*> held;
+  held.swap(holding_);
+  for (Connection* c : held) c->release();
 }
 
 int WebhookServer::listen(const std::string& host, int port) {
@@ -377,10 +495,21 @@ void WebhookServer::on_connection(uv_stream_t* listener, int status) {
     log(TW_LOG_WARN, std::string("webhook: accepting a connection failed: ") + uv_strerror(status));
     return;
   }
-  auto* c = new Connection(*self);
-  if (uv_accept(listener, c->stream()) != 0) return c->close();
-  self->connections_.insert(c);
-  c->start();
+  // No exception may unwind into libuv (C).
+  try {
+    auto* c = new Connection(*self);
+    if (uv_accept(listener, c->stream()) != 0) return c->close();
+    if (self->connections_.size() < self->limits_.max_connections) {
+      self->connections_.insert(c);
+      return c->start();
+    }
+    // One too many. Refusals are capped too, past which a connection is closed unanswered.
+    if (self->refused_.size() >= self->limits_.max_connections) return c->close();
+    self->refused_.insert(c);
+    c->refuse();
+  } catch (const std::exception& e) {
+    log(TW_LOG_ERROR, std::string("webhook: accepting a connection failed: ") + e.what());
+  }
 }
 
 }  // namespace tidewire::detail

@@ -1,6 +1,7 @@
 // The HTTP/1.1 side of the webhook transport: a listener on the runtime's libuv loop and its
 // connections, parsed by llhttp. It enforces what an endpoint open to the network needs — limits on
-// the request head and body, a header timeout and an idle timeout — and handles keep-alive,
+// the request head and body, a header timeout, a whole-request deadline, an idle timeout and a cap
+// on open connections — and handles keep-alive,
 // pipelining (answers go out in request order), chunked bodies and Expect: 100-continue.
 // What to answer is the Handler's business. I/O thread only.
 #pragma once
@@ -25,6 +26,10 @@ struct ServerLimits {
   size_t max_body_bytes = 1 << 20;
   int64_t header_timeout_ms = 10000;  // from a request's first byte to the end of its head
   int64_t idle_timeout_ms = 60000;    // silence on a connection, between requests or inside one
+  // From a request's first byte to its last body byte, however steadily it trickles: then 408.
+  int64_t request_timeout_ms = 30000;
+  size_t max_connections = 1024;  // one more is answered 503 + Retry-After and closed
+  int64_t retry_after_s = 5;      // that 503's Retry-After
 };
 
 struct ServerRequest {
@@ -39,6 +44,9 @@ struct ServerResponse {
   int status = 204;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // sent as text/plain
+  // Held back, with every later answer on its connection, until WebhookServer::release_held():
+  // a 2xx that acknowledges an event goes on the wire only once the event is queued.
+  bool hold = false;
 };
 
 class WebhookServer {
@@ -67,6 +75,8 @@ class WebhookServer {
   // Binds host:port (an IP literal or "localhost"; port 0 picks a free port) and listens.
   // Returns the port bound. Throws Error(TW_ERR_IO) saying why not.
   int listen(const std::string& host, int port);
+  // Sends the answers held back (ServerResponse::hold) on every connection.
+  void release_held();
 
  private:
   class Connection;
@@ -76,7 +86,9 @@ class WebhookServer {
   const ServerLimits limits_;
   Handler& handler_;
   uv_tcp_t* listener_ = nullptr;
-  std::unordered_set<Connection*> connections_;
+  std::unordered_set<Connection*> connections_;  // served; at most limits_.max_connections
+  std::unordered_set<Connection*> refused_;      // answered 503, closing
+  std::unordered_set<Connection*> holding_;      // with answers held back
   // Every connection reads into this one buffer: a read is parsed completely before the next.
   std::unique_ptr<char[]> read_buffer_;
 };

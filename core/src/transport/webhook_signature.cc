@@ -182,6 +182,7 @@ WebhookVerdict verify_standard(const SignatureSettings& s, const StandardHeaders
                            " header (expected space-separated v1,<base64> entries)");
   if (!any_match(s.keys, candidates, {*id, ".", trim(*ts), ".", body})) return no_match();
   WebhookVerdict v;
+  v.timestamp = parse_unix_seconds(trim(*ts));
   v.id = *id;
   v.type = payload_field(body, "type");
   return v;
@@ -231,6 +232,7 @@ WebhookVerdict verify_stripe(const SignatureSettings& s, const WebhookHeaders& h
   if (auto bad = check_timestamp(s, "stripe-signature t=", *t, now)) return *bad;
   if (!any_match(s.keys, candidates, {*t, ".", body})) return no_match();
   WebhookVerdict v;
+  v.timestamp = parse_unix_seconds(trim(*t));
   v.id = payload_field(body, "id");
   v.type = payload_field(body, "type");
   return v;
@@ -248,6 +250,7 @@ WebhookVerdict verify_slack(const SignatureSettings& s, const WebhookHeaders& he
   if (!mac) return reject(400, "malformed x-slack-signature header (expected v0=<hex>)");
   if (!any_match(s.keys, {*mac}, {"v0:", trim(*ts), ":", body})) return no_match();
   WebhookVerdict v;
+  v.timestamp = parse_unix_seconds(trim(*ts));
   v.id = payload_field(body, "event_id");
   v.type = payload_field(body, "type");
   return v;

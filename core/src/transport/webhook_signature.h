@@ -47,6 +47,7 @@ struct WebhookVerdict {
   std::string reason;  // what was wrong, e.g. "missing webhook-signature header"
   std::string id;      // once verified: the delivery id ("" if the scheme gives none)
   std::string type;    // once verified: the event type ("" if none)
+  std::optional<int64_t> timestamp;  // once verified: the signed unix time, for schemes that sign one
   bool ok() const { return status == 0; }
 };
 
