@@ -1,7 +1,13 @@
 #include "runtime.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <future>
 
 #include "error.h"
@@ -15,8 +21,13 @@ namespace {
 // Every lws connection carries its owner as opaque user data; the one protocol hands it the callbacks.
 int dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   auto* client = wsi ? static_cast<LwsClient*>(lws_get_opaque_user_data(wsi)) : nullptr;
-  if (client) return client->on_lws(wsi, reason, in, len);
-  return lws_callback_http_dummy(wsi, reason, user, in, len);
+  if (!client) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  // The verification callback carries the X509_STORE_CTX as user data (see LwsClient).
+  if (reason == LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION) in = user;
+  int result = 0;
+  // A callback that throws closes its own connection (-1), nothing else.
+  if (!run_contained("a libwebsockets callback", [&] { result = client->on_lws(wsi, reason, in, len); })) return -1;
+  return result;
 }
 
 // rx_buffer_size is the WebSocket frame buffer lws allocates per connection (0 would mean
@@ -36,6 +47,42 @@ constexpr uint64_t kShutdownGraceMs = 250;
 constexpr uint64_t kShutdownWatchdogMs = 2000;
 
 }  // namespace
+
+namespace {
+
+// Throws Error(TW_ERR_INVALID_VALUE) naming the key and the file unless it can be read and holds at
+// least one PEM certificate.
+void check_ca_file(const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    ERR_clear_error();  // not to be taken for a later connection's TLS error
+    throw Error(TW_ERR_INVALID_VALUE, "tls.ca_file \"" + path + "\": " + why);
+  };
+  errno = 0;
+  BIO* bio = BIO_new_file(path.c_str(), "r");
+  if (!bio) fail(std::string("cannot be read (") + (errno ? std::strerror(errno) : "open failed") + ")");
+  STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  int certs = 0;
+  for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++)
+    if (sk_X509_INFO_value(infos, i)->x509) certs++;
+  sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  if (certs == 0) fail("holds no PEM certificate");
+  ERR_clear_error();
+}
+
+}  // namespace
+
+bool run_contained(const char* what, const std::function<void()>& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    log(TW_LOG_ERROR, std::string(what) + " failed and was skipped: " + e.what());
+  } catch (...) {
+    log(TW_LOG_ERROR, std::string(what) + " failed and was skipped: unknown exception");
+  }
+  return false;
+}
 
 std::shared_ptr<Runtime> Runtime::start() {
   std::shared_ptr<Runtime> rt(new Runtime);
@@ -121,11 +168,11 @@ void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
 }
 
 bool Runtime::post(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!accepting_) return false;
-    commands_.push_back(std::move(fn));
-  }
+  // uv_async_send under the lock: once shutdown() has taken the lock and stopped accepting, no
+  // post can still be about to touch the async handle that the loop thread is about to close.
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!accepting_) return false;
+  commands_.push_back(std::move(fn));
   uv_async_send(&async_);
   return true;
 }
@@ -138,7 +185,7 @@ void Runtime::run_commands() {
     batch.swap(commands_);
     shutdown = shutdown_requested_ && !stopping_;
   }
-  for (auto& fn : batch) fn();
+  for (auto& fn : batch) run_contained("a command on the I/O thread", fn);
   if (shutdown) begin_shutdown();
   bury();
   if (context_) kick_lws();
@@ -191,8 +238,8 @@ void Runtime::shutdown() {
     std::lock_guard<std::mutex> lock(mutex_);
     accepting_ = false;
     shutdown_requested_ = true;
+    uv_async_send(&async_);
   }
-  uv_async_send(&async_);
   thread_.join();
 }
 
@@ -208,7 +255,14 @@ lws_vhost* Runtime::vhost_for(const std::string& ca_file, const std::string& pro
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  if (!ca_file.empty()) info.client_ssl_ca_filepath = ca_file.c_str();
+  if (!ca_file.empty()) {
+    // lws only logs a CA file it cannot load, and would then verify against nothing (or, without
+    // DISABLE_OS_CA_CERTS, against the system store too): check it here, and let it replace the
+    // system store, as curl --cacert does.
+    check_ca_file(ca_file);
+    info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    info.client_ssl_ca_filepath = ca_file.c_str();
+  }
   std::string proxy_host;
   if (!proxy_url.empty()) {
     Url proxy = Url::parse(proxy_url);
@@ -219,7 +273,7 @@ lws_vhost* Runtime::vhost_for(const std::string& ca_file, const std::string& pro
   lws_vhost* vh = lws_create_vhost(context_, &info);
   if (!vh)
     throw Error(ca_file.empty() ? TW_ERR_IO : TW_ERR_TLS,
-                "could not set up tls.ca_file \"" + ca_file + "\" / proxy.url \"" + proxy_url + "\" (see log)");
+                "could not set up tls.ca_file \"" + ca_file + "\" / proxy.url \"" + redacted(proxy_url) + "\" (see log)");
   vhosts_.emplace(key, vh);
   return vh;
 }
@@ -233,7 +287,7 @@ void Runtime::defer_flush(Transport* transport) {
       pending.swap(self->flush_pending_);
       uv_check_stop(check);
       uv_idle_stop(&self->flush_idle_);
-      for (Transport* t : pending) t->flush();
+      for (Transport* t : pending) run_contained("handing events to a stream's queue", [t] { t->flush(); });
     });
     // Events can arrive from lws' own idle handler, before the poll phase: an active idle handle
     // keeps that poll from blocking, so the check phase (and the flush) follows at once.

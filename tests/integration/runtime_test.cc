@@ -1,15 +1,65 @@
 // The runtime and stream lifecycle over the C ABI: shutdown with streams open, close and wake-up
 // from other threads, the readiness fd, configuration errors, the log hook.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <new>
 #include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "harness.h"
+
+// Test hooks. The test binary's own definitions of these symbols take precedence over libuv's and
+// the C++ library's, for the library's calls too; both pass straight through unless a test arms them.
+namespace {
+std::atomic<int> g_async_send_delay_ms{0};    // delays the next uv_async_send by this much, once
+std::atomic<bool> g_async_send_delayed{false};
+}  // namespace
+
+extern "C" int uv_async_send(void* handle) {
+  using Real = int (*)(void*);
+  static Real real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "uv_async_send"));
+  if (int ms = g_async_send_delay_ms.exchange(0)) {
+    g_async_send_delayed = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+  return real(handle);
+}
+
+// Sanitizers bring their own operator new; replacing it there would mix allocators.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TW_TEST_REPLACES_NEW 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TW_TEST_REPLACES_NEW 0
+#endif
+#endif
+#ifndef TW_TEST_REPLACES_NEW
+#define TW_TEST_REPLACES_NEW 1
+#endif
+
+#if TW_TEST_REPLACES_NEW
+namespace {
+std::atomic<size_t> g_fail_new_from{0};  // operator new of at least this many bytes throws (0: never)
+void* checked_new(std::size_t n) {
+  size_t limit = g_fail_new_from.load(std::memory_order_relaxed);
+  if (limit && n >= limit) throw std::bad_alloc();
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+void* operator new(std::size_t n) { return checked_new(n); }
+void* operator new[](std::size_t n) { return checked_new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 namespace tidewire::test {
 namespace {
@@ -210,6 +260,54 @@ TEST(Log, HookReceivesTidewireAndLibwebsocketsMessages) {
   EXPECT_TRUE(capture.contains("answered HTTP 401"));
   EXPECT_TRUE(capture.contains("lws: "));
 }
+
+// post() from another thread, caught between queueing its command and waking the loop, while the
+// runtime is destroyed: the wake-up must not reach a loop that has been closed.
+TEST(Runtime, DestroyRacingAPostFromAnotherThreadIsSafe) {
+  auto rt = std::make_unique<Runtime>();
+  auto s = std::make_unique<Stream>(rt->get(), held_sse());
+  ASSERT_EQ(s->messages(1).size(), 1u);
+  g_async_send_delayed = false;
+  g_async_send_delay_ms = 1000;
+  std::thread closer([&] { tw_stream_close(s->get()); });
+  ASSERT_TRUE(eventually([] { return g_async_send_delayed.load(); }, 5000));
+  auto start = Clock::now();
+  rt->destroy();
+  closer.join();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
+  EXPECT_TRUE(tw_stream_ended(s->get()));
+}
+
+#if TW_TEST_REPLACES_NEW
+// A bad_alloc inside a libwebsockets callback (here: reassembling a 12 MB message while allocations
+// of 8 MB or more fail) closes that connection, which reconnects; the process and the runtime's
+// other streams carry on.
+TEST(Runtime, AnExceptionInALoopCallbackFailsOnlyItsConnection) {
+  Peer ws(peer_script("ws_peer.py"));
+  std::string base = "ws://127.0.0.1:" + std::to_string(ws.port());
+  Runtime rt;
+  Stream other(rt.get(), {{"transport", "ws"}, {"url", base + "/push?count=1&key=" + unique_key()}});
+  ASSERT_EQ(other.messages(1).size(), 1u);
+  g_fail_new_from = 8u << 20;
+  Stream big(rt.get(), {{"transport", "ws"},
+                        {"url", base + "/big?size=12000000&key=" + unique_key()},
+                        {"status_events", "true"},
+                        {"reconnect.initial_ms", "10"},
+                        {"ws.max_message_bytes", "100000000"}});
+  bool reconnecting = false;
+  auto deadline = Clock::now() + std::chrono::seconds(15);
+  while (!reconnecting && Clock::now() < deadline) {
+    Received r;
+    if (big.next(r, 1000) == TW_OK && r.kind == TW_KIND_RECONNECTING) reconnecting = true;
+  }
+  g_fail_new_from = 0;
+  EXPECT_TRUE(reconnecting);
+  auto messages = big.messages(1, 15000);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].data.size(), 12000000u);
+  EXPECT_EQ(tw_stream_send(other.get(), "ping", 4, 0), TW_OK);
+}
+#endif
 
 }  // namespace
 }  // namespace tidewire::test

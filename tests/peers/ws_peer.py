@@ -11,6 +11,13 @@ behind), on SIGTERM and on SIGINT. Give it a pipe when running it by hand:
 to DIR/cert.pem (the CA file a client trusts) and DIR/key.pem, made with the
 openssl CLI (as http_peer.py does).
 
+``--pki DIR`` serves wss:// with a certificate signed by a test CA instead: it
+writes DIR/ca.pem (the CA that signed the server certificate, valid for
+127.0.0.1, ::1 and localhost), DIR/other-ca.pem (an unrelated CA) and the keys,
+made with the Python ``cryptography`` package, before it announces its port.
+
+``--host ADDR`` listens on ADDR instead of 127.0.0.1 (e.g. ``::1``).
+
 Built on the asyncio API of ``websockets`` (>= 13; written against 17).
 
 Every route takes a ``key`` query parameter; all state (counters, connection
@@ -48,6 +55,9 @@ counter, 1-based, that continues across connections):
   /status               ?code=C&times=T  refuses the handshake with HTTP
                         status C the first T connections of this key (T
                         absent: always), then behaves like /echo
+  /redirect             ?to=URL&code=C  refuses the handshake with HTTP status C
+                        (default 302) and ``Location: URL`` (without ``to``: its
+                        own path and query, a redirect loop)
   /subproto             selects a subprotocol among those offered, in the
                         server's order of preference chat.v2, chat.v1, and
                         sends the selected name (or "") as its first message,
@@ -79,7 +89,9 @@ import http
 import logging
 import os
 import socket
+import ssl
 import struct
+import sys
 import time
 import urllib.parse
 
@@ -224,6 +236,14 @@ def process_request(connection, request):
     conn.proto = connection.protocol
     if query.get("cork") == "1":
         set_cork(connection, True)
+    if path == "/redirect":
+        code = int_param(query, "code", 302)
+        conn.status = code
+        conn.ended = True
+        location = query.get("to", request.path)
+        response = connection.respond(code, f"moved to {location}\n")
+        response.headers["Location"] = location
+        return response
     if path == "/status":
         times = int_param(query, "times", None)
         refused = st.next_value("/status")
@@ -392,6 +412,11 @@ async def route_status(ws, st, query, inbox):
     await echo(ws, inbox)
 
 
+@route("/redirect")
+async def route_redirect(ws, st, query, inbox):
+    await echo(ws, inbox)  # never reached: process_request refuses every handshake
+
+
 @route("/subproto")
 async def route_subproto(ws, st, query, inbox):
     await ws.send(ws.subprotocol or "")
@@ -420,12 +445,91 @@ async def handler(ws):
         conn.ended = True
 
 
+def arg_value(name):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+
+
+def write_pki(directory):
+    """A test CA, a server certificate it signs (127.0.0.1, ::1, localhost) and an unrelated CA."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=2)
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def pem_key(key):
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+    def make_ca(cn):
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(name(cn))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(start).not_valid_after(end)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                             key_encipherment=False, data_encipherment=False,
+                                             key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                             encipher_only=False, decipher_only=False), critical=True)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                .sign(key, hashes.SHA256()))
+        return key, cert
+
+    ca_key, ca_cert = make_ca("Tidewire test CA")
+    _, other_cert = make_ca("Tidewire unrelated test CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(name("tidewire test peer")).issuer_name(ca_cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName([
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                x509.IPAddress(ipaddress.ip_address("::1")),
+                x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    files = {
+        "ca.pem": ca_cert.public_bytes(serialization.Encoding.PEM),
+        "other-ca.pem": other_cert.public_bytes(serialization.Encoding.PEM),
+        "server.pem": cert.public_bytes(serialization.Encoding.PEM),
+        "server.key": pem_key(key),
+    }
+    for file, data in files.items():
+        with open(os.path.join(directory, file), "wb") as f:
+            f.write(data)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "server.key"))
+    return context
+
+
+def server_socket():
+    host = arg_value("--host")
+    if host is None:
+        return listening_socket()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    sock.listen(128)
+    return sock
+
+
 async def main():
     logging.basicConfig(level=logging.CRITICAL if not os.environ.get("WS_PEER_DEBUG")
                         else logging.DEBUG)
     stop = stop_event()
 
-    sock = listening_socket()
+    sock = server_socket()
+    pki = arg_value("--pki")
+    tls = write_pki(pki) if pki else tls_context_from_args()
     server = await serve(
         handler,
         sock=sock,
@@ -436,7 +540,7 @@ async def main():
         close_timeout=2,
         max_size=64 * 1024 * 1024,
         compression=None,
-        ssl=tls_context_from_args(),
+        ssl=tls,
     )
     announce(sock)
 

@@ -57,11 +57,10 @@ bool read_header(lws* wsi, const std::string& name, std::string& out) {
   return true;
 }
 
-bool looks_like_tls(const std::string& message) {
-  std::string m = message;
-  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return m.find("ssl") != std::string::npos || m.find("tls") != std::string::npos ||
-         m.find("cert") != std::string::npos;
+// A failed connection is a TLS error only when the TLS layer recorded a verification failure on it;
+// never guessed from the message, which includes the URL.
+tw_err connection_error_class(const LwsLink* link) {
+  return link && !link->tls_failure().empty() ? TW_ERR_TLS : TW_ERR_IO;
 }
 
 // One receive buffer per I/O thread: lws_http_client_read fills it and hands it straight on.
@@ -130,11 +129,11 @@ void HttpTransport::attempt() {
   connecting_ = false;
   runtime_.kick_lws();
   if (!wsi || !link_) {
+    tw_err err = connection_error_class(link_);
     if (link_) link_->connect_failed();
     link_ = nullptr;
     std::string why = connect_error_.empty() ? "could not start a connection to " + request_.url.to_string()
                                              : connect_error_;
-    tw_err err = looks_like_tls(why) ? TW_ERR_TLS : TW_ERR_IO;
     return attempt_failed(classify_error(err), err, 0, why);
   }
   in_exchange_ = true;
@@ -221,10 +220,11 @@ int HttpTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_
                                : "connection failed";
       message = "connecting to " + request_.url.to_string() + " failed: " + message;
       if (std::string detail = take_lws_error(); !detail.empty()) message += " (" + detail + ")";
+      if (link_ && !link_->tls_failure().empty()) message += ": certificate verification failed: " + link_->tls_failure();
       if (connecting_)
         connect_error_ = message;
       else
-        exchange_done(looks_like_tls(message) ? TW_ERR_TLS : TW_ERR_IO, message);
+        exchange_done(connection_error_class(link_), message);
       return 0;
     }
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:

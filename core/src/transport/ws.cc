@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "../error.h"
 #include "../log.h"
 
 namespace tidewire::detail {
@@ -9,6 +10,7 @@ namespace tidewire::detail {
 WsTransport::WsTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : Transport(runtime, std::move(core)),
       url_(Url::parse(core_->config.str("url"))),
+      current_(url_),
       max_message_bytes_(static_cast<size_t>(core_->config.integer("ws.max_message_bytes"))),
       ping_interval_ms_(core_->config.integer("ws.ping_interval_ms")),
       pong_timeout_ms_(core_->config.integer("ws.pong_timeout_ms")),
@@ -54,25 +56,31 @@ void WsTransport::attempt() {
   drop_reason_.clear();
   connect_error_.clear();
   handshake_status_ = 0;
+  redirect_to_.clear();
+  tls_failure_.clear();
+  host_header_ = current_.authority();
   core_->stats.requests++;
 
   lws_vhost* vhost;
   try {
     vhost = runtime_.vhost_for(core_->config.str("tls.ca_file"), core_->config.str("proxy.url"));
-  } catch (const std::exception& e) {
-    return end_with_error(TW_ERR_TLS, 0, e.what());
+  } catch (const Error& e) {
+    return end_with_error(e.code(), 0, e.what());
   }
   lws_client_connect_info info{};
   link_ = new LwsLink(runtime_, this);
-  fill_client_connect(info, runtime_, vhost, url_, host_header_, core_->config.boolean("tls.verify"), link_);
+  fill_client_connect(info, runtime_, vhost, current_, host_header_, core_->config.boolean("tls.verify"), link_);
   info.protocol = subprotocols_.empty() ? nullptr : subprotocols_.c_str();
+  // lws would follow a 3xx itself (re-sending every header, ignoring redirect.max, and hanging the
+  // handshake): Tidewire follows it instead, under the same rules as HTTP.
+  info.ssl_connection |= LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
   connecting_ = true;
   lws* wsi = lws_client_connect_via_info(&info);
   connecting_ = false;
   if (!wsi || !link_) {
     if (link_) link_->connect_failed();
     link_ = nullptr;
-    if (connect_error_.empty()) connect_error_ = "could not start a connection to " + url_.to_string();
+    if (connect_error_.empty()) connect_error_ = "could not start a connection to " + redacted(current_.to_string());
     return connection_lost();
   }
   connect_timer_.start(static_cast<uint64_t>(core_->config.integer("connect_timeout_ms")));
@@ -118,23 +126,53 @@ void WsTransport::connection_lost() {
   pong_timer_.stop();
   connect_timer_.stop();
   flush();
+  if (!established_ && handshake_status_ >= 300 && handshake_status_ < 400 && !redirect_to_.empty())
+    return follow_redirect();
+  std::string where = redacted(current_.to_string());
+  // Every later attempt starts again at the configured URL.
+  current_ = url_;
+  redirects_ = 0;
   if (drop_error_ != TW_OK) return attempt_failed(Verdict::retry, drop_error_, 0, drop_reason_);
   if (!established_) {
-    std::string why = connect_error_.empty() ? "connection to " + url_.to_string() + " failed" : connect_error_;
+    std::string why = connect_error_.empty() ? "connection to " + where + " failed" : connect_error_;
     if (handshake_status_ >= 300)
       return attempt_failed(classify_http_status(handshake_status_), TW_ERR_HTTP_STATUS, handshake_status_,
-                            url_.to_string() + " refused the WebSocket handshake with HTTP " +
-                                std::to_string(handshake_status_));
-    tw_err err = why.find("ssl") != std::string::npos || why.find("tls") != std::string::npos ||
-                         why.find("cert") != std::string::npos
-                     ? TW_ERR_TLS
-                     : TW_ERR_IO;
+                            where + " refused the WebSocket handshake with HTTP " + std::to_string(handshake_status_));
+    // TLS only when the TLS layer itself failed verification: never guessed from the message.
+    tw_err err = tls_failure_.empty() ? TW_ERR_IO : TW_ERR_TLS;
     return attempt_failed(classify_error(err), err, 0, why);
   }
   int code = peer_close_code_ ? peer_close_code_ : 1006;
   std::string why = url_.to_string() + " closed the WebSocket with " + std::to_string(code) +
                     (peer_close_reason_.empty() ? "" : " (" + peer_close_reason_ + ")");
   attempt_failed(classify_ws_close(code), TW_ERR_PROTOCOL, 0, why, std::nullopt, code);
+}
+
+void WsTransport::follow_redirect() {
+  const std::string from = redacted(current_.to_string());
+  const std::string status = std::to_string(handshake_status_);
+  auto refuse = [&](tw_err err, const std::string& why) {
+    current_ = url_;
+    redirects_ = 0;
+    end_with_error(err, handshake_status_,
+                   from + " answered the WebSocket handshake with HTTP " + status + " to \"" + redacted(redirect_to_) +
+                       "\": " + why);
+  };
+  int max = static_cast<int>(core_->config.integer("redirect.max"));
+  if (++redirects_ > max) return refuse(TW_ERR_LIMIT, "more than redirect.max=" + std::to_string(max) + " redirects");
+  Url next;
+  try {
+    next = current_.resolve(redirect_to_);
+  } catch (const Error& e) {
+    return refuse(TW_ERR_PROTOCOL, std::string("bad Location: ") + e.what());
+  }
+  // A WebSocket may be sent to an http(s) URL: the handshake is an HTTP request.
+  if (next.scheme == "http") next.scheme = "ws";
+  if (next.scheme == "https") next.scheme = "wss";
+  if (current_.tls() && !next.tls())
+    return refuse(TW_ERR_TLS, "refused: a redirect from wss:// to ws:// would drop TLS");
+  current_ = next;
+  schedule_attempt(0);
 }
 
 void WsTransport::arm_ping() {
@@ -227,8 +265,12 @@ int WsTransport::on_writeable(lws* wsi) {
 
 int WsTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
   switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+      // header.* (tokens, cookies) go to another origin only if the user allowed it.
+      bool same_origin = current_.tls() == url_.tls() && current_.host == url_.host && current_.port == url_.port;
+      if (!same_origin && !core_->config.boolean("redirect.cross_origin_headers")) return 0;
       return append_headers(wsi, core_->config.headers(), in, len) ? 0 : -1;
+    }
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       handshake_status_ = static_cast<int>(lws_http_client_http_response(wsi));
       return 0;
@@ -257,10 +299,21 @@ int WsTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t 
       return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
       if (!handshake_status_) handshake_status_ = static_cast<int>(lws_http_client_http_response(wsi));
-      connect_error_ = "connecting to " + url_.to_string() + " failed: " +
+      if (handshake_status_ >= 300 && handshake_status_ < 400) {
+        // With LCCSCF_HTTP_NO_FOLLOW_REDIRECT the response headers are still here.
+        int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_LOCATION);
+        if (n > 0) {
+          redirect_to_.assign(static_cast<size_t>(n) + 1, '\0');
+          int copied = lws_hdr_copy(wsi, &redirect_to_[0], n + 1, WSI_TOKEN_HTTP_LOCATION);
+          redirect_to_.resize(copied > 0 ? static_cast<size_t>(copied) : 0);
+        }
+      }
+      if (link_) tls_failure_ = link_->tls_failure();
+      connect_error_ = "connecting to " + redacted(current_.to_string()) + " failed: " +
                        (in ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 512))
                            : std::string("unknown error"));
       if (std::string detail = take_lws_error(); !detail.empty()) connect_error_ += " (" + detail + ")";
+      if (!tls_failure_.empty()) connect_error_ += ": certificate verification failed: " + tls_failure_;
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
       link_ = nullptr;

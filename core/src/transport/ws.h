@@ -34,8 +34,13 @@ class WsTransport final : public Transport, private LwsClient {
   void drop(tw_err err, const std::string& why);
   void pause_reading(bool pause);
   void arm_ping();
+  // The handshake was answered 3xx with a Location: follows it under the redirect.* rules, or ends
+  // the stream saying why not.
+  void follow_redirect();
 
   const Url url_;
+  Url current_;       // where this attempt connects: url_, or where a redirect sent it
+  int redirects_ = 0;  // followed since the last attempt that started at url_
   const size_t max_message_bytes_;
   const int64_t ping_interval_ms_;
   const int64_t pong_timeout_ms_;
@@ -62,6 +67,8 @@ class WsTransport final : public Transport, private LwsClient {
   std::string drop_reason_;
   std::string connect_error_;
   int handshake_status_ = 0;
+  std::string redirect_to_;   // Location of a 3xx handshake answer
+  std::string tls_failure_;   // certificate verification failure of this attempt (TW_ERR_TLS)
 
   Timer ping_timer_;
   Timer pong_timer_;
