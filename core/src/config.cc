@@ -189,8 +189,43 @@ bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
 }
 
+// Control bytes shown as \xNN: a NUL would cut the C string of the message before the key's name,
+// and CR/LF would forge log lines.
+std::string printable(const std::string& value) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 [[noreturn]] void invalid(const std::string& key, const std::string& value, const char* accepted) {
-  throw Error(TW_ERR_INVALID_VALUE, "invalid value \"" + value + "\" for " + key + ": expected " + accepted);
+  throw Error(TW_ERR_INVALID_VALUE,
+              "invalid value \"" + printable(value) + "\" for " + key + ": expected " + accepted);
+}
+
+// For values that may be secrets (header.* carries tokens): the error names the key and the
+// problem, never the value.
+[[noreturn]] void invalid_secret(const std::string& key, const std::string& problem) {
+  throw Error(TW_ERR_INVALID_VALUE, "invalid value for " + key + " (value not shown): " + problem);
+}
+
+bool has_line_break_or_nul(const std::string& value) {
+  return value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos;
+}
+
+// A query parameter name goes into the request line as is: no controls, blanks or query syntax.
+bool is_query_name(const std::string& value) {
+  for (unsigned char c : value)
+    if (c <= 0x20 || c == 0x7f || c == '&' || c == '=' || c == '#' || c == '?') return false;
+  return true;
 }
 
 }  // namespace
@@ -222,8 +257,7 @@ void Config::set(const std::string& key, const std::string& value) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
       throw Error(TW_ERR_UNKNOWN_KEY, "invalid header name in key \"" + key +
                                           "\": header.<Name> needs an HTTP token (letters, digits, -)");
-    if (value.find_first_of("\r\n", 0) != std::string::npos || value.find('\0') != std::string::npos)
-      invalid(key, value, "a header value without CR, LF or NUL");
+    if (has_line_break_or_nul(value)) invalid_secret(key, "a header value cannot contain CR, LF or NUL");
     for (auto& h : headers_)
       if (strcasecmp(h.first.c_str(), name.c_str()) == 0) {
         h.second = value;
@@ -255,7 +289,12 @@ void Config::set(const std::string& key, const std::string& value) {
       if (!enum_accepts(found->accepted, value)) invalid(key, value, found->accepted);
       break;
     case KeyType::string:
+      if (key == "webhook.secret" && value.find('\0') != std::string::npos)
+        invalid_secret(key, "a secret cannot contain NUL");
       if (value.find('\0') != std::string::npos) invalid(key, value, found->accepted);
+      if (key == "longpoll.cursor_param" && !is_query_name(value))
+        throw Error(TW_ERR_INVALID_VALUE, "invalid value for longpoll.cursor_param: a query parameter name "
+                                          "cannot contain CR, LF, NUL, blanks, control characters, &, =, ? or #");
       if (key == "url" && !value.empty()) {
         try {
           Url::parse_listen(value);  // port 0 is for webhook only: see validated_transport()

@@ -22,6 +22,19 @@ std::string Url::authority() const {
 
 std::string Url::to_string() const { return scheme + "://" + authority() + target; }
 
+std::string Url::display() const {
+  size_t q = target.find('?');
+  return scheme + "://" + authority() + (q == std::string::npos ? target : target.substr(0, q) + "?REDACTED");
+}
+
+bool Url::same_origin(const Url& other) const {
+  if (scheme != other.scheme || port != other.port || host.size() != other.host.size()) return false;
+  for (size_t i = 0; i < host.size(); i++)
+    if (std::tolower(static_cast<unsigned char>(host[i])) != std::tolower(static_cast<unsigned char>(other.host[i])))
+      return false;
+  return true;
+}
+
 Url Url::parse(const std::string& text) {
   Url u = parse_listen(text);
   if (u.port == 0) bad("port out of range 1..65535");

@@ -15,6 +15,11 @@ struct Url {
   // host[:port] as the Host header wants it (port omitted when it is the scheme's default).
   std::string authority() const;
   std::string to_string() const;
+  // For error texts: the URL without its query and fragment, which often carry tokens
+  // (?token=...); a removed query shows as "?REDACTED".
+  std::string display() const;
+  // Same scheme, host (ignoring case) and port: where credentials meant for one may go.
+  bool same_origin(const Url& other) const;
 
   // Throws Error(TW_ERR_INVALID_VALUE) saying what is wrong.
   static Url parse(const std::string& text);

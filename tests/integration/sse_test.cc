@@ -178,6 +178,46 @@ TEST(Sse, LineLongerThanTheLimitEndsTheStreamWithLimitError) {
   EXPECT_NE(std::string(tw_event_data(failure.get())).find("sse.max_line_bytes"), std::string::npos);
 }
 
+TEST(Sse, CutInsideAnEventResumesBeforeItAndLosesNothing) {
+  // Each cut comes right after the next event's `id:` and first `data:` line: that id was never
+  // dispatched, so the resume must ask for it again.
+  Runtime rt;
+  std::string key = unique_key();
+  Stream s(rt.get(), sse("/sse?key=" + key + "&count=40&cut_every=10&cut_inside=1"));
+  auto events = s.messages(40, 20000);
+  ASSERT_EQ(events.size(), 40u);
+  for (size_t i = 0; i < events.size(); i++) {
+    ASSERT_EQ(events[i].id, std::to_string(i + 1));
+    ASSERT_EQ(events[i].data, "{\"i\":" + std::to_string(i + 1) + "}");
+  }
+  auto log = peer_log(http_peer(), key);
+  ASSERT_GE(log.size(), 4u);
+  for (size_t i = 1; i < 4; i++) EXPECT_EQ(log[i]["last-event-id"], std::to_string(i * 10));
+}
+
+TEST(Sse, EventLargerThanTheLimitEndsTheStreamWithLimitError) {
+  // 200 short lines, each far below sse.max_line_bytes, add up to one 200 KiB event.
+  Runtime rt;
+  Stream s(rt.get(), sse("/sse/big?key=" + unique_key() + "&lines=200&line_bytes=1024",
+                         {{"sse.max_event_bytes", "65536"}}));
+  auto events = s.until_end();
+  for (const auto& e : events) EXPECT_NE(e.kind, TW_KIND_MESSAGE);
+  auto failure = s.failure();
+  ASSERT_NE(failure, nullptr);
+  EXPECT_EQ(tw_event_error(failure.get()), TW_ERR_LIMIT);
+  std::string text = tw_event_data(failure.get());
+  EXPECT_NE(text.find("sse.max_event_bytes=65536"), std::string::npos) << text;
+}
+
+TEST(Sse, EventWithinTheLimitIsDelivered) {
+  Runtime rt;
+  Stream s(rt.get(), sse("/sse/big?key=" + unique_key() + "&lines=50&line_bytes=1024",
+                         {{"sse.max_event_bytes", "65536"}}));
+  auto events = s.messages(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data.size(), 50u * 1024 + 49);
+}
+
 TEST(Sse, RedirectsAreFollowedUpToTheLimit) {
   Runtime rt;
   std::string target = url_encode("/sse?count=2");

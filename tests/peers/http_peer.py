@@ -23,9 +23,15 @@ Endpoints (GET; the method is not checked):
   /poll/hint           ?interval=S       body {"n":count}, X-Poll-Interval: S
   /status              ?code=C&times=T&retry_after=R&then=PATH
   /redirect            ?n=N&to=PATH
+  /redirect/abs        ?to=URL&code=C  one redirect to the absolute URL given, as is
+  /stall               ?code=C&length=L&send=S  status C, Content-Length L, only S bytes
+                       of body, then silence until the client leaves
   /longpoll            ?index=I&wait_ms=W&publish_every_ms=P&fail_first=F
   /sse                 ?count=N&cut_every=C&retry=R&start=S&delay_ms=D
-                        &silence_after=A&hold=1
+                        &silence_after=A&hold=1&cut_inside=1
+                       (cut_inside: each cut comes after the `id:` and first
+                       `data:` line of the next event, not between events)
+  /sse/big             ?lines=N&line_bytes=B  one event of N data lines of B bytes
   /sse/raw             ?body=B
   /sse/status          ?code=C&times=T&then=PATH
   /sse/wrongtype
@@ -253,6 +259,30 @@ async def redirect(call):
                         text=f"redirect {n}")
 
 
+async def redirect_abs(call):
+    call.count()
+    target = call.query.get("to")
+    if not target:
+        raise web.HTTPBadRequest(text="redirect/abs needs to=URL")
+    return web.Response(status=int_param(call.query, "code", 302), headers={"Location": target},
+                        text="moved")
+
+
+async def stall(call):
+    call.count()
+    request = call.request
+    resp = web.StreamResponse(status=int_param(call.query, "code", 503))
+    resp.content_type = "text/plain"
+    resp.content_length = int_param(call.query, "length", 100)
+    await resp.prepare(request)
+    try:
+        await resp.write(b"x" * int_param(call.query, "send", 4))
+        await wait_until_client_leaves(request)
+    except ConnectionResetError:
+        pass
+    return resp
+
+
 async def longpoll(call):
     n = call.count()
     if n <= int_param(call.query, "fail_first", 0):
@@ -317,6 +347,7 @@ async def sse(call):
     delay = int_param(q, "delay_ms", 0) / 1000.0
     silence_after = int_param(q, "silence_after", -1)
     hold = q.get("hold") == "1"
+    cut_inside = q.get("cut_inside") == "1"
     call.count()
 
     first = int_param(q, "start", 1)
@@ -353,6 +384,9 @@ async def sse(call):
             i += batch
             sent += batch
             if cut_every > 0 and sent >= cut_every:
+                if cut_inside and i <= count:
+                    # The next event's id and first data line, but not its end.
+                    await resp.write(b'id: %d\ndata: {"i":%d,\n' % (i, i))
                 await flush_transport(request)
                 # abort() closes the socket without the chunked terminator,
                 # which the client must treat as a broken stream.
@@ -374,6 +408,24 @@ async def sse_raw(call):
                                             "Cache-Control": "no-cache"})
 
 
+async def sse_big(call):
+    call.count()
+    request = call.request
+    lines = int_param(call.query, "lines", 1000)
+    line = b"data: " + b"x" * int_param(call.query, "line_bytes", 1024) + b"\n"
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                       "Cache-Control": "no-cache"})
+    await resp.prepare(request)
+    try:
+        for start in range(0, lines, 64):
+            await resp.write(line * min(64, lines - start))
+        await resp.write(b"\n")
+        await wait_until_client_leaves(request)
+    except ConnectionResetError:
+        pass
+    return resp
+
+
 async def sse_wrongtype(call):
     call.count()
     return web.Response(text="hello", content_type="text/plain")
@@ -386,9 +438,12 @@ ENDPOINTS = {
     "/poll/hint": poll_hint,
     "/status": status,
     "/redirect": redirect,
+    "/redirect/abs": redirect_abs,
+    "/stall": stall,
     "/longpoll": longpoll,
     "/sse": sse,
     "/sse/raw": sse_raw,
+    "/sse/big": sse_big,
     "/sse/status": sse_status,
     "/sse/wrongtype": sse_wrongtype,
 }

@@ -78,6 +78,41 @@ TEST(Config, HeadersAreCaseInsensitiveAndRejectLineBreaks) {
   EXPECT_EQ(set_code(c, "header.Bad Name", "x"), TW_ERR_UNKNOWN_KEY);
 }
 
+TEST(Config, RejectedHeaderValueIsNeverEchoed) {
+  using namespace std::string_literals;
+  for (const std::string& bad : {"Bearer s3cret\r\nX-Injected: 1"s, "Bearer s3cret\n"s, "Bearer s3cret\0tail"s}) {
+    Config c;
+    std::string message;
+    EXPECT_EQ(set_code(c, "header.Authorization", bad, &message), TW_ERR_INVALID_VALUE);
+    EXPECT_NE(message.find("header.Authorization"), std::string::npos) << message;
+    EXPECT_NE(message.find("CR, LF or NUL"), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+    EXPECT_TRUE(c.headers().empty());
+  }
+}
+
+TEST(Config, WebhookSecretWithNulIsNotEchoed) {
+  using namespace std::string_literals;
+  Config c;
+  std::string message;
+  EXPECT_EQ(set_code(c, "webhook.secret", "whsec_s3cret\0x"s, &message), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("webhook.secret"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+}
+
+TEST(Config, CursorParamMustBeAPlainQueryName) {
+  using namespace std::string_literals;
+  Config c;
+  EXPECT_EQ(set_code(c, "longpoll.cursor_param", "index"), TW_OK);
+  EXPECT_EQ(set_code(c, "longpoll.cursor_param", "wait[index]"), TW_OK);
+  for (const std::string& bad : {"index\r\nX-Injected: 1"s, "a\nb"s, "a\0b"s, "a b"s, "a&b"s, "a=b"s, "a#b"s}) {
+    std::string message;
+    EXPECT_EQ(set_code(c, "longpoll.cursor_param", bad, &message), TW_ERR_INVALID_VALUE) << bad;
+    EXPECT_NE(message.find("longpoll.cursor_param"), std::string::npos) << message;
+  }
+  EXPECT_EQ(c.str("longpoll.cursor_param"), "wait[index]");
+}
+
 TEST(Config, UnknownKeyListsTheKnownOnes) {
   Config c;
   std::string message;

@@ -59,7 +59,7 @@ void PrintTo(const Ev& e, std::ostream* os) {
 // Everything observable after feeding a stream, so that different splits can be compared.
 struct Outcome {
   std::vector<Ev> events;
-  std::vector<bool> failed;  // per connection: some feed returned line_too_long
+  std::vector<bool> failed;  // per connection: some feed returned a limit error
   std::string last_event_id;
   std::optional<uint64_t> retry_ms;
 };
@@ -92,8 +92,8 @@ using Splits = std::vector<std::vector<size_t>>;  // per connection, the sizes o
 
 // Feeds each connection in the given chunks, calling reset_connection() between connections.
 Outcome FeedSplits(const std::vector<std::string>& connections, const Splits& splits,
-                   size_t max_line, const std::string& seed_id) {
-  SseParser parser(max_line);
+                   size_t max_line, const std::string& seed_id, size_t max_event) {
+  SseParser parser(max_line, max_event);
   if (!seed_id.empty()) parser.set_last_event_id(seed_id);
   Outcome outcome;
   std::vector<SseEvent> out;
@@ -106,10 +106,10 @@ Outcome FeedSplits(const std::vector<std::string>& connections, const Splits& sp
       const Result result = parser.feed(connections[c].data() + pos, size, out);
       pos += size;
       if (failed) {
-        EXPECT_EQ(result, Result::line_too_long) << "a failed parser must stay failed";
+        EXPECT_NE(result, Result::ok) << "a failed parser must stay failed";
         EXPECT_EQ(out.size(), events_before) << "a failed parser must not emit events";
       }
-      failed = failed || result == Result::line_too_long;
+      failed = failed || result != Result::ok;
     }
     EXPECT_EQ(pos, connections[c].size());
     outcome.failed.push_back(failed);
@@ -139,22 +139,24 @@ std::vector<size_t> RandomChunks(size_t len, std::mt19937& rng) {
 // Parses the connections whole, then one byte at a time and in many random splits, expecting the
 // same outcome every time. Returns the whole-buffer outcome for the caller's own expectations.
 Outcome ParseConnections(const std::vector<std::string>& connections,
-                         size_t max_line = kDefaultMaxLine, const std::string& seed_id = "") {
+                         size_t max_line = kDefaultMaxLine, const std::string& seed_id = "",
+                         size_t max_event = SIZE_MAX) {
   Splits whole;
   Splits bytewise;
   for (const std::string& c : connections) {
     whole.push_back({c.size()});
     bytewise.emplace_back(c.size(), 1);
   }
-  const Outcome expected = FeedSplits(connections, whole, max_line, seed_id);
-  EXPECT_EQ(Diff(expected, FeedSplits(connections, bytewise, max_line, seed_id)), "")
+  const Outcome expected = FeedSplits(connections, whole, max_line, seed_id, max_event);
+  EXPECT_EQ(Diff(expected, FeedSplits(connections, bytewise, max_line, seed_id, max_event)), "")
       << "fed one byte at a time";
 
   std::mt19937 rng(20240611);
   for (int trial = 0; trial < kRandomSplits; ++trial) {
     Splits splits;
     for (const std::string& c : connections) splits.push_back(RandomChunks(c.size(), rng));
-    const std::string diff = Diff(expected, FeedSplits(connections, splits, max_line, seed_id));
+    const std::string diff =
+        Diff(expected, FeedSplits(connections, splits, max_line, seed_id, max_event));
     if (!diff.empty()) {
       ADD_FAILURE() << "random split trial " << trial << " differs from whole feed: " << diff;
       break;  // one report per input is enough
@@ -441,11 +443,55 @@ TEST(SseParser, IdWithoutDataProducesNoEventButIsKept) {
   EXPECT_EQ(Events("id: 7\n\ndata:x\n\n"), (std::vector<Ev>{{"message", "x", "7"}}));
 }
 
-TEST(SseParser, IdPersistsAcrossResetConnection) {
+TEST(SseParser, IdOfAnEventCutBeforeDispatchIsDroppedWithIt) {
+  // WHATWG: `id:` fills the buffer; only dispatch makes it the last event ID. Event 42 was never
+  // delivered, so a reconnect must resume after 41 and the next event still carries 41.
   const Outcome outcome =
       ParseConnections({"id:41\ndata:a\n\nid:42\ndata:partial\n", "data:b\n\n"});
-  EXPECT_EQ(outcome.events, (std::vector<Ev>{{"message", "a", "41"}, {"message", "b", "42"}}));
-  EXPECT_EQ(outcome.last_event_id, "42");
+  EXPECT_EQ(outcome.events, (std::vector<Ev>{{"message", "a", "41"}, {"message", "b", "41"}}));
+  EXPECT_EQ(outcome.last_event_id, "41");
+}
+
+// Feeds a whole string (sizes written by hand are easy to get wrong).
+Result Feed(SseParser& parser, const std::string& text, std::vector<SseEvent>& out) {
+  return parser.feed(text.data(), text.size(), out);
+}
+
+TEST(SseParser, LastEventIdChangesOnlyAtDispatch) {
+  SseParser parser(kDefaultMaxLine);
+  std::vector<SseEvent> out;
+  ASSERT_EQ(Feed(parser, "id: 6\ndata: six\n\n", out), Result::ok);
+  EXPECT_EQ(parser.last_event_id(), "6");
+  ASSERT_EQ(Feed(parser, "id: 7\ndata: part", out), Result::ok);
+  EXPECT_EQ(parser.last_event_id(), "6") << "event 7 is not complete: resuming must not skip it";
+  ASSERT_EQ(Feed(parser, "\n\n", out), Result::ok);
+  EXPECT_EQ(parser.last_event_id(), "7");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].id, "7");
+}
+
+TEST(SseParser, CutAfterIdLineResumesFromThePreviousId) {
+  SseParser parser(kDefaultMaxLine);
+  std::vector<SseEvent> out;
+  ASSERT_EQ(Feed(parser, "id: 6\ndata: six\n\nid: 7\ndata: part\n", out), Result::ok);
+  parser.reset_connection();
+  EXPECT_EQ(parser.last_event_id(), "6");
+  // The server resends 7 on the new connection; before it, an event without an id keeps 6.
+  ASSERT_EQ(Feed(parser, "data: x\n\nid: 7\ndata: seven\n\n", out), Result::ok);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1].id, "6");
+  EXPECT_EQ(out[2].id, "7");
+  EXPECT_EQ(parser.last_event_id(), "7");
+}
+
+TEST(SseParser, DispatchWithoutDataStillSetsLastEventId) {
+  SseParser parser(kDefaultMaxLine);
+  std::vector<SseEvent> out;
+  ASSERT_EQ(Feed(parser, "id: 9\n", out), Result::ok);
+  EXPECT_EQ(parser.last_event_id(), "");
+  ASSERT_EQ(Feed(parser, "\n", out), Result::ok);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(parser.last_event_id(), "9");
 }
 
 TEST(SseParser, SeededLastEventIdIsUsedUntilReplaced) {
@@ -594,6 +640,61 @@ TEST(SseParser, UnterminatedLineFailsAsSoonAsItExceedsLimit) {
 
 TEST(SseParser, CommentLinesCountTowardsLimit) {
   EXPECT_EQ(Parse(":" + std::string(10, 'x') + "\n", 10).failed, std::vector<bool>{true});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event size limit
+
+TEST(SseParser, EventExactlyAtLimitIsAccepted) {
+  // data "1234567" + '\n' (8) + type "ab" (2) + id "xyz" (3) = 13 bytes pending.
+  const Outcome outcome =
+      ParseConnections({"id:xyz\nevent:ab\ndata:1234\ndata:56\n\n"}, kDefaultMaxLine, "", 13);
+  EXPECT_EQ(outcome.failed, std::vector<bool>{false});
+  EXPECT_EQ(outcome.events, (std::vector<Ev>{{"ab", "1234\n56", "xyz"}}));
+}
+
+TEST(SseParser, EventOverLimitFailsAndStaysFailed) {
+  const Outcome outcome = ParseConnections(
+      {"data:a\n\nid:xyz\nevent:ab\ndata:1234\ndata:567\n\ndata:b\n\n"}, kDefaultMaxLine, "", 13);
+  EXPECT_EQ(outcome.failed, std::vector<bool>{true});
+  EXPECT_EQ(outcome.events, (std::vector<Ev>{{"message", "a"}}));
+
+  SseParser parser(kDefaultMaxLine, 16);
+  std::vector<SseEvent> out;
+  EXPECT_EQ(parser.feed("data:0123456789\n", 16, out), Result::ok);
+  EXPECT_EQ(parser.feed("data:0123456789\n", 16, out), Result::event_too_large);
+  EXPECT_EQ(parser.feed("\n", 1, out), Result::event_too_large);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(SseParser, ManyShortDataLinesCannotGrowOneEventPastTheLimit) {
+  SseParser parser(1024, 64 * 1024);
+  std::vector<SseEvent> out;
+  const std::string line = "data:" + std::string(1000, 'x') + "\n";
+  Result result = Result::ok;
+  int lines = 0;
+  while (result == Result::ok && lines < 1000) {
+    result = parser.feed(line.data(), line.size(), out);
+    ++lines;
+  }
+  EXPECT_EQ(result, Result::event_too_large);
+  EXPECT_EQ(lines, 66) << "65 lines of 1001 bytes fit in 64 KiB, the 66th does not";
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(SseParser, EventLimitCountsEachEventAfresh) {
+  std::string stream;
+  for (int i = 0; i < 50; ++i) stream += "data:0123456789\n\n";
+  const Outcome outcome = ParseConnections({stream}, kDefaultMaxLine, "", 16);
+  EXPECT_EQ(outcome.failed, std::vector<bool>{false});
+  EXPECT_EQ(outcome.events.size(), 50u);
+}
+
+TEST(SseParser, ResetConnectionClearsEventTooLarge) {
+  const Outcome outcome =
+      ParseConnections({"data:a\n\ndata:0123456789abcdef\n\n", "data:b\n\n"}, kDefaultMaxLine, "", 16);
+  EXPECT_EQ(outcome.failed, (std::vector<bool>{true, false}));
+  EXPECT_EQ(outcome.events, (std::vector<Ev>{{"message", "a"}, {"message", "b"}}));
 }
 
 TEST(SseParser, ResetConnectionClearsFailedState) {

@@ -62,5 +62,23 @@ TEST(Url, AuthorityOmitsTheDefaultPort) {
   EXPECT_EQ(Url::parse("http://h:8080/").authority(), "h:8080");
 }
 
+TEST(Url, SameOriginComparesSchemeHostIgnoringCaseAndPort) {
+  Url a = Url::parse("https://Api.Example.com/x?token=1");
+  EXPECT_TRUE(a.same_origin(Url::parse("https://api.example.com:443/other")));
+  EXPECT_FALSE(a.same_origin(Url::parse("http://api.example.com/x")));
+  EXPECT_FALSE(a.same_origin(Url::parse("https://api.example.com:8443/x")));
+  EXPECT_FALSE(a.same_origin(Url::parse("https://evil.example.com/x")));
+}
+
+TEST(Url, DisplayLeavesOutTheQuery) {
+  EXPECT_EQ(Url::parse("https://h/a/b?token=s3cret#f").display(), "https://h/a/b?REDACTED");
+  EXPECT_EQ(Url::parse("http://h:8080/a").display(), "http://h:8080/a");
+}
+
+TEST(Url, QueryParameterValueCannotBreakTheRequestLine) {
+  Url u = Url::parse("http://h/x").with_query_param("index", "1\r\nX-Evil: 1 \x7f");
+  EXPECT_EQ(u.target, "/x?index=1%0D%0AX-Evil%3A%201%20%7F");
+}
+
 }  // namespace
 }  // namespace tidewire::detail

@@ -73,17 +73,31 @@ HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       origin_(Url::parse(core_->config.str("url"))),
       current_(origin_),
       read_timeout_ms_(core_->config.integer("read_timeout_ms")),
-      io_timer_(runtime.loop(), [this] {
-        abort_exchange();
-        on_io_timeout(io_timeout_what_);
-      }) {}
+      io_timer_(runtime.loop(), [this] { on_timer(); }) {}
 
 HttpTransport::~HttpTransport() { stop_io(); }
 
-int64_t HttpTransport::response_timeout_ms() const { return core_->config.integer("connect_timeout_ms"); }
+// read_timeout_ms is the user's "silence is failure" bound, so a body stalled that long fails
+// (whole body, not re-armed per read: a trickle must not hold it either). With read_timeout_ms=0
+// (no silence bound) the body still gets connect_timeout_ms, the bound on the rest of the exchange.
+int64_t HttpTransport::body_deadline_ms() const {
+  return read_timeout_ms_ > 0 ? read_timeout_ms_ : core_->config.integer("connect_timeout_ms");
+}
 
-std::string HttpTransport::response_timeout_what() const {
-  return "no response within connect_timeout_ms=" + core_->config.str("connect_timeout_ms");
+void HttpTransport::add_config_headers(HeaderList& out, const Url& url) const {
+  if (!url.same_origin(origin_) && !core_->config.boolean("redirect.cross_origin_headers")) return;
+  for (const auto& h : core_->config.headers()) out.push_back(h);
+}
+
+void HttpTransport::on_timer() {
+  abort_exchange();
+  const std::string where = current_.display();
+  // The next request starts again at the configured URL.
+  current_ = origin_;
+  redirects_ = 0;
+  // An error answer whose body stalled: the attempt fails with its status (and what of the body came).
+  if (error_status_) return report_error_response();
+  on_io_timeout(where + ": " + io_timeout_what_);
 }
 
 int64_t HttpTransport::hint_cap_ms() const { return core_->config.integer("reconnect.max_ms"); }
@@ -107,6 +121,7 @@ void HttpTransport::attempt() {
   error_body_.clear();
   redirect_to_.reset();
   connect_error_.clear();
+  request_sent_ = false;
   request_ = build_request(current_);
   host_header_ = request_.url.authority();
   core_->stats.requests++;
@@ -137,7 +152,8 @@ void HttpTransport::attempt() {
     return attempt_failed(classify_error(err), err, 0, why);
   }
   in_exchange_ = true;
-  arm_io_timeout(response_timeout_ms(), response_timeout_what());
+  arm_io_timeout(core_->config.integer("connect_timeout_ms"),
+                 "no response within connect_timeout_ms=" + core_->config.str("connect_timeout_ms"));
 }
 
 // Ends the exchange without a report; closes the connection (after the current callback, if inside one).
@@ -167,11 +183,7 @@ void HttpTransport::arm_read_timeout() {
     arm_io_timeout(read_timeout_ms_, "no data for read_timeout_ms=" + std::to_string(read_timeout_ms_));
 }
 
-void HttpTransport::on_io_timeout(const std::string& what) {
-  current_ = origin_;
-  redirects_ = 0;
-  attempt_failed(Verdict::retry, TW_ERR_TIMEOUT, 0, current_.to_string() + ": " + what);
-}
+void HttpTransport::on_io_timeout(const std::string& what) { attempt_failed(Verdict::retry, TW_ERR_TIMEOUT, 0, what); }
 
 void HttpTransport::pause_reading(bool pause) {
   if (!link_ || !link_->wsi() || paused_ == pause) return;
@@ -189,6 +201,12 @@ void HttpTransport::pause_reading(bool pause) {
 int HttpTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
   switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+      // lws builds the request once the connection (TCP, proxy, TLS) is up: from here on a server
+      // that holds the request is not a connect failure.
+      if (in_exchange_ && !request_sent_) {
+        request_sent_ = true;
+        if (auto held = held_response_timeout_ms()) arm_io_timeout(*held, held_response_timeout_what());
+      }
       if (append_headers(wsi, request_.headers, in, len)) return 0;
       exchange_done(TW_ERR_LIMIT, "request headers do not fit the 16 KiB header buffer");
       return -1;
@@ -250,21 +268,29 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
   }
   if ((status >= 200 && status < 300 && !(status == 204 && no_content_ends_stream())) || status == 304) {
     success_ = true;
-    arm_read_timeout();
+    if (bounded_success_body())
+      arm_io_timeout(body_deadline_ms(), "response body not complete within " + std::to_string(body_deadline_ms()) +
+                                             " ms (read_timeout_ms, or connect_timeout_ms when that is 0)");
+    else
+      arm_read_timeout();
     return on_success(status, headers);
   }
   error_status_ = status;
   error_headers_ = headers;
+  // Only a prefix of the error body is kept, but waiting for it must not hang the stream: see
+  // body_deadline_ms(); on_timer() then reports the status with what arrived.
+  arm_io_timeout(body_deadline_ms(), "error body stalled");
   return true;
 }
 
 bool HttpTransport::on_body(const char* data, size_t len) {
   if (success_) {
-    arm_read_timeout();
+    if (!bounded_success_body()) arm_read_timeout();
     return on_success_body(data, len);
   }
   error_body_.append(data, std::min(len, kErrorBodyPrefix - error_body_.size()));
   if (error_body_.size() < kErrorBodyPrefix) return true;
+  disarm_io_timeout();
   report_error_response();
   return false;
 }
@@ -279,11 +305,21 @@ void HttpTransport::exchange_done(tw_err err, const std::string& message) {
     if (++redirects_ > max)
       return end_with_error(TW_ERR_LIMIT, 0,
                             "more than redirect.max=" + std::to_string(max) + " redirects from " + origin_.to_string());
+    Url next;
     try {
-      current_ = current_.resolve(*redirect_to_);
+      next = current_.resolve(*redirect_to_);
     } catch (const Error& e) {
-      return end_with_error(TW_ERR_PROTOCOL, 0, "bad redirect Location \"" + *redirect_to_ + "\": " + e.what());
+      // Up to the query: a Location may carry a token too.
+      return end_with_error(TW_ERR_PROTOCOL, 0,
+                            "bad redirect Location \"" + redirect_to_->substr(0, redirect_to_->find_first_of("?#")) +
+                                "\" from " + current_.display() + ": " + e.what());
     }
+    // Following would send the request, and whatever it carries, in clear text.
+    if (current_.tls() && !next.tls())
+      return end_with_error(TW_ERR_PROTOCOL, 0,
+                            "refused a redirect from " + current_.display() + " to " + next.display() +
+                                ": a redirect from https:// to http:// is never followed");
+    current_ = next;
     return schedule_attempt(0);
   }
   // Every later request starts again at the configured URL.
@@ -300,7 +336,7 @@ void HttpTransport::report_error_response() {
   if (const std::string* retry_after = find_header(error_headers_, "retry-after"))
     if ((hint = parse_retry_after(*retry_after, static_cast<int64_t>(std::time(nullptr)))))
       hint = std::min(*hint, hint_cap_ms());
-  std::string message = origin_.to_string() + " answered HTTP " + std::to_string(status);
+  std::string message = origin_.display() + " answered HTTP " + std::to_string(status);
   if (!error_body_.empty()) message += ": " + error_body_;
   attempt_failed(classify_http_status(status), TW_ERR_HTTP_STATUS, status, message, hint);
 }

@@ -36,9 +36,17 @@ class HttpTransport : public Transport, private LwsClient {
   virtual void on_success_done(tw_err err, const std::string& message) = 0;
   // Whether 204 No Content ends the stream (SSE) rather than counting as an empty success (polling).
   virtual bool no_content_ends_stream() const { return false; }
-  // Time allowed from the request's start to its response headers.
-  virtual int64_t response_timeout_ms() const;
-  virtual std::string response_timeout_what() const;
+  // connect_timeout_ms bounds connecting and the response headers. A transport whose server holds
+  // the request (long-poll) returns the time allowed from the request being sent to its headers:
+  // that replaces the connect deadline only once the connection is up, so an unreachable host
+  // still fails within connect_timeout_ms.
+  virtual std::optional<int64_t> held_response_timeout_ms() const { return std::nullopt; }
+  virtual std::string held_response_timeout_what() const { return ""; }
+  // Whether the success body is finite (poll) and so bounded as a whole by body_deadline_ms(),
+  // rather than by read_timeout_ms of silence re-armed on every read (an endless SSE body).
+  virtual bool bounded_success_body() const { return false; }
+  // Deadline for a whole finite body (an error body, a poll body), from its response headers.
+  virtual int64_t body_deadline_ms() const;
   // Cap applied to Retry-After on failed answers.
   virtual int64_t hint_cap_ms() const;
   virtual void on_io_timeout(const std::string& what);
@@ -50,6 +58,11 @@ class HttpTransport : public Transport, private LwsClient {
   void pause_reading(bool pause);
   std::vector<std::string> base_wanted_headers() const;
   const Url& origin() const { return origin_; }
+  // Whether the request was written, i.e. the connection (TCP, TLS, proxy) is established.
+  bool request_sent() const { return request_sent_; }
+  // Appends the configured header.* values when `url` may receive them: same origin as the
+  // configured URL, or redirect.cross_origin_headers=true.
+  void add_config_headers(HeaderList& out, const Url& url) const;
   static const std::string* find_header(const HeaderList& headers, const std::string& name);
 
  private:
@@ -61,6 +74,7 @@ class HttpTransport : public Transport, private LwsClient {
   void abort_exchange();
   void report_error_response();
   void arm_read_timeout();
+  void on_timer();
 
   const Url origin_;
   Url current_;
@@ -74,6 +88,7 @@ class HttpTransport : public Transport, private LwsClient {
   std::string host_header_;
   LwsLink* link_ = nullptr;
   bool connecting_ = false;
+  bool request_sent_ = false;
   bool in_exchange_ = false;
   bool paused_ = false;
   std::string connect_error_;

@@ -25,12 +25,40 @@ PullTransport::PullTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
   for (const auto& name : core_->config.list("poll.expose_headers")) expose_.push_back(lower(name));
 }
 
-int64_t PullTransport::response_timeout_ms() const {
-  return longpoll_ ? core_->config.integer("longpoll.timeout_ms") : HttpTransport::response_timeout_ms();
+std::optional<int64_t> PullTransport::held_response_timeout_ms() const {
+  if (!longpoll_) return std::nullopt;
+  return core_->config.integer("longpoll.timeout_ms");
 }
 
-std::string PullTransport::response_timeout_what() const {
-  return longpoll_ ? "long-poll held past longpoll.timeout_ms" : HttpTransport::response_timeout_what();
+std::string PullTransport::held_response_timeout_what() const {
+  return "long-poll held past longpoll.timeout_ms";
+}
+
+// A server may send a long-poll's headers early and hold its body instead.
+int64_t PullTransport::body_deadline_ms() const {
+  int64_t base = HttpTransport::body_deadline_ms();
+  return longpoll_ ? std::max(base, core_->config.integer("longpoll.timeout_ms")) : base;
+}
+
+// A long-poll answer that brought no change and came back sooner than a floor means the server is
+// not holding the request (it ignores the cursor, or keeps answering the same one): re-issuing at
+// once would be a request flood. The floor starts at reconnect.initial_ms (at least 100 ms) and
+// doubles per such answer in a row, up to reconnect.max_ms; an answer held at least as long as the
+// floor, or any change, resets it, so a server that holds requests properly never waits.
+int64_t PullTransport::unchanged_delay_ms() {
+  constexpr int64_t kMinFloorMs = 100;
+  const int64_t base = std::max(core_->config.integer("reconnect.initial_ms"), kMinFloorMs);
+  const int64_t cap = std::max(core_->config.integer("reconnect.max_ms"), base);
+  int64_t floor = base;
+  for (int i = 0; i < unchanged_streak_ && floor < cap; i++) floor *= 2;
+  floor = std::min(floor, cap);
+  const int64_t held = now_ms() - request_started_ms_;
+  if (held >= floor) {
+    unchanged_streak_ = 0;
+    return 0;
+  }
+  unchanged_streak_++;
+  return floor - held;
 }
 
 int64_t PullTransport::hint_cap_ms() const { return core_->config.integer("poll.max_interval_ms"); }
@@ -38,12 +66,13 @@ int64_t PullTransport::hint_cap_ms() const { return core_->config.integer("poll.
 HttpTransport::Request PullTransport::build_request(const Url& url) {
   Request r;
   const std::string& param = core_->config.str("longpoll.cursor_param");
-  r.url = (longpoll_ && !param.empty() && !cursor_.empty() && url.target == origin().target)
-              ? url.with_query_param(param, cursor_)
-              : url;
-  r.headers = core_->config.headers();
-  if (!etag_.empty()) r.headers.emplace_back("If-None-Match", etag_);
-  if (!last_modified_.empty()) r.headers.emplace_back("If-Modified-Since", last_modified_);
+  // On a redirected request too: without the cursor the new location would answer from the start.
+  r.url = (longpoll_ && !param.empty() && !cursor_.empty()) ? url.with_query_param(param, cursor_) : url;
+  add_config_headers(r.headers, url);
+  // Validators come from the server's headers; one that could end a header line is not sent back.
+  auto header_safe = [](const std::string& v) { return v.find_first_of(std::string("\r\n\0", 3)) == std::string::npos; };
+  if (!etag_.empty() && header_safe(etag_)) r.headers.emplace_back("If-None-Match", etag_);
+  if (!last_modified_.empty() && header_safe(last_modified_)) r.headers.emplace_back("If-Modified-Since", last_modified_);
   r.want_headers = base_wanted_headers();
   for (const char* name : kKnownHeaders) r.want_headers.emplace_back(name);
   r.want_headers.emplace_back("x-poll-interval");
@@ -52,6 +81,7 @@ HttpTransport::Request PullTransport::build_request(const Url& url) {
   status_ = 0;
   headers_.clear();
   body_.clear();
+  request_started_ms_ = now_ms();
   return r;
 }
 
@@ -73,7 +103,8 @@ bool PullTransport::on_success_body(const char* data, size_t len) {
 
 void PullTransport::on_io_timeout(const std::string& what) {
   // A long-poll that outlives its own timeout is re-issued at once: the server simply held it.
-  if (longpoll_ && status_ == 0) return schedule_next(0);
+  // Not so before the request was sent: that is a connection that did not come up in time.
+  if (longpoll_ && status_ == 0 && request_sent()) return schedule_next(0);
   HttpTransport::on_io_timeout(what);
 }
 
@@ -121,7 +152,14 @@ void PullTransport::on_success_done(tw_err err, const std::string& message) {
     deliver(batch);
   }
   body_.clear();
-  int64_t interval = longpoll_ ? 0 : core_->config.integer("poll.interval_ms");
+  int64_t interval = 0;
+  if (!longpoll_) {
+    interval = core_->config.integer("poll.interval_ms");
+  } else if (changed) {
+    unchanged_streak_ = 0;
+  } else {
+    interval = unchanged_delay_ms();
+  }
   if (!longpoll_ && hinted_interval_ms_) interval = std::max(interval, *hinted_interval_ms_);
   schedule_next(interval);
 }

@@ -19,7 +19,8 @@ bool is_event_stream(const std::string& content_type) {
 
 SseTransport::SseTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : HttpTransport(runtime, std::move(core)),
-      parser_(static_cast<size_t>(core_->config.integer("sse.max_line_bytes"))) {
+      parser_(static_cast<size_t>(core_->config.integer("sse.max_line_bytes")),
+              static_cast<size_t>(core_->config.integer("sse.max_event_bytes"))) {
   parser_.set_last_event_id(core_->config.str("sse.last_event_id"));
 }
 
@@ -28,7 +29,7 @@ HttpTransport::Request SseTransport::build_request(const Url& url) {
   r.url = url;
   r.headers.emplace_back("Accept", "text/event-stream");
   r.headers.emplace_back("Cache-Control", "no-cache");
-  for (const auto& h : core_->config.headers()) r.headers.push_back(h);
+  add_config_headers(r.headers, url);
   if (!parser_.last_event_id().empty()) r.headers.emplace_back("Last-Event-ID", parser_.last_event_id());
   r.want_headers = base_wanted_headers();
   return r;
@@ -48,11 +49,14 @@ bool SseTransport::on_success(int status, const HeaderList& headers) {
 }
 
 bool SseTransport::on_success_body(const char* data, size_t len) {
-  if (parser_.feed(data, len, parsed_) == SseParser::Result::line_too_long) {
+  const SseParser::Result result = parser_.feed(data, len, parsed_);
+  if (result != SseParser::Result::ok) {
     parsed_.clear();
+    const bool line = result == SseParser::Result::line_too_long;
     end_with_error(TW_ERR_LIMIT, 200,
-                   "an SSE line from " + origin().to_string() + " exceeds sse.max_line_bytes=" +
-                       core_->config.str("sse.max_line_bytes"));
+                   (line ? "an SSE line from " : "an SSE event from ") + origin().to_string() +
+                       (line ? " exceeds sse.max_line_bytes=" + core_->config.str("sse.max_line_bytes")
+                             : " exceeds sse.max_event_bytes=" + core_->config.str("sse.max_event_bytes")));
     return false;
   }
   if (auto retry = parser_.take_retry_ms()) {

@@ -76,10 +76,11 @@ size_t skip_valid_utf8(const unsigned char* s, size_t i, size_t n) {
 
 }  // namespace
 
-SseParser::SseParser(size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
+SseParser::SseParser(size_t max_line_bytes, size_t max_event_bytes)
+    : max_line_bytes_(max_line_bytes), max_event_bytes_(max_event_bytes) {}
 
 SseParser::Result SseParser::feed(const char* data, size_t len, std::vector<SseEvent>& out) {
-  if (failed_) return Result::line_too_long;
+  if (failure_ != Result::ok) return failure_;
   if (!bom_done_) {
     // Matched byte by byte because the BOM itself may be split across feeds.
     while (len > 0 && bom_matched_ < kBomSize && *data == kBom[bom_matched_]) {
@@ -90,11 +91,9 @@ SseParser::Result SseParser::feed(const char* data, size_t len, std::vector<SseE
     if (bom_matched_ < kBomSize && len == 0) return Result::ok;  // undecided until more input
     bom_done_ = true;
     // A partial match was not a BOM: those bytes are ordinary line content (they hold no CR/LF).
-    if (bom_matched_ < kBomSize && !feed_lines(kBom, bom_matched_, out)) {
-      return Result::line_too_long;
-    }
+    if (bom_matched_ < kBomSize && !feed_lines(kBom, bom_matched_, out)) return failure_;
   }
-  return feed_lines(data, len, out) ? Result::ok : Result::line_too_long;
+  return feed_lines(data, len, out) ? Result::ok : failure_;
 }
 
 bool SseParser::feed_lines(const char* p, size_t len, std::vector<SseEvent>& out) {
@@ -113,7 +112,7 @@ bool SseParser::feed_lines(const char* p, size_t len, std::vector<SseEvent>& out
     const size_t n = static_cast<size_t>(eol - p);
     // Checked before buffering so a hostile stream cannot make a line use more memory.
     if (line_.size() + n > max_line_bytes_) {
-      failed_ = true;
+      failure_ = Result::line_too_long;
       line_.clear();
       return false;
     }
@@ -128,6 +127,7 @@ bool SseParser::feed_lines(const char* p, size_t len, std::vector<SseEvent>& out
       process_line(line_.data(), line_.size(), out);
       line_.clear();
     }
+    if (failure_ != Result::ok) return false;
     p = eol + 1;
     if (*eol == '\r') {
       if (p == end) {
@@ -176,14 +176,35 @@ void SseParser::process_line(const char* line, size_t len, std::vector<SseEvent>
   process_field(text.substr(0, colon), value);
 }
 
+bool SseParser::event_fits(size_t replaced, size_t added) const {
+  const size_t pending = data_.size() + type_.size() + id_buffer_.size() - replaced;
+  return added <= max_event_bytes_ && pending <= max_event_bytes_ - added;
+}
+
 void SseParser::process_field(std::string_view name, std::string_view value) {
+  // Checked before buffering, like the line limit: a hostile stream of short data lines must not
+  // grow one event without bound.
   if (name == "data") {
+    if (!event_fits(0, value.size() + 1)) {
+      failure_ = Result::event_too_large;
+      return;
+    }
     data_.append(value);
     data_.push_back('\n');
   } else if (name == "event") {
+    if (!event_fits(type_.size(), value.size())) {
+      failure_ = Result::event_too_large;
+      return;
+    }
     type_.assign(value);
   } else if (name == "id") {
-    if (value.find('\0') == std::string_view::npos) last_event_id_.assign(value);
+    if (value.find('\0') != std::string_view::npos) return;
+    if (!event_fits(id_buffer_.size(), value.size())) {
+      failure_ = Result::event_too_large;
+      return;
+    }
+    // Only the buffer: the id becomes the resume point when its event is dispatched.
+    id_buffer_.assign(value);
   } else if (name == "retry") {
     if (value.empty()) return;
     uint64_t ms = 0;
@@ -198,13 +219,15 @@ void SseParser::process_field(std::string_view name, std::string_view value) {
 }
 
 void SseParser::dispatch(std::vector<SseEvent>& out) {
+  // WHATWG: every dispatch, even one with no data, makes the buffer the last event ID string.
+  last_event_id_ = id_buffer_;
   if (data_.empty()) {
     type_.clear();
     return;
   }
   data_.pop_back();  // every data line appended a '\n'; the last one is not part of the data
   SseEvent& event = out.emplace_back();
-  event.id = last_event_id_;
+  event.id = id_buffer_;
   if (type_.empty()) {
     event.type = "message";
   } else {
@@ -217,7 +240,10 @@ void SseParser::dispatch(std::vector<SseEvent>& out) {
 
 const std::string& SseParser::last_event_id() const { return last_event_id_; }
 
-void SseParser::set_last_event_id(std::string id) { last_event_id_ = std::move(id); }
+void SseParser::set_last_event_id(std::string id) {
+  id_buffer_ = id;
+  last_event_id_ = std::move(id);
+}
 
 std::optional<uint64_t> SseParser::take_retry_ms() {
   return std::exchange(retry_ms_, std::nullopt);
@@ -230,7 +256,9 @@ void SseParser::reset_connection() {
   bom_matched_ = 0;
   bom_done_ = false;
   pending_cr_ = false;
-  failed_ = false;
+  failure_ = Result::ok;
+  // The event cut off with the old connection was not dispatched; neither was its id.
+  id_buffer_ = last_event_id_;
 }
 
 }  // namespace tidewire::detail
