@@ -122,3 +122,24 @@ def test_stats_has_the_cores_names(peers):
             "queue_peak",
             "paused",
         }
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"headers": {"Authorization": "Bearer tok\0en"}},
+    {"webhook_secret": "whsec_abc\0def"},
+    {"options": {"reconnect.max_ms": "10\0"}},
+])
+def test_a_value_with_a_nul_is_refused_naming_the_key_not_truncated(kwargs):
+    with pytest.raises(ValueError) as info:
+        tidewire.Stream("http://127.0.0.1:1/", "sse", **kwargs)
+    message = str(info.value)
+    assert "NUL" in message
+    assert any(key in message for key in ("header.Authorization", "webhook.secret", "reconnect.max_ms"))
+    assert "tok" not in message and "whsec_abc" not in message  # the value (maybe a secret) is not quoted
+
+
+def test_the_native_layer_refuses_a_nul_too():
+    with pytest.raises(ValueError, match="url.*NUL"):
+        from tidewire import _runtime
+
+        _tidewire.Stream(_runtime.shared(), [("url", "http://127.0.0.1:1/\0x"), ("transport", "sse")])

@@ -24,6 +24,110 @@ bool readable(int fd) {
   return ::poll(&p, 1, 0) == 1;
 }
 
+EventPtr status(tw_kind kind, int64_t retry_ms = 0) {
+  EventPtr e(new tw_event);
+  e->kind = kind;
+  e->retry_ms = retry_ms;
+  return e;
+}
+
+EventPtr sized(const std::string& id, size_t bytes) {
+  EventPtr e(new tw_event);
+  e->id = id;
+  e->data.assign(bytes - id.size(), 'x');
+  return e;
+}
+
+TEST(EventQueue, StatusEventsCountAgainstTheCapacityNewestStateWins) {
+  EventQueue q(4, Overflow::pause);
+  for (int i = 1; i <= 10000; i++) q.push_status(status(TW_KIND_RECONNECTING, i));
+  EXPECT_EQ(q.depth(), 4u);
+  EXPECT_EQ(q.peak(), 4u);
+  EXPECT_EQ(q.dropped(), 9996u);
+  q.push_status(status(TW_KIND_CLOSED));  // over the limit: the end is never lost
+  q.end();
+  std::vector<EventPtr> out;
+  EXPECT_EQ(q.pop(out, 10, 0), TW_OK);
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[3]->kind, TW_KIND_RECONNECTING);
+  EXPECT_EQ(out[3]->retry_ms, 10000);  // coalesced into the newest
+  EXPECT_EQ(out[4]->kind, TW_KIND_CLOSED);
+}
+
+TEST(EventQueue, StatusIntoAQueueFullOfMessagesIsDroppedAndCountedButTheEndIsNot) {
+  EventQueue q(2, Overflow::pause);
+  auto b = batch_of(0, 2);
+  EXPECT_TRUE(q.push_batch(b));
+  q.push_status(status(TW_KIND_RECONNECTING));
+  EXPECT_EQ(q.depth(), 2u);
+  EXPECT_EQ(q.dropped(), 1u);
+  q.push_status(status(TW_KIND_ERROR));
+  EXPECT_EQ(q.depth(), 3u);
+}
+
+TEST(EventQueue, DropOldestNeverEvictsTheEndAndNothingFollowsIt) {
+  EventQueue q(2, Overflow::drop_oldest);
+  auto b = batch_of(0, 2);
+  q.push_batch(b);
+  q.push_status(status(TW_KIND_CLOSED));
+  b = batch_of(2, 5);  // a late batch must neither follow the end nor evict it
+  q.push_batch(b);
+  q.push_status(status(TW_KIND_RECONNECTING));
+  q.end();
+  std::vector<EventPtr> out;
+  EXPECT_EQ(q.pop(out, 10, 0), TW_OK);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0]->id, "0");
+  EXPECT_EQ(out[2]->kind, TW_KIND_CLOSED);
+}
+
+TEST(EventQueue, MaxBytesPausesLikeAFullQueueAndResumesAtHalf) {
+  EventQueue q(100, Overflow::pause, 1000);
+  std::atomic<int> resumed{0};
+  q.set_resume_hook([&] { resumed++; });
+  std::vector<EventPtr> b;
+  b.push_back(sized("a", 400));
+  b.push_back(sized("b", 400));
+  EXPECT_FALSE(q.push_batch(b));
+  EXPECT_EQ(q.bytes(), 800u);
+  b.push_back(sized("c", 400));
+  EXPECT_TRUE(q.push_batch(b));
+  EXPECT_TRUE(q.paused());
+  std::vector<EventPtr> out;
+  q.pop(out, 1, 0);  // 800 left: above half
+  EXPECT_EQ(resumed, 0);
+  q.pop(out, 1, 0);  // 400 left
+  EXPECT_EQ(resumed, 1);
+  EXPECT_EQ(q.bytes(), 400u);
+}
+
+TEST(EventQueue, AnEventLargerThanMaxBytesIsTakenIntoAnEmptyQueue) {
+  EventQueue q(100, Overflow::drop_oldest, 1000);
+  std::vector<EventPtr> b;
+  for (int i = 0; i < 3; i++) b.push_back(sized(std::to_string(i), 300));
+  q.push_batch(b);
+  b.push_back(sized("big", 5000));
+  q.push_batch(b);
+  EXPECT_EQ(q.depth(), 1u);
+  EXPECT_EQ(q.dropped(), 3u);
+  b.push_back(sized("next", 300));  // evicts the big one: it does not fit beside it
+  q.push_batch(b);
+  std::vector<EventPtr> out;
+  q.pop(out, 10, 0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]->id, "next");
+  EXPECT_EQ(q.bytes(), 0u);
+}
+
+TEST(EventQueue, BytesCountDataIdTypeAndHeaders) {
+  tw_event e;
+  e.id = "12";
+  e.type = "abc";
+  e.data = "hello";
+  e.headers = {{"k", "vv"}};
+  EXPECT_EQ(event_bytes(e), 2u + 3u + 5u + 3u);
+}
+
 TEST(EventQueue, PauseWhenFullAndResumeAtHalfCapacity) {
   EventQueue q(8, Overflow::pause);
   std::atomic<int> resumed{0};

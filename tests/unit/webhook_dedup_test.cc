@@ -18,6 +18,22 @@ TEST(WebhookDedup, RemembersAnIdForTheWindowOnly) {
   EXPECT_EQ(w.size(), 0u);
 }
 
+TEST(WebhookDedup, KeepsAnIdUntilItsSignedTimestampPlusToleranceHasPassed) {
+  // A delivery signed 200 s ahead with a 300 s tolerance stays acceptable for 500 s: a replay at
+  // 400 s must still be recognised, though the window (60 s) is long over.
+  DedupWindow w(60'000, 10);
+  w.remember("future", 0, 500'000);
+  w.remember("now", 0, 0);
+  EXPECT_TRUE(w.seen("future", 400'000));
+  EXPECT_FALSE(w.seen("now", 400'000));
+  EXPECT_TRUE(w.seen("future", 499'999));
+  EXPECT_FALSE(w.seen("future", 500'000));
+  // A keep-until inside the window changes nothing.
+  w.remember("early", 600'000, 610'000);
+  EXPECT_TRUE(w.seen("early", 650'000));
+  EXPECT_FALSE(w.seen("early", 660'000));
+}
+
 TEST(WebhookDedup, ZeroWindowRemembersNothing) {
   DedupWindow w(0, 10);
   w.remember("msg_1", 0);

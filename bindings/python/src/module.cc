@@ -158,6 +158,10 @@ class Stream {
     if (err != TW_OK) raise_last(err);
     config.reset(raw);
     for (const auto& [key, value] : settings) {
+      // C strings end at NUL: refuse rather than set a truncated value (never quoting it: a secret).
+      if (key.find('\0') != std::string::npos || value.find('\0') != std::string::npos)
+        throw py::value_error("invalid value for " + key.substr(0, key.find('\0')) +
+                              ": it contains a NUL character");
       err = tw_config_set(config.get(), key.c_str(), value.c_str());
       if (err != TW_OK) raise_last(err);
     }

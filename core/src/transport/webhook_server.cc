@@ -23,6 +23,9 @@ constexpr size_t kMaxUnsentBytes = 256 * 1024;
 constexpr int64_t kLingerMs = 2000;
 // A connection refused for being one too many lingers less: a flood must not hold descriptors.
 constexpr int64_t kRefusedLingerMs = 250;
+// Bytes of a read kept to look back across reads for folded header lines: enough for CRLF and
+// some blanks; more blanks than that between a line break and a value are not told apart.
+constexpr size_t kTailBytes = 64;
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -235,7 +238,12 @@ class WebhookServer::Connection {
     if (nread < 0 || !server_) return close();
     if (closing_) return;  // lingering: discard
     arm_timer();
+    read_begin_ = buf->base;
     llhttp_errno_t err = llhttp_execute(&parser_, buf->base, static_cast<size_t>(nread));
+    read_begin_ = nullptr;
+    // The end of this read, for looking back across reads (see folded()).
+    size_t keep = std::min<size_t>(static_cast<size_t>(nread), kTailBytes);
+    previous_tail_.assign(buf->base + nread - keep, keep);
     if (failed_ || closing_ || closed_ || err == HPE_OK) return;
     if (err == HPE_PAUSED_UPGRADE) return linger();
     answer({400, {}, std::string("malformed request: ") + llhttp_get_error_reason(&parser_) + "\n"}, true);
@@ -276,8 +284,27 @@ class WebhookServer::Connection {
   }
 
   int on_header_value(const char* at, size_t len) {
+    if (folded(at)) {
+      answer({400, {}, "malformed request: a header line continued on the next line (obs-fold) is not accepted\n"},
+             true);
+      return -1;
+    }
     value_.append(at, len);
     return count_head(len);
+  }
+
+  // Whether header value bytes at `at` begin a continuation line (obs-fold, RFC 9112 §5.2): only
+  // blanks between them and a line break. llhttp accepts folding, and reads a folded
+  // Content-Length as none, so the body would be taken for the next request: refused instead.
+  bool folded(const char* at) const {
+    if (!read_begin_) return false;
+    const char* p = at;
+    while (p > read_begin_ && (p[-1] == ' ' || p[-1] == '\t')) p--;
+    if (p > read_begin_) return p[-1] == '\n';
+    // Reached the start of this read: go on in the end of the previous one.
+    size_t i = previous_tail_.size();
+    while (i > 0 && (previous_tail_[i - 1] == ' ' || previous_tail_[i - 1] == '\t')) i--;
+    return i > 0 && previous_tail_[i - 1] == '\n';
   }
 
   int on_header_value_complete() {
@@ -440,6 +467,8 @@ class WebhookServer::Connection {
   bool failed_ = false;  // an internal error: the connection is closed
   bool holding_ = false;
   std::string held_;  // answers held back until release()
+  const char* read_begin_ = nullptr;  // the read being parsed
+  std::string previous_tail_;        // the last bytes of the previous read
   int64_t linger_ms_ = kLingerMs;
 };
 
