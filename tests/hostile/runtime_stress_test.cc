@@ -58,6 +58,24 @@ std::vector<Settings> stream_settings(const std::string& key) {
   };
 }
 
+// Streams with no connection open (refused, waiting to retry; a webhook nobody posts to): the
+// runtime then tears down in well under a millisecond, so a call that posts to the I/O thread
+// just before tw_runtime_destroy may still be under way when the loop is already gone.
+std::vector<Settings> idle_stream_settings() {
+  Settings later = {{"reconnect.initial_ms", "60000"}, {"reconnect.max_ms", "60000"}};
+  auto with = [&](Settings s) {
+    s.insert(s.end(), later.begin(), later.end());
+    return s;
+  };
+  // Port 1 on the loopback: nothing listens there, the connect is refused at once.
+  return {
+      with({{"transport", "ws"}, {"url", "ws://127.0.0.1:1/idle"}}),
+      with({{"transport", "sse"}, {"url", "http://127.0.0.1:1/idle"}}),
+      with({{"transport", "poll"}, {"url", "http://127.0.0.1:1/idle"}}),
+      with({{"transport", "webhook"}, {"url", "http://127.0.0.1:0/hooks"}, {"webhook.scheme", "none"}}),
+  };
+}
+
 tw_stream* open_stream(tw_runtime* rt, const Settings& settings) {
   tw_config* config = nullptr;
   EXPECT_EQ(tw_config_create(&config), TW_OK);
@@ -138,12 +156,13 @@ bool drains_to_closed(tw_stream* s, int timeout_ms) {
 
 // One round: open streams of every transport, let kThreads threads call into them, destroy the
 // runtime once the threads have made a random number of calls, let them go on calling for a random
-// number more, and destroy every stream.
+// number more, and destroy every stream. Busy rounds (connections carrying traffic, a slow
+// teardown) alternate with idle ones (a teardown faster than a thread's call).
 void round_of_races(std::mt19937& rng, int round, Violations& v) {
   tw_runtime* rt = nullptr;
   ASSERT_EQ(tw_runtime_create(&rt), TW_OK) << tw_last_error_message();
   std::string key = unique_key();
-  std::vector<Settings> kinds = stream_settings(key);
+  std::vector<Settings> kinds = round % 2 == 0 ? stream_settings(key) : idle_stream_settings();
 
   // Shared streams: every thread uses them; destroyed here after the join.
   std::vector<tw_stream*> shared;
