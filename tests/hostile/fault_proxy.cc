@@ -79,7 +79,7 @@ struct FaultProxy::Conn {
   size_t search_from = 0;
   size_t match_at = std::string::npos;  // the occurrence that counts, once found
   bool client_eof = false, up_eof = false;
-  bool stalled = false, closed = false;
+  bool stalled = false, closed = false, triggered = false;
   size_t index = 0;
   ConnInfo info;  // guarded by the proxy's mu_
 
@@ -183,7 +183,15 @@ void FaultProxy::close_conn(Conn& c, bool reset_client) {
     }
     ::close(c.cfd);
   }
-  if (c.ufd >= 0) ::close(c.ufd);
+  if (c.ufd >= 0) {
+    if (c.triggered) {
+      // A fault resets the upstream side: the server learns at once that its connection is gone
+      // (a FIN would let it go on writing into buffers that nobody reads).
+      linger l{1, 0};
+      ::setsockopt(c.ufd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    ::close(c.ufd);
+  }
   c.cfd = c.ufd = -1;
   c.closed = true;
   std::lock_guard<std::mutex> lock(mu_);
@@ -192,6 +200,7 @@ void FaultProxy::close_conn(Conn& c, bool reset_client) {
 
 void FaultProxy::fire(Conn& c) {
   triggered_++;
+  c.triggered = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     c.info.triggered = true;
@@ -219,7 +228,9 @@ void FaultProxy::accept_all() {
     }
     c->plan = script ? script(c->index) : FaultPlan{};
     c->info.plan = c->plan;
-    if (c->plan.fault == Fault::slice) set_nodelay(fd);
+    c->info.accepted_at = Clock::now();
+    // No Nagle delays of the proxy's own: small writes (a subscribe message) pass at once.
+    set_nodelay(fd);
     if (c->plan.fault != Fault::hold) {
       c->ufd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_in a = loopback(upstream_port_);
@@ -233,7 +244,7 @@ void FaultProxy::accept_all() {
         c->info.closed = true;
       } else {
         set_nonblocking(c->ufd);
-        if (c->plan.fault == Fault::slice) set_nodelay(c->ufd);
+        set_nodelay(c->ufd);
       }
     }
     accepted_++;

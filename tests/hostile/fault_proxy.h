@@ -23,8 +23,8 @@ namespace tidewire::test {
 
 enum class Fault {
   pass,   // forward both ways untouched
-  cut,    // at the trigger: close both sides (FIN to both ends)
-  rst,    // at the trigger: reset the client side (SO_LINGER 0, then close), close the upstream
+  cut,    // at the trigger: close the client side (FIN), reset the upstream side
+  rst,    // at the trigger: reset both sides (SO_LINGER 0, then close)
   stall,  // at the trigger: stop forwarding both ways, keep both sockets open (until the client leaves)
   slice,  // forward the faulted direction one byte per write (TCP_NODELAY), no other fault
   hold,   // accept, never connect upstream, never answer: the client's handshake/response never comes
@@ -87,6 +87,7 @@ struct ConnInfo {
   FaultPlan plan;
   uint64_t bytes_up = 0;    // client -> upstream, forwarded
   uint64_t bytes_down = 0;  // upstream -> client, forwarded
+  std::chrono::steady_clock::time_point accepted_at{};
   bool triggered = false;   // the fault fired
   std::chrono::steady_clock::time_point triggered_at{};
   bool closed = false;      // both sides are gone
