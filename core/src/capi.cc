@@ -213,6 +213,7 @@ tw_err tw_stream_open(tw_stream** out, tw_runtime* runtime, const tw_config* con
     if (!out || !runtime || !config) invalid_argument("tw_stream_open: out, runtime and config must not be NULL");
     *out = nullptr;
     tw_transport transport = config->config.validated_transport();
+    if (const std::string& ca_file = config->config.str("tls.ca_file"); !ca_file.empty()) check_ca_file(ca_file);
     auto stream = std::make_unique<tw_stream>();
     stream->core = std::make_shared<StreamCore>(config->config, transport, runtime->runtime);
     std::weak_ptr<StreamCore> weak = stream->core;

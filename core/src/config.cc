@@ -22,13 +22,17 @@ std::vector<KeySpec> make_table() {
        "How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport."},
       {"url", K::string, "", "an absolute http://, https://, ws:// or wss:// URL",
        "The source. Required."},
-      {"header.", K::map, "", "any header value without CR or LF",
+      {"header.", K::map, "", "any header value without CR, LF or NUL (a rejected value is never shown in the error)",
        "A request header sent on every request and handshake, e.g. `header.Authorization`."},
       {"connect_timeout_ms", K::integer, "10000", "1..86400000",
-       "Time allowed to connect and receive response headers before the attempt counts as failed.", 1, kDay},
+       "Time allowed to connect and receive response headers before the attempt counts as failed (for "
+       "long-poll: to connect and send the request; the server may then hold it for longpoll.timeout_ms). With "
+       "read_timeout_ms=0 it also bounds a poll or error response body.", 1, kDay},
       {"read_timeout_ms", K::integer, "300000", "0..86400000 (0 = none)",
-       "Silence on an open SSE response after which the connection is dropped and resumed. Paused reading "
-       "(backpressure) does not count.", 0, kDay},
+       "Silence on an open SSE response after which the connection is dropped and resumed (paused reading, "
+       "for backpressure, does not count). Also the deadline for a whole poll or long-poll body and for an "
+       "error response's body (0: connect_timeout_ms, and for long-poll at least longpoll.timeout_ms); a "
+       "stalled error body fails the attempt with its HTTP status.", 0, kDay},
       {"reconnect.initial_ms", K::integer, "1000", "0..86400000",
        "Base delay of the exponential backoff; the n-th consecutive retry waits a random time in "
        "[0, min(reconnect.max_ms, initial·2ⁿ)] (full jitter).", 0, kDay},
@@ -51,10 +55,16 @@ std::vector<KeySpec> make_table() {
        "Largest poll or long-poll response body accepted; a larger one ends the stream with TW_ERR_LIMIT.", 1,
        1 << 30},
       {"longpoll.timeout_ms", K::integer, "90000", "1..86400000",
-       "Time a long-poll request may be held by the server before it is abandoned and re-issued.", 1, kDay},
+       "Time a long-poll request may be held by the server, counted from when the request is sent; connecting "
+       "(TCP, proxy, TLS) is bounded by connect_timeout_ms. A held request past it is re-issued without "
+       "counting as a failure. An answer that brings no change (same cursor, or 204) and comes back sooner "
+       "than a floor is not re-issued at once: the next request waits for the rest of that floor, which starts "
+       "at max(reconnect.initial_ms, 100 ms) and doubles for each such answer in a row, up to "
+       "reconnect.max_ms. Any change, or an answer held at least that long, resets it. These waits are not "
+       "failures.", 1, kDay},
       {"longpoll.cursor_header", K::string, "", "a header name",
        "Response header carrying the cursor (e.g. `X-Consul-Index`).", 0, 0},
-      {"longpoll.cursor_param", K::string, "", "a query parameter name",
+      {"longpoll.cursor_param", K::string, "", "a query parameter name (no CR, LF, NUL, blanks, control characters, &, =, ? or #)",
        "Query parameter that sends the cursor back (e.g. `index`).", 0, 0},
       {"longpoll.cursor", K::string, "", "any string",
        "Cursor to send on the first request.", 0, 0},
@@ -67,10 +77,14 @@ std::vector<KeySpec> make_table() {
        "Largest SSE event accepted (its data, id and event name together, before dispatch); a larger one ends "
        "the stream with TW_ERR_LIMIT instead of growing memory.", 16, 1 << 30},
       {"queue.max_events", K::integer, "4096", "1..16777216",
-       "Capacity of the stream's event queue.", 1, 1 << 24},
+       "Capacity of the stream's event queue. Status events count too: CLOSED and ERROR are always queued, "
+       "over any limit; when the queue is full a new open or reconnecting event replaces an unread one at the "
+       "tail, or else is dropped (counted in `dropped`).", 1, 1 << 24},
       {"queue.max_bytes", K::integer, "268435456", "1..68719476736",
-       "Payload bytes the stream's event queue may hold; reaching it acts like a full queue (queue.overflow). "
-       "One event larger than this is still accepted when the queue is empty, so nothing is stuck.", 1,
+       "Bytes the stream's event queue may hold (each event's data, id, type and header names and values); "
+       "reaching it acts like a full queue (queue.overflow), and `pause` resumes once both count and bytes are "
+       "at or below half. One event larger than this is still accepted when the queue is empty, so nothing is "
+       "stuck.", 1,
        68'719'476'736},
       {"queue.overflow", K::enumeration, "pause", "pause|drop_oldest",
        "When the queue is full: `pause` stops reading the socket (or delays the next poll) until the "
@@ -143,9 +157,12 @@ std::vector<KeySpec> make_table() {
        "408 and the connection closed, however steadily it trickles.", 1, kDay},
       {"webhook.max_connections", K::integer, "1024", "1..1000000",
        "Open connections the endpoint holds at once; one more is answered 503 with `Retry-After` and "
-       "closed at once.", 1, 1'000'000},
+       "closed at once. At most as many refusals are pending at once; past that a connection is closed "
+       "unanswered.", 1, 1'000'000},
       {"webhook.dedup_window_s", K::integer, "300", "0..604800 (0 = off)",
-       "A delivery whose id was queued less than this long ago is acknowledged but not queued again.", 0,
+       "A delivery whose id was queued less than this long ago is acknowledged but not queued again. An id is "
+       "kept at least until its signed timestamp + webhook.tolerance_s has passed, so a replay inside the "
+       "tolerance is still recognised.", 0,
        604'800},
       {"webhook.dedup_max_ids", K::integer, "100000", "1..10000000",
        "Most delivery ids remembered for deduplication (under 100 bytes each, however long the id); past it "

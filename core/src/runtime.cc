@@ -48,10 +48,6 @@ constexpr uint64_t kShutdownWatchdogMs = 2000;
 
 }  // namespace
 
-namespace {
-
-// Throws Error(TW_ERR_INVALID_VALUE) naming the key and the file unless it can be read and holds at
-// least one PEM certificate.
 void check_ca_file(const std::string& path) {
   auto fail = [&](const std::string& why) {
     ERR_clear_error();  // not to be taken for a later connection's TLS error
@@ -69,8 +65,6 @@ void check_ca_file(const std::string& path) {
   if (certs == 0) fail("holds no PEM certificate");
   ERR_clear_error();
 }
-
-}  // namespace
 
 bool run_contained(const char* what, const std::function<void()>& fn) {
   try {

@@ -33,6 +33,11 @@ class LwsClient {
   virtual int on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) = 0;
 };
 
+// Throws Error(TW_ERR_INVALID_VALUE) naming tls.ca_file and the path unless the file can be read and
+// holds at least one PEM certificate. Any thread: tw_stream_open calls it so that a bad file fails
+// the open itself, and the I/O thread again before it builds the TLS context.
+void check_ca_file(const std::string& path);
+
 class Runtime {
  public:
   // Starts the I/O thread and the lws context. Throws Error on failure.

@@ -151,7 +151,9 @@ TEST(TlsCaFile, ReplacesTheSystemStore) {
   EXPECT_EQ(err, TW_ERR_TLS) << message;
 }
 
-TEST(TlsCaFile, UnreadableFileEndsTheStreamNamingKeyAndFile) {
+// A CA file that cannot be used fails tw_stream_open itself (a configuration error, named with its
+// file), rather than a stream that starts and then ends.
+TEST(TlsCaFile, UnreadableFileFailsTheOpenNamingKeyAndFile) {
   TempDir dir;
   std::string missing = dir.path + "/missing-ca.pem";
   std::string empty = dir.path + "/no-certificate.pem";
@@ -159,13 +161,20 @@ TEST(TlsCaFile, UnreadableFileEndsTheStreamNamingKeyAndFile) {
   for (const std::string& file : {missing, empty}) {
     for (const char* url : {"wss://127.0.0.1:9/", "https://127.0.0.1:9/"}) {
       Runtime rt;
-      Stream s(rt.get(), {{"transport", url[0] == 'w' ? "ws" : "poll"}, {"url", url}, {"tls.ca_file", file}});
-      s.until_end(5000);
-      auto [err, message] = failure_of(s);
+      tw_config* config = nullptr;
+      ASSERT_EQ(tw_config_create(&config), TW_OK);
+      ASSERT_EQ(tw_config_set(config, "transport", url[0] == 'w' ? "ws" : "poll"), TW_OK);
+      ASSERT_EQ(tw_config_set(config, "url", url), TW_OK);
+      ASSERT_EQ(tw_config_set(config, "tls.ca_file", file.c_str()), TW_OK);
+      tw_stream* stream = nullptr;
+      tw_err err = tw_stream_open(&stream, rt.get(), config);
+      std::string message = tw_last_error_message();
+      tw_config_destroy(config);
       EXPECT_EQ(err, TW_ERR_INVALID_VALUE) << message;
+      EXPECT_EQ(stream, nullptr);
       EXPECT_NE(message.find("tls.ca_file"), std::string::npos) << message;
       EXPECT_NE(message.find(file), std::string::npos) << message;
-      EXPECT_EQ(s.stat("reconnects"), 0u);
+      tw_stream_destroy(stream);
     }
   }
 }
