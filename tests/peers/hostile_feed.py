@@ -20,7 +20,8 @@ Routes:
                     id in the batch. After N: held (until the client leaves).
   /flood            SSE headers, then ``data: xxx...`` 1 KiB lines and never a blank line, up to
                     ?bytes= (default 512 MiB) then held: an event that never ends.
-  /instant?cursor=c long-poll answered at once: ?size= bytes of body (default 256 KiB), cursor c+1.
+  /instant?cursor=c long-poll answered at once: ?size= bytes of body (default 256 KiB), cursor c+1;
+                    with ?same=1 an empty body and the same cursor (nothing new, at once).
   /_stats           JSON: connections per route, events written, resumes seen.
 """
 
@@ -102,6 +103,8 @@ async def instant(request):
     STATS["instant"] += 1
     raw = request.query.get("cursor", "")
     cursor = int(raw) if raw else 0
+    if request.query.get("same") == "1":  # nothing new: the same cursor, no body, at once
+        return web.Response(body=b"", headers={"X-Cursor": str(cursor)})
     size = int(request.query.get("size", str(256 << 10)))
     return web.Response(body=b"i" * size, headers={"X-Cursor": str(cursor + 1)})
 
