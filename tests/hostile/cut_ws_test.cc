@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <string>
@@ -141,7 +142,7 @@ TEST(CutWs, EveryMessageDeliveredAfterEachResubscribeArrivesOnce) {
                              " connections=" + std::to_string(proxy.accepted());
   std::cout << counts << std::endl;
   RecordProperty("counts", counts);
-  if (getenv("TW_HOSTILE_DEBUG")) {
+  if (std::getenv("TW_HOSTILE_DEBUG")) {  // per-connection detail, for diagnosing a failure
     auto t0 = proxy.connections().front().triggered_at;
     for (const auto& c : proxy.connections())
       std::cout << "offset=" << c.plan.offset << " pattern=" << c.plan.pattern << " k=" << c.plan.occurrence

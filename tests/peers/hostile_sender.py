@@ -4,7 +4,8 @@
     python3 tests/peers/hostile_sender.py URL --secret whsec_... --count N [--body-bytes B]
                                           [--give-up-ms G] [--timeout S]
 
-Delivers N deliveries ``msg_0`` .. ``msg_<N-1>`` one after the other, signed by the real
+Delivers N deliveries ``msg_0`` .. ``msg_<N-1>`` (one after the other, or --concurrency at a
+time), signed by the real
 ``standardwebhooks`` package, each on a fresh connection (``Connection: close``), and retries a
 delivery (same webhook-id, freshly signed) until it is answered 2xx: a refused or cut
 connection, a missing or partial answer and any other status all count as "not delivered".
@@ -12,13 +13,14 @@ With --give-up-ms, a delivery not acknowledged for that long ends the run early 
 the receiver is gone.
 
 Prints one JSON object when done:
-    {"count": N, "acked": [ids answered 2xx, in order], "attempts": A, "failures": F}
+    {"count": N, "acked": [ids answered 2xx, in the order of the answers], "attempts": A, "failures": F}
 """
 
 import argparse
 import json
 import socket
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -32,6 +34,8 @@ def parse_args():
     p.add_argument("--count", type=int, default=100)
     p.add_argument("--body-bytes", type=int, default=2048)
     p.add_argument("--give-up-ms", type=int, default=0)
+    p.add_argument("--concurrency", type=int, default=1,
+                   help="deliveries in flight at once (worker w sends msg_w, msg_{w+C}, ...)")
     p.add_argument("--timeout", type=float, default=60.0, help="deadline for the whole run, in seconds")
     return p.parse_args()
 
@@ -67,28 +71,38 @@ def main():
     u = urllib.parse.urlsplit(args.url)
     wh = Webhook(args.secret)
     deadline = time.monotonic() + args.timeout
-    acked, attempts, failures = [], 0, 0
-    code = 0
-    for n in range(args.count):
-        delivery_id = f"msg_{n}"
-        first_try = time.monotonic()
-        while True:
-            attempts += 1
-            status = attempt(u.hostname, u.port, u.path or "/", delivery_id, n, args, wh)
-            if 200 <= status < 300:
-                acked.append(delivery_id)
-                break
-            failures += 1
-            now = time.monotonic()
-            if now > deadline or (args.give_up_ms and (now - first_try) * 1000 > args.give_up_ms):
-                code = 3
-                break
-            time.sleep(0.002)
-        if code:
-            break
-    print(json.dumps({"count": args.count, "acked": acked, "attempts": attempts, "failures": failures}))
+    lock = threading.Lock()
+    acked, totals, failed = [], {"attempts": 0, "failures": 0}, threading.Event()
+
+    def worker(w):
+        for n in range(w, args.count, args.concurrency):
+            delivery_id = f"msg_{n}"
+            first_try = time.monotonic()
+            while not failed.is_set():
+                status = attempt(u.hostname, u.port, u.path or "/", delivery_id, n, args, wh)
+                with lock:
+                    totals["attempts"] += 1
+                    if 200 <= status < 300:
+                        acked.append(delivery_id)
+                        break
+                    totals["failures"] += 1
+                now = time.monotonic()
+                if now > deadline or (args.give_up_ms and (now - first_try) * 1000 > args.give_up_ms):
+                    failed.set()
+                    return
+                time.sleep(0.002)
+            if failed.is_set():
+                return
+
+    workers = [threading.Thread(target=worker, args=(w,)) for w in range(args.concurrency)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    print(json.dumps({"count": args.count, "acked": acked, "attempts": totals["attempts"],
+                      "failures": totals["failures"]}))
     sys.stdout.flush()
-    return code
+    return 3 if failed.is_set() else 0
 
 
 if __name__ == "__main__":
