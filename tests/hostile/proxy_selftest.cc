@@ -157,6 +157,30 @@ TEST(FaultProxy, CutsRightAfterTheKthOccurrenceOfAPattern) {
   EXPECT_EQ(r.data.substr(r.data.size() - 8), "id: 500\n");
 }
 
+TEST(FaultProxy, CutsAtTheEndOfTheLineAfterAPattern) {
+  const std::string payload = numbered(100000);
+  Upstream up(payload);
+  // "right after the line that holds the 10th `id: `" (id: 9), whatever its length.
+  FaultProxy proxy(up.port(), [](size_t) { return FaultPlan::after_pattern_then(Fault::cut, "id: ", 10, "\n"); });
+  int fd = connect_to(proxy.port());
+  ReadResult r = read_all(fd, 2000);
+  ::close(fd);
+  EXPECT_EQ(r.data, payload.substr(0, payload.find("id: 10\n")));
+}
+
+TEST(FaultProxy, CutsTheClientsRequestMidway) {
+  Upstream up("");
+  FaultProxy proxy(up.port(), [](size_t) { return FaultPlan::at(Fault::cut, 100, Dir::up); });
+  int fd = connect_to(proxy.port());
+  const std::string request(1000, 'r');
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  ReadResult r = read_all(fd, 2000);
+  ::close(fd);
+  EXPECT_EQ(r.end, ReadResult::eof);
+  EXPECT_TRUE(proxy.wait_for([](const std::vector<ConnInfo>& c) { return c.size() == 1 && c[0].closed; }, 2000));
+  EXPECT_EQ(proxy.connections()[0].bytes_up, 100u);
+}
+
 TEST(FaultProxy, RandomOffsetsAreReproducibleFromTheSeed) {
   std::mt19937_64 a(42), b(42);
   for (int i = 0; i < 10; ++i)
