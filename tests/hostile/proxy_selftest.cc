@@ -203,8 +203,8 @@ TEST(FaultProxy, StallsAfterNBytesWithTheSocketOpen) {
   const std::string payload = numbered(100000);
   Upstream up(payload);
   FaultProxy proxy(up.port(), [](size_t) { return FaultPlan::at(Fault::stall, 777); });
+  auto start = Clock::now();  // before connecting: the stall may begin before connect() returns
   int fd = connect_to(proxy.port());
-  auto start = Clock::now();
   ReadResult r = read_all(fd, 300);
   EXPECT_EQ(r.end, ReadResult::timeout);  // still open, silent
   EXPECT_EQ(r.data, payload.substr(0, 777));
