@@ -137,40 +137,46 @@ TEST(CutWebhook, EveryDeliveryIsQueuedOnceThroughAHundredCutsAndNoneAfterClosed)
 // acknowledged is in the queue, once, before CLOSED (an answered delivery is never lost to the
 // close, and never queued after it).
 TEST(CutWebhook, DeliveriesAcknowledgedBeforeACloseAreAllQueuedBeforeClosed) {
-  Runtime rt;
-  Stream stream(rt.get(), {{"transport", "webhook"},
-                           {"url", "http://127.0.0.1:0/hooks"},
-                           {"webhook.secret", kSecret},
-                           {"status_events", "true"}});
-  const std::vector<FaultPlan> plans = webhook_plans(5);
-  FaultProxy proxy(port_of(stream), [&plans](size_t i) { return i < plans.size() ? plans[i] : FaultPlan{}; });
+  // The close races the deliveries being answered: a few rounds, each a new receiver.
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    Runtime rt;
+    Stream stream(rt.get(), {{"transport", "webhook"},
+                             {"url", "http://127.0.0.1:0/hooks"},
+                             {"webhook.secret", kSecret},
+                             {"status_events", "true"}});
+    const std::vector<FaultPlan> plans = webhook_plans(5 + static_cast<uint64_t>(round));
+    FaultProxy proxy(port_of(stream), [&plans](size_t i) { return i < plans.size() ? plans[i] : FaultPlan{}; });
 
-  ProcessOutput sender;
-  std::thread t([&] {
-    sender = run_process({"python3", peer_script("hostile_sender.py"), proxy.url("http", "/hooks"), "--secret",
-                          kSecret, "--count", "100000", "--body-bytes", "64", "--give-up-ms", "1000", "--concurrency", "64"},
-                         60000);
-  });
-  // Close once deliveries are flowing, mid-stream.
-  std::vector<Received> before = stream.messages(200, 30000);
-  Drained d = drain_after_close(stream, before);
-  t.join();
-  std::vector<std::string> acked = json_ids(sender.out, "acked");
-  size_t lost = 0, duplicates = 0;
-  for (const auto& id : acked) {
-    auto it = d.queued.find(id);
-    if (it == d.queued.end()) lost++;
-    else if (it->second > 1) duplicates++;
+    ProcessOutput sender;
+    std::thread t([&] {
+      sender = run_process({"python3", peer_script("hostile_sender.py"), proxy.url("http", "/hooks"), "--secret",
+                            kSecret, "--count", "100000", "--body-bytes", "64", "--give-up-ms", "300",
+                            "--concurrency", "64"},
+                           60000);
+    });
+    // Close once deliveries are flowing, mid-stream.
+    std::vector<Received> before = stream.messages(200, 30000);
+    Drained d = drain_after_close(stream, before);
+    t.join();
+    std::vector<std::string> acked = json_ids(sender.out, "acked");
+    size_t lost = 0, duplicates = 0;
+    for (const auto& id : acked) {
+      auto it = d.queued.find(id);
+      if (it == d.queued.end()) lost++;
+      else if (it->second > 1) duplicates++;
+    }
+    std::cout << "webhook close-in-flight, round " << round << ": acknowledged=" << acked.size()
+              << " queued=" << d.queued.size() << " lost=" << lost << " duplicates=" << duplicates
+              << " after_closed=" << d.after_closed << std::endl;
+    // Some deliveries are queued but their answer never reaches the sender (cut, or the close):
+    // those are retried or given up by the sender, and may be in the queue without being in `acked`.
+    EXPECT_GE(acked.size(), 100u);
+    EXPECT_EQ(lost, 0u) << "acknowledged but never queued";
+    EXPECT_EQ(duplicates, 0u);
+    EXPECT_TRUE(d.closed_seen);
+    EXPECT_EQ(d.after_closed, 0u) << "deliveries queued after CLOSED";
   }
-  std::cout << "webhook close-in-flight: acknowledged=" << acked.size() << " queued=" << d.queued.size()
-            << " lost=" << lost << " duplicates=" << duplicates << " after_closed=" << d.after_closed << std::endl;
-  // Some deliveries are queued but their answer never reaches the sender (cut, or the close):
-  // those are retried or given up by the sender, and may be in the queue without being in `acked`.
-  EXPECT_GE(acked.size(), 100u);
-  EXPECT_EQ(lost, 0u) << "acknowledged but never queued";
-  EXPECT_EQ(duplicates, 0u);
-  EXPECT_TRUE(d.closed_seen);
-  EXPECT_EQ(d.after_closed, 0u) << "deliveries queued after CLOSED";
 }
 
 }  // namespace
