@@ -4,12 +4,13 @@
 // peak over its starting RSS. Every flood is sized so that a client without the limit would
 // exceed the bound several times over (and a child whose RSS passes the hard cap stops early).
 //
-// Under AddressSanitizer RSS says nothing about the code under test (shadow memory, quarantine,
-// redzones), so these cases are compiled out entirely in sanitizer builds rather than skipped.
-#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer or ThreadSanitizer RSS says nothing about the code under test (shadow
+// memory, quarantine, redzones, history buffers), so these cases are compiled out entirely in
+// sanitizer builds rather than skipped.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TW_HOSTILE_MEMORY_UNMEASURABLE 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define TW_HOSTILE_MEMORY_UNMEASURABLE 1
 #endif
 #endif
