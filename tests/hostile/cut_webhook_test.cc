@@ -24,16 +24,6 @@ const char* const kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr int kDeliveries = 300;
 constexpr int kCuts = 100;
 
-int port_of(const Stream& s) {
-  char* url = nullptr;
-  EXPECT_EQ(tw_stream_url(&url, s.get()), TW_OK);
-  std::string u = url ? url : "";
-  tw_free(url);
-  std::smatch m;
-  EXPECT_TRUE(std::regex_match(u, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/hooks)"))) << u;
-  return m.empty() ? 0 : std::stoi(m[1]);
-}
-
 // Connections 0, 2, 4, ... get a fault until 100 are planned; the others and the rest pass.
 std::vector<FaultPlan> webhook_plans(uint64_t seed) {
   std::mt19937_64 rng(seed);

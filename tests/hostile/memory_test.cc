@@ -158,6 +158,18 @@ void neglect(tw_stream* s, ChildReport& r, int ms) {
   tw_stream_stat(&r.requests, s, "requests");
 }
 
+// Child side: a runtime and a stream of the child's own for `settings`, handed to `drive` (unless
+// the open failed, which the report then says), then both torn down.
+void with_stream(const std::vector<std::pair<std::string, std::string>>& settings, ChildReport& r,
+                 const std::function<void(tw_stream*)>& drive) {
+  tw_runtime* rt = nullptr;
+  tw_runtime_create(&rt);
+  tw_stream* s = open_stream(rt, settings, r);
+  if (s) drive(s);
+  tw_stream_destroy(s);
+  tw_runtime_destroy(rt);
+}
+
 void report(const char* name, const ChildReport& r) {
   std::cout << name << ": peak " << (r.peak_kib - r.start_kib) / 1024 << " MiB over a start of " << r.start_kib / 1024
             << " MiB (bound " << kBoundKib / 1024 << " MiB); error=" << tw_err_name(static_cast<tw_err>(r.error))
@@ -166,125 +178,91 @@ void report(const char* name, const ChildReport& r) {
   ::testing::Test::RecordProperty(std::string(name) + "_peak_mib", std::to_string((r.peak_kib - r.start_kib) / 1024));
 }
 
+// Parent side, what every scenario must show: it ran cleanly inside the child, stayed under the hard
+// cap, and its peak stayed within the bound. Reports the numbers first, for a failure's context.
+void expect_within_bound(const char* name, const ChildReport& r) {
+  SCOPED_TRACE(name);
+  report(name, r);
+  EXPECT_STREQ(r.message, "");
+  EXPECT_FALSE(r.capped);
+  EXPECT_LE(r.peak_kib - r.start_kib, kBoundKib);
+}
+
 TEST(Memory, SseDataFloodWithoutABlankLineEndsAtMaxEventBytes) {
   ChildReport r = in_child([](ChildReport& rep) {
     Peer peer(peer_script("hostile_feed.py"));
-    tw_runtime* rt = nullptr;
-    tw_runtime_create(&rt);
     // 256 MiB of `data:` lines that never make an event; a client without an event limit keeps them all.
-    tw_stream* s = open_stream(rt,
-                               {{"transport", "sse"},
-                                {"url", peer.url("/flood?bytes=" + std::to_string(256 << 20))},
-                                {"sse.max_event_bytes", std::to_string(1 << 20)}},
-                               rep);
-    if (s) consume_until_end(s, rep, 30000);
-    tw_stream_destroy(s);
-    tw_runtime_destroy(rt);
+    with_stream({{"transport", "sse"},
+                 {"url", peer.url("/flood?bytes=" + std::to_string(256 << 20))},
+                 {"sse.max_event_bytes", std::to_string(1 << 20)}},
+                rep, [&](tw_stream* s) { consume_until_end(s, rep, 30000); });
   });
-  report("sse data flood", r);
-  EXPECT_STREQ(r.message, "");
-  EXPECT_FALSE(r.capped);
+  expect_within_bound("sse data flood", r);
   EXPECT_EQ(r.error, TW_ERR_LIMIT);
-  EXPECT_LE(r.peak_kib - r.start_kib, kBoundKib);
 }
 
 TEST(Memory, HugeWebSocketMessageEndsAtMaxMessageBytes) {
   ChildReport r = in_child([](ChildReport& rep) {
     Peer peer(peer_script("hostile_ws.py"));
-    tw_runtime* rt = nullptr;
-    tw_runtime_create(&rt);
     // One 256 MiB message in 1 MiB fragments against a 1 MiB limit.
     std::string url = "ws://127.0.0.1:" + std::to_string(peer.port()) + "/huge?size=" + std::to_string(256 << 20) +
                       "&frag=" + std::to_string(1 << 20);
-    tw_stream* s = open_stream(rt, {{"transport", "ws"}, {"url", url}, {"ws.max_message_bytes", std::to_string(1 << 20)}},
-                               rep);
-    if (s) consume_until_end(s, rep, 30000);
-    tw_stream_destroy(s);
-    tw_runtime_destroy(rt);
+    with_stream({{"transport", "ws"}, {"url", url}, {"ws.max_message_bytes", std::to_string(1 << 20)}}, rep,
+                [&](tw_stream* s) { consume_until_end(s, rep, 30000); });
   });
-  report("huge ws message", r);
-  EXPECT_STREQ(r.message, "");
-  EXPECT_FALSE(r.capped);
+  expect_within_bound("huge ws message", r);
   EXPECT_EQ(r.error, TW_ERR_LIMIT);
-  EXPECT_LE(r.peak_kib - r.start_kib, kBoundKib);
 }
 
 TEST(Memory, InstantLongPollAnswersToANeglectingConsumerStayBounded) {
   ChildReport r = in_child([](ChildReport& rep) {
     Peer peer(peer_script("hostile_feed.py"));
-    tw_runtime* rt = nullptr;
-    tw_runtime_create(&rt);
     // Every answer at once, 1 MiB, a new cursor: without backpressure 3 s of this is gigabytes.
-    tw_stream* s = open_stream(rt,
-                               {{"transport", "longpoll"},
-                                {"url", peer.url("/instant?size=" + std::to_string(1 << 20))},
-                                {"longpoll.cursor_header", "X-Cursor"},
-                                {"longpoll.cursor_param", "cursor"},
-                                {"queue.max_events", "16"},
-                                {"status_events", "true"}},
-                               rep);
-    if (s) neglect(s, rep, 3000);
-    tw_stream_destroy(s);
-    tw_runtime_destroy(rt);
+    with_stream({{"transport", "longpoll"},
+                 {"url", peer.url("/instant?size=" + std::to_string(1 << 20))},
+                 {"longpoll.cursor_header", "X-Cursor"},
+                 {"longpoll.cursor_param", "cursor"},
+                 {"queue.max_events", "16"},
+                 {"status_events", "true"}},
+                rep, [&](tw_stream* s) { neglect(s, rep, 3000); });
   });
-  report("instant long-poll answers", r);
-  EXPECT_STREQ(r.message, "");
-  EXPECT_FALSE(r.capped);
+  expect_within_bound("instant long-poll answers", r);
   EXPECT_LE(r.queue_peak, 16u + 2u) << "status events count against the queue too";
   EXPECT_LE(r.requests, 16u + 8u) << "requests stop while the queue is full";
-  EXPECT_LE(r.peak_kib - r.start_kib, kBoundKib);
 }
 
 TEST(Memory, UnchangedInstantLongPollAnswersDoNotFloodTheQueue) {
   ChildReport r = in_child([](ChildReport& rep) {
     Peer peer(peer_script("hostile_feed.py"));
-    tw_runtime* rt = nullptr;
-    tw_runtime_create(&rt);
-    tw_stream* s = open_stream(rt,
-                               {{"transport", "longpoll"},
-                                {"url", peer.url("/instant?same=1")},
-                                {"longpoll.cursor_header", "X-Cursor"},
-                                {"longpoll.cursor_param", "cursor"},
-                                {"queue.max_events", "64"},
-                                {"status_events", "true"}},
-                               rep);
-    if (s) neglect(s, rep, 2000);
-    tw_stream_destroy(s);
-    tw_runtime_destroy(rt);
+    with_stream({{"transport", "longpoll"},
+                 {"url", peer.url("/instant?same=1")},
+                 {"longpoll.cursor_header", "X-Cursor"},
+                 {"longpoll.cursor_param", "cursor"},
+                 {"queue.max_events", "64"},
+                 {"status_events", "true"}},
+                rep, [&](tw_stream* s) { neglect(s, rep, 2000); });
   });
-  report("unchanged instant long-poll answers", r);
-  EXPECT_STREQ(r.message, "");
-  EXPECT_FALSE(r.capped);
+  expect_within_bound("unchanged instant long-poll answers", r);
   EXPECT_LE(r.queue_peak, 64u + 2u) << "an open event per answer must not pass the queue limit";
   // Nothing new, at once, is not a reason to ask again at once: at most one request per 100 ms.
   EXPECT_LE(r.requests, 2000u / 100u + 5u) << "request flood";
-  EXPECT_LE(r.peak_kib - r.start_kib, kBoundKib);
 }
 
 TEST(Memory, StatusFloodOfAFailingStreamStaysWithinTheQueueLimit) {
   ChildReport r = in_child([](ChildReport& rep) {
-    tw_runtime* rt = nullptr;
-    tw_runtime_create(&rt);
     // A port nobody listens on, retried without delay: a RECONNECTING event per attempt.
     int port = refusing_port();
-    tw_stream* s = open_stream(rt,
-                               {{"transport", "sse"},
-                                {"url", "http://127.0.0.1:" + std::to_string(port) + "/"},
-                                {"reconnect.initial_ms", "0"},
-                                {"reconnect.max_ms", "0"},
-                                {"queue.max_events", "64"},
-                                {"status_events", "true"}},
-                               rep);
-    if (s) neglect(s, rep, 2000);
-    tw_stream_destroy(s);
-    tw_runtime_destroy(rt);
+    with_stream({{"transport", "sse"},
+                 {"url", "http://127.0.0.1:" + std::to_string(port) + "/"},
+                 {"reconnect.initial_ms", "0"},
+                 {"reconnect.max_ms", "0"},
+                 {"queue.max_events", "64"},
+                 {"status_events", "true"}},
+                rep, [&](tw_stream* s) { neglect(s, rep, 2000); });
   });
-  report("status flood", r);
-  EXPECT_STREQ(r.message, "");
-  EXPECT_FALSE(r.capped);
+  expect_within_bound("status flood", r);
   EXPECT_LE(r.queue_peak, 64u + 2u);
   EXPECT_GE(r.requests, 10u) << "the stream kept retrying";
-  EXPECT_LE(r.peak_kib - r.start_kib, kBoundKib);
 }
 
 }  // namespace

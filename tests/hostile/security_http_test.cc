@@ -25,27 +25,6 @@ int64_t ms_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
 }
 
-// A directory of its own for a TLS peer's certificate, removed afterwards.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/tidewire-sec-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    ::unlink((path + "/cert.pem").c_str());
-    ::unlink((path + "/key.pem").c_str());
-    ::rmdir(path.c_str());
-  }
-};
-
-struct TlsPeer {
-  TempDir dir;
-  Peer peer{peer_script("http_peer.py"), {"--tls", dir.path}};
-  std::string url(const std::string& path) const { return "https://127.0.0.1:" + std::to_string(peer.port()) + path; }
-  std::string ca_file() const { return dir.path + "/cert.pem"; }
-};
-
 // The first event of `kind` within timeout_ms, skipping others; false if none came.
 bool next_of_kind(Stream& s, tw_kind kind, Received& out, int timeout_ms) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -40,16 +39,6 @@ Settings receiver(Settings extra = {}) {
                 {"webhook.id_header", "X-Id"}, {"webhook.dedup_window_s", "0"}};
   s.insert(s.end(), extra.begin(), extra.end());
   return s;
-}
-
-int port_of(const Stream& s) {
-  char* url = nullptr;
-  EXPECT_EQ(tw_stream_url(&url, s.get()), TW_OK);
-  std::string text = url ? url : "";
-  tw_free(url);
-  std::smatch m;
-  EXPECT_TRUE(std::regex_match(text, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/hooks)"))) << text;
-  return m.empty() ? 0 : std::stoi(m[1]);
 }
 
 std::string request(const std::string& id, const std::string& body = "{}") {

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -30,15 +29,6 @@ int refusing_port() {
   ::close(fd);
   return ntohs(a.sin_port);
 }
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/tidewire-sec-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 // A wss:// peer whose certificate (127.0.0.1, ::1, localhost) is signed by a test CA: ca.pem, with
 // an unrelated CA in other-ca.pem.

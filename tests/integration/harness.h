@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <regex>
 #include <thread>
 #include <string>
 #include <utility>
@@ -143,6 +144,24 @@ bool eventually(F condition, int timeout_ms = 5000) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return condition();
+}
+
+// The URL the stream reports: for a webhook receiver, with the port it really bound.
+inline std::string url_of(const Stream& s) {
+  char* url = nullptr;
+  EXPECT_EQ(tw_stream_url(&url, s.get()), TW_OK);
+  std::string out = url ? url : "";
+  tw_free(url);
+  return out;
+}
+
+// The port of a webhook receiver listening at http://127.0.0.1:<port>/hooks (0, and a failure, if
+// the stream reports anything else).
+inline int port_of(const Stream& s) {
+  std::smatch m;
+  std::string url = url_of(s);
+  EXPECT_TRUE(std::regex_match(url, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/hooks)"))) << url;
+  return m.empty() ? 0 : std::stoi(m[1]);
 }
 
 // The peer's request log for `key`.

@@ -1,7 +1,5 @@
 // https:// with a private CA, certificate verification on by default, and the CONNECT proxy.
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <string>
 
@@ -9,27 +7,6 @@
 
 namespace tidewire::test {
 namespace {
-
-// A directory of its own for the peer's certificate, removed afterwards.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/tidewire-tls-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    ::unlink((path + "/cert.pem").c_str());
-    ::unlink((path + "/key.pem").c_str());
-    ::rmdir(path.c_str());
-  }
-};
-
-struct TlsPeer {
-  TempDir dir;
-  Peer peer{peer_script("http_peer.py"), {"--tls", dir.path}};
-  std::string url(const std::string& path) const { return "https://127.0.0.1:" + std::to_string(peer.port()) + path; }
-  std::string ca_file() const { return dir.path + "/cert.pem"; }
-};
 
 TEST(Tls, SseOverHttpsWithTheServersCaFile) {
   TlsPeer tls;

@@ -53,21 +53,6 @@ Settings unsigned_webhook(Settings extra = {}) {
   return s;
 }
 
-std::string url_of(const Stream& s) {
-  char* url = nullptr;
-  EXPECT_EQ(tw_stream_url(&url, s.get()), TW_OK);
-  std::string out = url ? url : "";
-  tw_free(url);
-  return out;
-}
-
-int port_of(const Stream& s) {
-  std::smatch m;
-  std::string url = url_of(s);
-  EXPECT_TRUE(std::regex_match(url, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/hooks)"))) << url;
-  return m.empty() ? 0 : std::stoi(m[1]);
-}
-
 struct ProcessResult {
   int exit_code = -1;
   std::string out;

@@ -618,25 +618,8 @@ TEST(Ws, TransportIsInferredFromTheWsScheme) {
 // ---------------------------------------------------------------------------------------------- //
 // TLS and the CONNECT proxy
 
-// A directory of its own for the peer's certificate, removed afterwards.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/tidewire-wss-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    ::unlink((path + "/cert.pem").c_str());
-    ::unlink((path + "/key.pem").c_str());
-    ::rmdir(path.c_str());
-  }
-};
-
-struct WssPeer {
-  TempDir dir;
-  Peer peer{peer_script("ws_peer.py"), {"--tls", dir.path}};
-  std::string url(const std::string& path) const { return "wss://127.0.0.1:" + std::to_string(peer.port()) + path; }
-  std::string ca_file() const { return dir.path + "/cert.pem"; }
+struct WssPeer : TlsPeer {
+  WssPeer() : TlsPeer("ws_peer.py", "wss") {}
 };
 
 TEST(WsTls, EchoOverWssWithTheServersCaFile) {

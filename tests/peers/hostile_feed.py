@@ -31,7 +31,7 @@ import sys
 
 from aiohttp import web
 
-from peer_lifecycle import announce, listening_socket, stop_event
+from peer_lifecycle import announce, close_within, listening_socket, stop_event
 
 COUNT = int(sys.argv[sys.argv.index("--count") + 1]) if "--count" in sys.argv else 10000
 STATS = {"sse": 0, "poll": 0, "flood": 0, "instant": 0, "events_written": 0, "resumes": []}
@@ -128,10 +128,7 @@ async def main():
     await web.SockSite(runner, sock).start()
     announce(sock)
     await stop.wait()
-    try:
-        await asyncio.wait_for(runner.cleanup(), timeout=2)
-    except Exception:  # including the timeout: exiting matters more
-        pass
+    await close_within(runner.cleanup())
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import sys
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-from peer_lifecycle import announce, listening_socket, stop_event
+from peer_lifecycle import announce, close_within, listening_socket, stop_event
 
 COUNT = int(sys.argv[sys.argv.index("--count") + 1]) if "--count" in sys.argv else 10 ** 9
 STATE = {"next": 1, "subscribes": 0}
@@ -104,10 +104,7 @@ async def main():
     announce(sock)
     await stop.wait()
     server.close()
-    try:
-        await asyncio.wait_for(server.wait_closed(), timeout=2)
-    except Exception:  # including the timeout: exiting matters more
-        pass
+    await close_within(server.wait_closed())
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
 
-from peer_lifecycle import announce, escape_log_value, listening_socket, stop_event, tls_context_from_args
+from peer_lifecycle import announce, close_within, escape_log_value, listening_socket, stop_event, tls_context_from_args
 
 START = time.monotonic()
 LASTMOD_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -494,10 +494,7 @@ async def main():
     announce(sock)
 
     await stop.wait()
-    try:
-        await asyncio.wait_for(runner.cleanup(), timeout=2)
-    except Exception:  # including the timeout: exiting matters more
-        pass
+    await close_within(runner.cleanup())
 
 
 if __name__ == "__main__":

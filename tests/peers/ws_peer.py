@@ -100,7 +100,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Opcode
 from websockets.server import ServerProtocol
 
-from peer_lifecycle import announce, escape_log_value, listening_socket, stop_event, tls_context_from_args
+from peer_lifecycle import announce, close_within, escape_log_value, listening_socket, stop_event, tls_context_from_args
 
 START = time.monotonic()
 
@@ -546,10 +546,7 @@ async def main():
 
     await stop.wait()
     server.close()
-    try:
-        await asyncio.wait_for(server.wait_closed(), timeout=2)
-    except Exception:  # including the timeout: exiting matters more
-        pass
+    await close_within(server.wait_closed())
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -423,6 +425,17 @@ std::string Peer::url(const std::string& path_and_query) const {
 }
 
 std::string peer_script(const char* name) { return std::string(TW_PEERS_DIR) + "/" + name; }
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/tidewire-test-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw sys_error("mkdtemp");
+  path = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;  // a destructor cannot throw; a leftover directory under /tmp is harmless
+  std::filesystem::remove_all(path, ignored);
+}
 
 HttpReply http_get(int port, const std::string& path_and_query, int timeout_ms,
                    const HeaderList& headers) {

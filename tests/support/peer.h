@@ -43,6 +43,33 @@ class Peer {
 // Absolute path of a script in the tests/peers directory (TW_PEERS_DIR).
 std::string peer_script(const char* name);
 
+// A fresh directory under /tmp, removed with everything in it when the object goes: peers write
+// certificates there, and tests their own files. Throws std::runtime_error if it cannot be made.
+struct TempDir {
+  std::string path;
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+// A peer serving TLS with a self-signed certificate for 127.0.0.1 (`--tls DIR`), kept in a TempDir
+// of its own: http_peer.py behind https:// by default, or e.g. ws_peer.py behind wss://.
+struct TlsPeer {
+  TempDir dir;
+  Peer peer;
+  explicit TlsPeer(const char* script = "http_peer.py", const char* scheme = "https")
+      : peer(peer_script(script), {"--tls", dir.path}), scheme_(scheme) {}
+  std::string url(const std::string& path) const {
+    return scheme_ + "://127.0.0.1:" + std::to_string(peer.port()) + path;
+  }
+  // The certificate, which is its own CA.
+  std::string ca_file() const { return dir.path + "/cert.pem"; }
+
+ private:
+  std::string scheme_;
+};
+
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpReply {
