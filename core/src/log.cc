@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "url.h"
+
 namespace tidewire::detail {
 namespace {
 
@@ -34,44 +36,6 @@ void log_set(tw_log_level max_level, tw_log_fn fn, void* user) {
 }
 
 bool log_enabled(tw_log_level level) { return static_cast<int>(level) <= g_max_level.load(); }
-
-std::string redacted(const std::string& url) {
-  size_t scheme = url.find("://");
-  size_t authority = scheme == std::string::npos ? 0 : scheme + 3;
-  size_t path = url.find_first_of("/?#", authority);
-  std::string out = url;
-  // user:password@host -> user:REDACTED@host
-  size_t at = url.rfind('@', path == std::string::npos ? url.size() : path);
-  if (scheme != std::string::npos && at != std::string::npos && at >= authority) {
-    size_t colon = url.find(':', authority);
-    if (colon != std::string::npos && colon < at) out = url.substr(0, colon + 1) + "REDACTED" + url.substr(at);
-  }
-  size_t mark = out.find_first_of("?#", authority);
-  if (mark != std::string::npos) out = out.substr(0, mark + 1) + "REDACTED";
-  return out;
-}
-
-std::string redact_urls(const std::string& text) {
-  if (text.find("://") == std::string::npos) return text;
-  std::string out;
-  size_t pos = 0;
-  for (;;) {
-    size_t sep = text.find("://", pos);
-    if (sep == std::string::npos) break;
-    // The URL starts at its scheme (letters, digits, + - .) and ends at a blank or a quote.
-    size_t start = sep;
-    while (start > pos && (std::isalnum(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '+' ||
-                           text[start - 1] == '-' || text[start - 1] == '.'))
-      start--;
-    size_t end = text.find_first_of(" \t\r\n\"'<>", sep);
-    if (end == std::string::npos) end = text.size();
-    out.append(text, pos, start - pos);
-    out += redacted(text.substr(start, end - start));
-    pos = end;
-  }
-  out.append(text, pos, std::string::npos);
-  return out;
-}
 
 void log(tw_log_level level, const std::string& raw) {
   if (!log_enabled(level)) return;

@@ -9,13 +9,9 @@ namespace tidewire::detail {
 
 void log_set(tw_log_level max_level, tw_log_fn fn, void* user);
 bool log_enabled(tw_log_level level);
-// Every line goes through redact_urls() first: URLs are logged without their secrets.
+// Every line goes through redact_urls() (url.h) first: URLs are logged without their secrets.
+// Header values are never logged at all.
 void log(tw_log_level level, const std::string& message);
-// `url` with what may carry a secret replaced by "REDACTED": the query (tokens are often passed
-// as ?token=...), the fragment and the userinfo's password. Header values are never logged at all.
-std::string redacted(const std::string& url);
-// The same, applied to every URL (anything with "://") inside a text such as an error message.
-std::string redact_urls(const std::string& text);
 // The lws log mask that matches the current level; applied when a runtime starts.
 int lws_log_mask();
 // libwebsockets' emit hook (installed by the runtime).

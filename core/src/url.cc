@@ -22,10 +22,7 @@ std::string Url::authority() const {
 
 std::string Url::to_string() const { return scheme + "://" + authority() + target; }
 
-std::string Url::display() const {
-  size_t q = target.find('?');
-  return scheme + "://" + authority() + (q == std::string::npos ? target : target.substr(0, q) + "?REDACTED");
-}
+std::string Url::display() const { return redacted(to_string()); }
 
 bool Url::same_origin(const Url& other) const {
   if (scheme != other.scheme || port != other.port || host.size() != other.host.size()) return false;
@@ -119,6 +116,27 @@ Url Url::with_query_param(const std::string& name, const std::string& value) con
   return u;
 }
 
+Url redirect_target(const Url& from, const std::string& location, int hop, int max) {
+  if (hop > max)
+    throw Error(TW_ERR_LIMIT, "more than redirect.max=" + std::to_string(max) + " redirects, the last from " +
+                                  from.display());
+  Url next;
+  try {
+    next = from.resolve(location);
+  } catch (const Error& e) {
+    throw Error(TW_ERR_PROTOCOL, "bad redirect Location \"" + redacted(location) + "\" from " + from.display() +
+                                     ": " + e.what());
+  }
+  const bool websocket = from.scheme == "ws" || from.scheme == "wss";
+  if (websocket && next.scheme == "http") next.scheme = "ws";
+  if (websocket && next.scheme == "https") next.scheme = "wss";
+  if (from.tls() && !next.tls())
+    throw Error(TW_ERR_PROTOCOL, "refused a redirect from " + from.display() + " to " + next.display() +
+                                     ": a redirect from TLS (" + from.scheme + "://) to clear text (" + next.scheme +
+                                     "://) is never followed");
+  return next;
+}
+
 std::string percent_encode(const std::string& text) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
@@ -131,6 +149,44 @@ std::string percent_encode(const std::string& text) {
       out += hex[c & 15];
     }
   }
+  return out;
+}
+
+std::string redacted(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t authority = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t path = url.find_first_of("/?#", authority);
+  std::string out = url;
+  // user:password@host -> user:REDACTED@host
+  size_t at = url.rfind('@', path == std::string::npos ? url.size() : path);
+  if (scheme != std::string::npos && at != std::string::npos && at >= authority) {
+    size_t colon = url.find(':', authority);
+    if (colon != std::string::npos && colon < at) out = url.substr(0, colon + 1) + "REDACTED" + url.substr(at);
+  }
+  size_t mark = out.find_first_of("?#", authority);
+  if (mark != std::string::npos) out = out.substr(0, mark + 1) + "REDACTED";
+  return out;
+}
+
+std::string redact_urls(const std::string& text) {
+  if (text.find("://") == std::string::npos) return text;
+  std::string out;
+  size_t pos = 0;
+  for (;;) {
+    size_t sep = text.find("://", pos);
+    if (sep == std::string::npos) break;
+    // The URL starts at its scheme (letters, digits, + - .) and ends at a blank or a quote.
+    size_t start = sep;
+    while (start > pos && (std::isalnum(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '+' ||
+                           text[start - 1] == '-' || text[start - 1] == '.'))
+      start--;
+    size_t end = text.find_first_of(" \t\r\n\"'<>", sep);
+    if (end == std::string::npos) end = text.size();
+    out.append(text, pos, start - pos);
+    out += redacted(text.substr(start, end - start));
+    pos = end;
+  }
+  out.append(text, pos, std::string::npos);
   return out;
 }
 

@@ -31,6 +31,20 @@ struct Url {
   Url with_query_param(const std::string& name, const std::string& value) const;
 };
 
+// One redirect hop, decided alike for HTTP requests and WebSocket handshakes. Resolves `location`
+// against `from` (for a WebSocket, an http(s) Location becomes ws(s): the handshake is an HTTP
+// request). Throws Error, with a message naming both ends without their queries: TW_ERR_LIMIT when
+// `hop` (1 for the first redirect) exceeds `max`; TW_ERR_PROTOCOL for a bad Location, or for a hop
+// from TLS to clear text, which is never followed (the request and its headers would go out
+// unencrypted).
+Url redirect_target(const Url& from, const std::string& location, int hop, int max);
+
 std::string percent_encode(const std::string& text);
+
+// `url` with what may carry a secret replaced by "REDACTED": the query (tokens are often passed
+// as ?token=...), the fragment and the userinfo's password.
+std::string redacted(const std::string& url);
+// The same, applied to every URL (anything with "://") inside a text such as an error message.
+std::string redact_urls(const std::string& text);
 
 }  // namespace tidewire::detail

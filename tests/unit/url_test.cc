@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "error.h"
 
 namespace tidewire::detail {
@@ -78,6 +81,56 @@ TEST(Url, DisplayLeavesOutTheQuery) {
 TEST(Url, QueryParameterValueCannotBreakTheRequestLine) {
   Url u = Url::parse("http://h/x").with_query_param("index", "1\r\nX-Evil: 1 \x7f");
   EXPECT_EQ(u.target, "/x?index=1%0D%0AX-Evil%3A%201%20%7F");
+}
+
+// The code and the text of a refused redirect hop.
+std::pair<tw_err, std::string> refusal(const Url& from, const std::string& location, int hop, int max) {
+  try {
+    redirect_target(from, location, hop, max);
+  } catch (const Error& e) {
+    return {e.code(), e.what()};
+  }
+  return {TW_OK, ""};
+}
+
+TEST(Redirect, FollowsRelativeAndAbsoluteLocationsUpToTheLimit) {
+  Url from = Url::parse("https://h/a/b?token=1");
+  EXPECT_EQ(redirect_target(from, "c", 1, 5).to_string(), "https://h/a/c");
+  EXPECT_EQ(redirect_target(from, "https://other:8443/x", 5, 5).to_string(), "https://other:8443/x");
+  auto [err, text] = refusal(from, "/x", 6, 5);
+  EXPECT_EQ(err, TW_ERR_LIMIT);
+  EXPECT_NE(text.find("redirect.max=5"), std::string::npos) << text;
+  EXPECT_EQ(text.find("token"), std::string::npos) << text;
+}
+
+TEST(Redirect, FromTlsToClearTextIsRefusedForHttpAndWebSocketAlike) {
+  for (const char* from : {"https://h/x?token=s3cret", "wss://h/x?token=s3cret"}) {
+    auto [err, text] = refusal(Url::parse(from), "http://other/y?k=v", 1, 5);
+    EXPECT_EQ(err, TW_ERR_PROTOCOL) << from;
+    EXPECT_NE(text.find("never followed"), std::string::npos) << text;
+    EXPECT_NE(text.find("other/y"), std::string::npos) << text;
+    EXPECT_EQ(text.find("s3cret"), std::string::npos) << text;
+  }
+  // Clear text to TLS is an upgrade, and followed.
+  EXPECT_EQ(redirect_target(Url::parse("http://h/"), "https://h/", 1, 5).scheme, "https");
+}
+
+TEST(Redirect, AWebSocketHandshakeSentToAnHttpUrlStaysAWebSocket) {
+  EXPECT_EQ(redirect_target(Url::parse("ws://h/"), "http://other/feed", 1, 5).to_string(), "ws://other/feed");
+  EXPECT_EQ(redirect_target(Url::parse("wss://h/"), "https://other/feed", 1, 5).to_string(), "wss://other/feed");
+  EXPECT_EQ(refusal(Url::parse("wss://h/"), "ws://other/feed", 1, 5).first, TW_ERR_PROTOCOL);
+}
+
+TEST(Redirect, ABadLocationIsAProtocolErrorWithoutItsQuery) {
+  auto [err, text] = refusal(Url::parse("http://h/"), "ftp://other/x?token=s3cret", 1, 5);
+  EXPECT_EQ(err, TW_ERR_PROTOCOL);
+  EXPECT_EQ(text.find("s3cret"), std::string::npos) << text;
+}
+
+TEST(Redact, RemovesQueryFragmentAndPasswordFromEveryUrlInAText) {
+  EXPECT_EQ(redacted("https://user:pw@h/p?token=1#frag"), "https://user:REDACTED@h/p?REDACTED");
+  EXPECT_EQ(redact_urls("GET http://h/a?k=1 then wss://h/b#x."), "GET http://h/a?REDACTED then wss://h/b#REDACTED");
+  EXPECT_EQ(redact_urls("no url here"), "no url here");
 }
 
 }  // namespace

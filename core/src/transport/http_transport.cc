@@ -85,7 +85,7 @@ int64_t HttpTransport::body_deadline_ms() const {
 }
 
 void HttpTransport::add_config_headers(HeaderList& out, const Url& url) const {
-  if (!url.same_origin(origin_) && !core_->config.boolean("redirect.cross_origin_headers")) return;
+  if (!config_headers_go_to(url, origin_)) return;
   for (const auto& h : core_->config.headers()) out.push_back(h);
 }
 
@@ -301,25 +301,12 @@ void HttpTransport::exchange_done(tw_err err, const std::string& message) {
   abort_exchange();
   disarm_io_timeout();
   if (redirect_to_) {
-    int max = static_cast<int>(core_->config.integer("redirect.max"));
-    if (++redirects_ > max)
-      return end_with_error(TW_ERR_LIMIT, 0,
-                            "more than redirect.max=" + std::to_string(max) + " redirects from " + origin_.to_string());
-    Url next;
     try {
-      next = current_.resolve(*redirect_to_);
+      current_ = redirect_target(current_, *redirect_to_, ++redirects_,
+                                 static_cast<int>(core_->config.integer("redirect.max")));
     } catch (const Error& e) {
-      // Up to the query: a Location may carry a token too.
-      return end_with_error(TW_ERR_PROTOCOL, 0,
-                            "bad redirect Location \"" + redirect_to_->substr(0, redirect_to_->find_first_of("?#")) +
-                                "\" from " + current_.display() + ": " + e.what());
+      return end_with_error(e.code(), 0, e.what());
     }
-    // Following would send the request, and whatever it carries, in clear text.
-    if (current_.tls() && !next.tls())
-      return end_with_error(TW_ERR_PROTOCOL, 0,
-                            "refused a redirect from " + current_.display() + " to " + next.display() +
-                                ": a redirect from https:// to http:// is never followed");
-    current_ = next;
     return schedule_attempt(0);
   }
   // Every later request starts again at the configured URL.

@@ -48,6 +48,10 @@ bool Transport::deliver(std::vector<EventPtr>& batch) {
   return core_->queue.push_batch(batch);
 }
 
+bool Transport::config_headers_go_to(const Url& target, const Url& origin) const {
+  return target.same_origin(origin) || core_->config.boolean("redirect.cross_origin_headers");
+}
+
 void Transport::push_status(EventPtr event) {
   if (core_->config.boolean("status_events")) core_->queue.push_status(std::move(event));
 }

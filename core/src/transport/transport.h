@@ -12,6 +12,7 @@
 #include "../runtime.h"
 #include "../stream.h"
 #include "../timer.h"
+#include "../url.h"
 
 namespace tidewire::detail {
 
@@ -60,6 +61,9 @@ class Transport {
   void end_clean(int close_code = 0);
   void end_with_error(tw_err err, int http_status, const std::string& message, int close_code = 0);
   bool ended() const { return ended_; }
+  // Whether header.* (tokens, cookies) may be sent to `target`: always to the configured origin,
+  // to another only after the user allowed it (redirect.cross_origin_headers).
+  bool config_headers_go_to(const Url& target, const Url& origin) const;
 
   Runtime& runtime_;
   const std::shared_ptr<StreamCore> core_;

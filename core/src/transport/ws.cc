@@ -149,29 +149,16 @@ void WsTransport::connection_lost() {
 }
 
 void WsTransport::follow_redirect() {
-  const std::string from = redacted(current_.to_string());
-  const std::string status = std::to_string(handshake_status_);
-  auto refuse = [&](tw_err err, const std::string& why) {
+  try {
+    current_ = redirect_target(current_, redirect_to_, ++redirects_,
+                               static_cast<int>(core_->config.integer("redirect.max")));
+  } catch (const Error& e) {
     current_ = url_;
     redirects_ = 0;
-    end_with_error(err, handshake_status_,
-                   from + " answered the WebSocket handshake with HTTP " + status + " to \"" + redacted(redirect_to_) +
-                       "\": " + why);
-  };
-  int max = static_cast<int>(core_->config.integer("redirect.max"));
-  if (++redirects_ > max) return refuse(TW_ERR_LIMIT, "more than redirect.max=" + std::to_string(max) + " redirects");
-  Url next;
-  try {
-    next = current_.resolve(redirect_to_);
-  } catch (const Error& e) {
-    return refuse(TW_ERR_PROTOCOL, std::string("bad Location: ") + e.what());
+    return end_with_error(e.code(), handshake_status_,
+                          "the WebSocket handshake was answered HTTP " + std::to_string(handshake_status_) + ": " +
+                              e.what());
   }
-  // A WebSocket may be sent to an http(s) URL: the handshake is an HTTP request.
-  if (next.scheme == "http") next.scheme = "ws";
-  if (next.scheme == "https") next.scheme = "wss";
-  if (current_.tls() && !next.tls())
-    return refuse(TW_ERR_TLS, "refused: a redirect from wss:// to ws:// would drop TLS");
-  current_ = next;
   schedule_attempt(0);
 }
 
@@ -267,8 +254,7 @@ int WsTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t 
   switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
       // header.* (tokens, cookies) go to another origin only if the user allowed it.
-      bool same_origin = current_.tls() == url_.tls() && current_.host == url_.host && current_.port == url_.port;
-      if (!same_origin && !core_->config.boolean("redirect.cross_origin_headers")) return 0;
+      if (!config_headers_go_to(current_, url_)) return 0;
       return append_headers(wsi, core_->config.headers(), in, len) ? 0 : -1;
     }
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
