@@ -81,14 +81,19 @@ tw_quiet "$tmp/run-cmake.log" "$tmp/consumer-build/tw_consumer"
 echo "install: find_package consumer: $(head -n 1 "$tmp/run-cmake.log"), $(tail -n 1 "$tmp/run-cmake.log")"
 
 # 5. The README's C quick start (the first ```c block after "## C quick start"), pointed at the feed.
+# The feed announces its port on stdout, read here through a FIFO as soon as it is written (the
+# feed runs until its stdin, feed_in, is closed).
+mkfifo "$tmp/feed.out"
 exec {feed_in}> >(exec python3 examples/feed/feed.py --count 3 --interval-ms 10 --start-ms 0 >"$tmp/feed.out")
+exec {feed_out}<"$tmp/feed.out"
 port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$tmp/feed.out")
-  [[ -z $port ]] || break
-  sleep 0.1
+while IFS= read -r -t 10 -u "$feed_out" line; do
+  if [[ $line =~ ^PORT\ ([0-9]+)$ ]]; then
+    port=${BASH_REMATCH[1]}
+    break
+  fi
 done
-[[ -n $port ]] || fail "the demo feed did not start"
+[[ -n $port ]] || fail "the demo feed did not announce its port within 10 s"
 awk '/^## C quick start/ { section = 1 } section && /^```c$/ { inside = 1; next }
      inside && /^```$/ { exit } inside { print }' README.md >"$tmp/quickstart.c"
 grep -q 'http://127.0.0.1:8000/events' "$tmp/quickstart.c" || fail "no C quick start reading http://127.0.0.1:8000/events in README.md"
@@ -97,7 +102,7 @@ tw_quiet "$tmp/quickstart-cc.log" cc -std=c99 -Wall -Wextra -Wpedantic -Werror -
   "$tmp/quickstart.c" "${flags[@]}" -Wl,-rpath,"$libdir"
 check_loads_installed "$tmp/quickstart"
 tw_quiet "$tmp/quickstart-run.log" timeout 20 "$tmp/quickstart"
-exec {feed_in}>&-
+exec {feed_in}>&- {feed_out}<&-
 got=$(grep -c '^id=' "$tmp/quickstart-run.log" || true)
 ((got == 3)) || fail "the README quick start printed $got events from the feed, expected 3"
 echo "install: README C quick start: built, read $got events over SSE, ended cleanly"
