@@ -387,8 +387,12 @@ FeedResult FrameParser::feed(const uint8_t* data, size_t len) {
       pos += n;
       frame_left_ = 0;
       stage_ = Stage::header;
-      if (message_text_ && !is_valid_utf8({reinterpret_cast<const char*>(payload), n}))
-        return fail(kCloseInvalidPayload, "text message is not valid UTF-8");
+      if (message_text_) {
+        // The same checks, and the same words, as for a buffered message.
+        Utf8Validator text;
+        if (!text.feed(payload, n)) return fail(kCloseInvalidPayload, "text message is not valid UTF-8");
+        if (!text.complete()) return fail(kCloseInvalidPayload, "text message ends inside a UTF-8 sequence");
+      }
       in_message_ = false;
       stats_.payload_bytes += n;
       stats_.messages++;
@@ -457,13 +461,8 @@ FeedResult FrameParser::take_payload(const uint8_t* bytes, size_t len, bool ends
   }
   if (message_compressed_) {
     size_t before = message_.size();
-    Inflater::Result r = inflater_->inflate(bytes, len, message_, limits_.max_message_bytes);
-    if (r == Inflater::Result::too_big)
-      return fail(kCloseMessageTooBig, "decompressed message exceeds max_message_bytes (" +
-                                           std::to_string(limits_.max_message_bytes) + ")");
-    if (r == Inflater::Result::bad_data) return fail(kCloseInvalidPayload, "invalid permessage-deflate data");
-    if (message_text_ && !utf8_.feed(message_.data() + before, message_.size() - before))
-      return fail(kCloseInvalidPayload, "text message is not valid UTF-8");
+    FeedResult r = check_inflated(inflater_->inflate(bytes, len, message_, limits_.max_message_bytes), before);
+    if (!r.ok()) return r;
   } else if (len > 0) {
     if (message_text_ && !utf8_.feed(bytes, len)) return fail(kCloseInvalidPayload, "text message is not valid UTF-8");
     if (message_.spare_size() < len) {
@@ -476,16 +475,24 @@ FeedResult FrameParser::take_payload(const uint8_t* bytes, size_t len, bool ends
   return ends_frame && frame_fin_ ? end_message() : FeedResult{};
 }
 
+FeedResult FrameParser::check_inflated(Inflater::Result result, size_t before) {
+  // The text produced is checked before the inflater's verdict: how much a call inflates depends
+  // on how the reads were cut, so the first fault in output order must win for the outcome to
+  // depend on the bytes alone.
+  if (message_text_ && !utf8_.feed(message_.data() + before, message_.size() - before))
+    return fail(kCloseInvalidPayload, "text message is not valid UTF-8");
+  if (result == Inflater::Result::too_big)
+    return fail(kCloseMessageTooBig, "decompressed message exceeds max_message_bytes (" +
+                                         std::to_string(limits_.max_message_bytes) + ")");
+  if (result == Inflater::Result::bad_data) return fail(kCloseInvalidPayload, "invalid permessage-deflate data");
+  return {};
+}
+
 FeedResult FrameParser::end_message() {
   if (message_compressed_) {
     size_t before = message_.size();
-    Inflater::Result r = inflater_->finish_message(message_, limits_.max_message_bytes);
-    if (r == Inflater::Result::too_big)
-      return fail(kCloseMessageTooBig, "decompressed message exceeds max_message_bytes (" +
-                                           std::to_string(limits_.max_message_bytes) + ")");
-    if (r == Inflater::Result::bad_data) return fail(kCloseInvalidPayload, "invalid permessage-deflate data");
-    if (message_text_ && !utf8_.feed(message_.data() + before, message_.size() - before))
-      return fail(kCloseInvalidPayload, "text message is not valid UTF-8");
+    FeedResult r = check_inflated(inflater_->finish_message(message_, limits_.max_message_bytes), before);
+    if (!r.ok()) return r;
   }
   if (message_text_ && !utf8_.complete()) return fail(kCloseInvalidPayload, "text message ends inside a UTF-8 sequence");
   in_message_ = false;

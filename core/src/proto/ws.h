@@ -166,6 +166,8 @@ class FrameParser {
   FeedResult start_frame(const uint8_t* header);
   // Handles `len` payload bytes of the current frame; `ends_frame` when they are its last.
   FeedResult take_payload(const uint8_t* bytes, size_t len, bool ends_frame);
+  // Checks freshly inflated text (from offset `before`), then the inflater's result.
+  FeedResult check_inflated(Inflater::Result result, size_t before);
   FeedResult end_control_frame();
   FeedResult end_message();
 

@@ -167,5 +167,17 @@ TEST(WsDeflate, RsvOnContinuationRefused) {
             kCloseProtocolError);
 }
 
+// Bad text early in a message that then grows past the limit: the first fault in the output wins
+// (1007), however much each read happened to inflate.
+TEST(WsDeflate, FirstFaultWinsWhateverTheReads) {
+  std::string compressed;
+  Deflater deflater(kDefaults);
+  ASSERT_TRUE(deflater.compress("\xff" + std::string(200000, 'a'), compressed));
+  std::string frame = server_frame(0xc1, compressed);
+  Outcome whole = run(frame, {}, 100000, kDefaults);
+  EXPECT_EQ(whole.close_code, kCloseInvalidPayload);
+  for (size_t slice : {1u, 5u, 64u}) EXPECT_EQ(run_in_slices(frame, slice, 100000, kDefaults), whole) << slice;
+}
+
 }  // namespace
 }  // namespace tidewire::detail::ws
