@@ -37,11 +37,12 @@ struct Inflater::State {
 
 Inflater::Inflater(const DeflateParams& params)
     : state_(std::make_unique<State>()), reset_per_message_(params.server_no_context_takeover) {
-  // A window of 8 is widened to 9: zlib's deflate cannot use 8 for raw streams and silently uses
-  // 9, so peers built on it may reach 512 bytes back even after agreeing on 8. A larger inflate
-  // window accepts every stream a smaller one would.
-  int bits = std::clamp(params.server_max_window_bits, 9, 15);
-  if (inflateInit2(&state_->z, -bits) != Z_OK) throw std::bad_alloc();
+  // Always the full 32 KiB window, whatever server_max_window_bits says. zlib checks distances
+  // against its window only for output of earlier calls (within one call it reaches back into the
+  // output buffer), so with a small window the same stream could pass or fail depending on how
+  // the reads were cut; deflate never reaches past 32 KiB, so at 15 it cannot. It also accepts
+  // peers whose zlib silently turned an agreed 8 into 9. zlib allocates the window lazily.
+  if (inflateInit2(&state_->z, -15) != Z_OK) throw std::bad_alloc();
 }
 
 Inflater::~Inflater() { inflateEnd(&state_->z); }

@@ -179,5 +179,21 @@ TEST(WsDeflate, FirstFaultWinsWhateverTheReads) {
   for (size_t slice : {1u, 5u, 64u}) EXPECT_EQ(run_in_slices(frame, slice, 100000, kDefaults), whole) << slice;
 }
 
+// A server that agreed on a small window but reaches further back is read the same way whatever
+// the reads: whole, or a few bytes at a time.
+TEST(WsDeflate, SmallAgreedWindowSameOutcomeForAnyReads) {
+  std::string text;
+  for (int i = 0; i < 40; i++) text += "line " + std::to_string(i % 5) + std::string(200, static_cast<char>('a' + i % 3)) + "\n";
+  std::string compressed;
+  Deflater deflater(kDefaults);  // a 32 KiB window: back-references of ~1000 bytes
+  ASSERT_TRUE(deflater.compress(text, compressed));
+  DeflateParams small;
+  small.server_max_window_bits = 9;
+  std::string frame = server_frame(0xc1, compressed);
+  Outcome whole = run(frame, {}, 1 << 20, small);
+  EXPECT_EQ(whole.events, std::vector<std::string>{"text:" + text});
+  for (size_t slice : {1u, 3u, 50u}) EXPECT_EQ(run_in_slices(frame, slice, 1 << 20, small), whole) << slice;
+}
+
 }  // namespace
 }  // namespace tidewire::detail::ws
