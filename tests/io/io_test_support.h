@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>

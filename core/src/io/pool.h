@@ -39,7 +39,8 @@ class ConnectionPool {
 
   // An idle open connection for `key`, most recently parked first, or nullptr. Connections the peer
   // closed or spoke on while parked are closed and skipped. The caller owns the returned connection
-  // again and must attach its own observer (it has none on return).
+  // again and must attach its own observer before control returns to the loop: it has none on
+  // return, and a connection without one ends silently.
   Connection* take(const PoolKey& key);
   // Parks an open connection whose last exchange is complete. The pool becomes its owner and
   // observer: it closes it when the idle timeout fires, when the peer closes it or sends anything
