@@ -125,6 +125,7 @@ ResponseReader::ResponseReader(ResponseSink& sink, ResponseLimits limits) : sink
   settings_.on_header_field_complete = on_header_field_complete;
   settings_.on_header_value_complete = on_header_value_complete;
   settings_.on_headers_complete = on_headers_complete;
+  settings_.on_chunk_header = on_chunk_header;
   settings_.on_body = on_body;
   settings_.on_message_complete = on_message_complete;
   reset();
@@ -136,11 +137,11 @@ void ResponseReader::reset() {
   state_ = State::reading;
   head_request_ = false;
   connect_request_ = false;
-  slice_start_ = nullptr;
-  bytes_before_slice_ = 0;
+  bytes_read_ = 0;
+  section_ = Section::head;
+  section_end_ = limits_.max_header_bytes;
+  paused_at_ = Pause::none;
   final_head_done_ = false;
-  head_paused_ = false;
-  message_done_ = false;
   keep_alive_ = false;
   body_bytes_ = 0;
   pending_error_.reset();
@@ -148,7 +149,6 @@ void ResponseReader::reset() {
   end_ = ResponseEnd{};
   fields_ = &head_.headers;
   last_field_ = Field::none;
-  trailer_bytes_ = 0;
 }
 
 void ResponseReader::fail(ResponseError::Kind kind, tw_err code, std::string message) {
@@ -169,26 +169,10 @@ void ResponseReader::fail_from_llhttp(llhttp_errno_t err) {
            llhttp_errno_name(err) + ")");
 }
 
-bool ResponseReader::head_within_limit(const char* position) {
-  const uint64_t offset = bytes_before_slice_ + static_cast<uint64_t>(position - slice_start_);
-  if (offset <= limits_.max_header_bytes) return true;
-  pending_error_ = head_limit_error();
-  return false;
-}
-
-ResponseError ResponseReader::head_limit_error() const {
-  return ResponseError{ResponseError::Kind::limit, TW_ERR_LIMIT,
-                       "HTTP response head larger than the limit of " + std::to_string(limits_.max_header_bytes) +
-                           " bytes (max_header_bytes)"};
-}
-
-bool ResponseReader::trailers_within_limit(size_t length) {
-  trailer_bytes_ += length;
-  if (trailer_bytes_ <= limits_.max_header_bytes) return true;
-  pending_error_ = ResponseError{ResponseError::Kind::limit, TW_ERR_LIMIT,
-                                 "HTTP response trailers larger than the limit of " +
-                                     std::to_string(limits_.max_header_bytes) + " bytes (max_header_bytes)"};
-  return false;
+void ResponseReader::fail_section_too_long() {
+  fail(ResponseError::Kind::limit, TW_ERR_LIMIT,
+       std::string("HTTP response ") + (section_ == Section::head ? "head" : "trailers") + " larger than the limit of " +
+           std::to_string(limits_.max_header_bytes) + " bytes (max_header_bytes)");
 }
 
 int ResponseReader::on_message_begin(llhttp_t* parser) {
@@ -200,27 +184,16 @@ int ResponseReader::on_message_begin(llhttp_t* parser) {
   return 0;
 }
 
+// The data callbacks only collect: llhttp never gets more of a head or of trailers than the limit
+// allows (see feed()), so what they collect is bounded.
 int ResponseReader::on_status(llhttp_t* parser, const char* at, size_t length) {
-  ResponseReader& r = reader_of(parser);
-  if (!r.head_within_limit(at + length)) return -1;
-  r.head_.reason.append(at, length);
+  reader_of(parser).head_.reason.append(at, length);
   return 0;
 }
 
 int ResponseReader::on_header_field(llhttp_t* parser, const char* at, size_t length) {
   ResponseReader& r = reader_of(parser);
-  const bool trailer = r.final_head_done_;
-  if (trailer ? !r.trailers_within_limit(length) : !r.head_within_limit(at + length)) return -1;
-  if (r.last_field_ != Field::name) {
-    if (r.fields_->size() >= r.limits_.max_headers) {
-      r.pending_error_ = ResponseError{ResponseError::Kind::limit, TW_ERR_LIMIT,
-                                       std::string("HTTP response ") + (trailer ? "trailers hold" : "head holds") +
-                                           " more than the limit of " + std::to_string(r.limits_.max_headers) +
-                                           " header fields (max_headers)"};
-      return -1;
-    }
-    r.fields_->emplace_back();
-  }
+  if (r.last_field_ != Field::name) r.fields_->emplace_back();
   r.fields_->back().name.append(at, length);
   r.last_field_ = Field::name;
   return 0;
@@ -228,12 +201,13 @@ int ResponseReader::on_header_field(llhttp_t* parser, const char* at, size_t len
 
 int ResponseReader::on_header_value(llhttp_t* parser, const char* at, size_t length) {
   ResponseReader& r = reader_of(parser);
-  if (r.final_head_done_ ? !r.trailers_within_limit(length) : !r.head_within_limit(at + length)) return -1;
   r.fields_->back().value.append(at, length);
   r.last_field_ = Field::value;
   return 0;
 }
 
+// Checks wait for a whole name: a check on a partial one (the end of a slice) could fire before an
+// error llhttp finds later in the same name, and the events would depend on the slicing.
 int ResponseReader::on_header_field_complete(llhttp_t* parser) {
   ResponseReader& r = reader_of(parser);
   // llhttp (v8, strict off) lets blanks into a response's field names ("X : v"); RFC 9112 5.1 does
@@ -241,6 +215,13 @@ int ResponseReader::on_header_field_complete(llhttp_t* parser) {
   if (!is_token(r.fields_->back().name)) {
     r.pending_error_ = ResponseError{ResponseError::Kind::malformed, TW_ERR_PROTOCOL,
                                      "malformed HTTP response: a header name is not a token"};
+    return -1;
+  }
+  if (r.fields_->size() > r.limits_.max_headers) {
+    r.pending_error_ = ResponseError{ResponseError::Kind::limit, TW_ERR_LIMIT,
+                                     std::string("HTTP response ") + (r.final_head_done_ ? "trailers hold" : "head holds") +
+                                         " more than the limit of " + std::to_string(r.limits_.max_headers) +
+                                         " header fields (max_headers)"};
     return -1;
   }
   return 0;
@@ -262,9 +243,16 @@ int ResponseReader::on_headers_complete(llhttp_t* parser) {
   ResponseReader& r = reader_of(parser);
   r.head_.status = llhttp_get_status_code(parser);
   r.head_.http_minor = llhttp_get_http_minor(parser);
-  // Paused so that feed() learns exactly where the head ends (for the head limit, and for the
-  // bytes after a 101 head), and so that the sink's on_head runs outside llhttp.
-  r.head_paused_ = true;
+  // Paused so that feed() learns exactly where the head ends (the bytes after a 101 head are the
+  // new protocol's), and so that the sink's on_head runs outside llhttp.
+  r.paused_at_ = Pause::end_of_head;
+  return HPE_PAUSED;
+}
+
+int ResponseReader::on_chunk_header(llhttp_t* parser) {
+  if (parser->content_length != 0) return 0;
+  // The last chunk: trailers follow, as bounded as a head; feed() learns where they start.
+  reader_of(parser).paused_at_ = Pause::last_chunk;
   return HPE_PAUSED;
 }
 
@@ -290,23 +278,22 @@ int ResponseReader::on_message_complete(llhttp_t* parser) {
   if (!r.final_head_done_) return 0;  // the end of a 1xx: the final response follows
   // Read now: llhttp forgets the message's flags once this callback returns.
   r.keep_alive_ = llhttp_should_keep_alive(parser) != 0;
-  r.message_done_ = true;
+  r.paused_at_ = Pause::end_of_message;
   return HPE_PAUSED;  // nothing after the response is read as HTTP
 }
 
 bool ResponseReader::finish_head(const char* end_of_head, const char* slice_end) {
-  if (!head_within_limit(end_of_head)) {
-    fail_from_llhttp(HPE_USER);
-    return false;
-  }
   const int status = head_.status;
   const bool tunnel = status == 101 || (connect_request_ && status >= 200 && status < 300);
   if (status >= 100 && status < 200 && !tunnel) {
-    // 1xx (100 Continue, 103 Early Hints): no body whatever its headers say; skipped.
+    // 1xx (100 Continue, 103 Early Hints): no body whatever its headers say; skipped. The next
+    // head still counts against the same max_header_bytes, so 1xx floods stay bounded.
     parser_.flags |= F_SKIPBODY;
     return true;
   }
   final_head_done_ = true;
+  section_ = Section::body;
+  section_end_ = UINT64_MAX;
   fields_ = &end_.trailers;
   last_field_ = Field::none;
   if (tunnel) {
@@ -337,45 +324,61 @@ void ResponseReader::unsolicited() {
 size_t ResponseReader::feed(const char* data, size_t size) {
   if (state_ == State::complete && size > 0) unsolicited();
   if (state_ != State::reading) return 0;
-  slice_start_ = data;
   const char* const end = data + size;
   const char* position = data;
-  for (;;) {
-    const llhttp_errno_t err = llhttp_execute(&parser_, position, static_cast<size_t>(end - position));
-    if (err == HPE_OK) break;
-    if (err == HPE_PAUSED && head_paused_) {
-      head_paused_ = false;
-      const char* end_of_head = llhttp_get_error_pos(&parser_);
-      if (!finish_head(end_of_head, end)) return state_ == State::upgraded ? static_cast<size_t>(end_of_head - data) : 0;
-      llhttp_resume(&parser_);
-      position = end_of_head;
+  auto offset_of = [&](const char* p) { return bytes_read_ + static_cast<uint64_t>(p - data); };
+  // After a pause llhttp runs again even with no byte left: a message without body ends there.
+  bool resumed = false;
+  while (position != end || resumed) {
+    resumed = false;
+    // In a head or trailers, llhttp is never given a byte beyond the limit: a section still open
+    // when the next byte would cross it is too long, wherever the slices were cut and whatever
+    // llhttp would have said of the bytes beyond.
+    const uint64_t allowance = section_end_ - offset_of(position);
+    if (allowance == 0 && position != end) {
+      fail_section_too_long();
+      return 0;
+    }
+    const size_t length = static_cast<size_t>(std::min<uint64_t>(allowance, static_cast<uint64_t>(end - position)));
+    const llhttp_errno_t err = llhttp_execute(&parser_, position, length);
+    if (err == HPE_OK) {
+      position += length;
       continue;
     }
-    if (err == HPE_PAUSED && message_done_) {
-      finish_message(llhttp_get_error_pos(&parser_), end);
+    const Pause pause = paused_at_;
+    paused_at_ = Pause::none;
+    const char* stop = llhttp_get_error_pos(&parser_);
+    if (err == HPE_PAUSED && pause == Pause::end_of_head) {
+      if (!finish_head(stop, end)) return state_ == State::upgraded ? static_cast<size_t>(stop - data) : 0;
+    } else if (err == HPE_PAUSED && pause == Pause::last_chunk) {
+      section_ = Section::trailers;
+      section_end_ = offset_of(stop) + limits_.max_header_bytes;
+    } else if (err == HPE_PAUSED && pause == Pause::end_of_message) {
+      finish_message(stop, end);
       return size;
+    } else {
+      fail_from_llhttp(err);
+      return 0;
     }
-    fail_from_llhttp(err);
-    return 0;
+    llhttp_resume(&parser_);
+    position = stop;
+    resumed = true;
   }
-  bytes_before_slice_ += size;
-  if (!final_head_done_ && bytes_before_slice_ > limits_.max_header_bytes) {
-    // The head is unfinished and already too long (e.g. blanks that no callback saw).
-    pending_error_ = head_limit_error();
-    fail_from_llhttp(HPE_USER);
-    return 0;
-  }
+  bytes_read_ += size;
   return size;
 }
 
 void ResponseReader::eof() {
   if (state_ != State::reading) return;
-  if (bytes_before_slice_ == 0)
-    return fail(ResponseError::Kind::closed_early, TW_ERR_IO,
-                "the connection closed before the HTTP response began");
-  const llhttp_errno_t err = llhttp_finish(&parser_);
-  if (message_done_) return finish_message(nullptr, nullptr);
-  (void)err;  // HPE_OK after a 1xx only, or HPE_INVALID_EOF_STATE: either way the response is cut
+  if (bytes_read_ == 0)
+    return fail(ResponseError::Kind::closed_early, TW_ERR_IO, "the connection closed before the HTTP response began");
+  // HPE_OK when only 1xx responses came, HPE_INVALID_EOF_STATE in a head or a delimited body, or
+  // HPE_PAUSED from on_message_complete for a body delimited by the close.
+  llhttp_finish(&parser_);
+  if (paused_at_ == Pause::end_of_message) {
+    paused_at_ = Pause::none;
+    return finish_message(nullptr, nullptr);
+  }
   fail(ResponseError::Kind::cut, TW_ERR_IO,
        std::string("the connection closed before the end of the HTTP response ") +
            (final_head_done_ ? "body" : "head"));

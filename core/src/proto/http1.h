@@ -68,8 +68,10 @@ struct ResponseHead {
 };
 
 struct ResponseEnd {
-  // The connection may carry the next request (llhttp_should_keep_alive: HTTP/1.1 without
-  // `Connection: close`, a body whose end was not the connection's close, no unsolicited bytes).
+  // The connection may carry the next request, as far as this response says
+  // (llhttp_should_keep_alive: HTTP/1.1 without `Connection: close`, or HTTP/1.0 with
+  // `Connection: keep-alive`; a body that did not end with the connection). An `unsolicited` error
+  // after on_end overrules it.
   bool keep_alive = false;
   std::vector<Header> trailers;  // fields after a chunked body, if any
 };
@@ -88,15 +90,16 @@ struct ResponseError {
 };
 
 struct ResponseLimits {
-  size_t max_header_bytes = 64 * 1024;  // the heads' bytes on the wire, 1xx heads included
+  size_t max_header_bytes = 64 * 1024;  // the heads' bytes on the wire, 1xx heads included; also
+                                        // the trailers' bytes
   size_t max_headers = 100;             // field lines in one head (and in the trailers)
   uint64_t max_body_bytes = UINT64_MAX;  // decoded body bytes (chunk framing not counted)
 };
 
 // Receives a reader's events, in order: for a final response, on_head, on_body (any number),
-// on_end; for 101 Switching Protocols, on_head then on_upgrade; on_error at most once, after which
-// nothing follows. 1xx responses other than 101 produce no event. A sink must not call back into
-// the reader that calls it.
+// on_end; for 101 Switching Protocols, on_head then on_upgrade; on_error at most once (possibly after
+// on_end, for unsolicited bytes), after which nothing follows. 1xx responses other than 101 produce
+// no event. A sink must not call back into the reader that calls it.
 class ResponseSink {
  public:
   virtual ~ResponseSink() = default;
@@ -115,7 +118,9 @@ class ResponseSink {
 // One response on a connection, read with llhttp. Not thread-safe; not copyable. Keep-alive: after
 // on_end, reset() makes the reader ready for the next response on the same connection. Requests
 // are never pipelined, so bytes that follow a complete response (in the same slice or in a later
-// feed() without reset()) are an error of kind `unsolicited`, and on_end then says keep_alive=false.
+// feed() without reset()) are an error of kind `unsolicited` after on_end: the connection must then
+// be closed, whatever on_end said. (Reported the same way whichever slice they came in, so the
+// events never depend on how the input was split.)
 class ResponseReader {
  public:
   explicit ResponseReader(ResponseSink& sink, ResponseLimits limits = {});
@@ -147,6 +152,9 @@ class ResponseReader {
  private:
   enum class State { reading, complete, upgraded, failed };
   enum class Field { none, name, value };
+  enum class Section { head, body, trailers };
+  // Where llhttp was paused by a callback, so that feed() acts at an exact position of the slice.
+  enum class Pause { none, end_of_head, last_chunk, end_of_message };
 
   static int on_message_begin(llhttp_t* parser);
   static int on_status(llhttp_t* parser, const char* at, size_t length);
@@ -155,18 +163,15 @@ class ResponseReader {
   static int on_header_field_complete(llhttp_t* parser);
   static int on_header_value_complete(llhttp_t* parser);
   static int on_headers_complete(llhttp_t* parser);
+  static int on_chunk_header(llhttp_t* parser);
   static int on_body(llhttp_t* parser, const char* at, size_t length);
   static int on_message_complete(llhttp_t* parser);
 
-  // Checks the offset of `position` (inside the current slice) against max_header_bytes; false
-  // (with pending_error_ set) when beyond.
-  bool head_within_limit(const char* position);
-  bool trailers_within_limit(size_t length);
-  ResponseError head_limit_error() const;
-  void unsolicited();
   void fail(ResponseError::Kind kind, tw_err code, std::string message);
   void fail_from_llhttp(llhttp_errno_t err);
-  // Returns false when the reader stopped (failed or upgraded) at the end of the head.
+  void fail_section_too_long();
+  void unsolicited();
+  // Returns false when the reader stopped (upgraded) at the end of the head.
   bool finish_head(const char* end_of_head, const char* slice_end);
   void finish_message(const char* end_of_message, const char* slice_end);
 
@@ -177,14 +182,14 @@ class ResponseReader {
   State state_ = State::reading;
   bool head_request_ = false;
   bool connect_request_ = false;
-  bool head_paused_ = false;  // llhttp paused at the end of a head (on_headers_complete)
 
-  // Where the current feed() slice starts, and how many bytes came before it since reset(): with
-  // these a callback's pointer gives an exact offset in the response, whatever the slicing.
-  const char* slice_start_ = nullptr;
-  uint64_t bytes_before_slice_ = 0;
+  uint64_t bytes_read_ = 0;  // since reset(), before the current slice
+  Section section_ = Section::head;
+  // The offset (since reset()) the current section must end before: max_header_bytes for the
+  // heads (1xx included), the trailers' start + max_header_bytes for trailers; none for a body.
+  uint64_t section_end_ = 0;
+  Pause paused_at_ = Pause::none;
   bool final_head_done_ = false;  // the head of the final (or 101) response has been read
-  bool message_done_ = false;     // set by llhttp's on_message_complete for the final response
   bool keep_alive_ = false;
   uint64_t body_bytes_ = 0;
   std::optional<ResponseError> pending_error_;  // set inside a callback, reported after llhttp returns
@@ -193,7 +198,6 @@ class ResponseReader {
   std::vector<Header>* fields_ = &head_.headers;  // head_.headers, or end_.trailers after the body
   ResponseEnd end_;
   Field last_field_ = Field::none;
-  size_t trailer_bytes_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

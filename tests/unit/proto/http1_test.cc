@@ -391,6 +391,17 @@ TEST(Http1Reader, HeadLimitCountsEveryByteOfTheHeads) {
   EXPECT_EQ(read_whole("HTTP/1.1 200 OK\r\nX:" + std::string(5000, ' '), o).front().rfind("error limit", 0), 0u);
 }
 
+TEST(Http1Reader, TrailersHaveTheHeadsByteLimit) {
+  Options o;
+  o.limits.max_header_bytes = 64;
+  const std::string trailers = "T: " + std::string(57, 't') + "\r\n\r\n";  // 64 bytes
+  const std::string response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n" + trailers;
+  EXPECT_EQ(read_whole(response, o).back(), "end keep-alive=1|T=" + std::string(57, 't'));
+  o.limits.max_header_bytes = 63;
+  EXPECT_EQ(read_whole(response, o).back(),
+            "error limit TW_ERR_LIMIT HTTP response trailers larger than the limit of 63 bytes (max_header_bytes)");
+}
+
 TEST(Http1Reader, DefaultHeadLimitIs64KiB) {
   const std::string big = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(70 * 1024, 'b') + "\r\n\r\n";
   EXPECT_EQ(read_whole(big).front().rfind("error limit TW_ERR_LIMIT HTTP response head larger than the limit of 65536", 0), 0u);
@@ -519,6 +530,10 @@ TEST(Http1Reader, EverySplitGivesTheSameEvents) {
       {"HTTP/1.1 200 OK\r\nX : v\r\n\r\n", {}},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", small},
       {"HTTP/1.1 200 OK\r\nEmpty:\r\nE2: \r\nContent-Length: 0\r\n\r\n", {}},
+      // A bad byte in a field name past a limit: the limit and llhttp's error must not race.
+      {"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nAontent-L\xf1ngth: 1\r\n\r\n", small},
+      {"HTTP/1.1 200 OK\r\nX-Long-Name-" + std::string(40, 'n') + "\xf1: 1\r\n\r\n", small},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: " + std::string(70, 't') + "\r\n\r\n", small},
   };
   for (const Sample& s : samples) {
     const Events whole = read_whole(s.bytes, s.options);
