@@ -137,9 +137,9 @@ class ResponseReader {
   void set_connect_request(bool connect) { connect_request_ = connect; }
 
   // Reads a slice of the connection's bytes (`data` only needs to live during the call). Returns how
-  // many bytes were HTTP: `size`, except after a 101 head, where the rest of the slice is the new
-  // protocol's (also given to on_upgrade). After an upgrade, or once failed, returns 0 and reads
-  // nothing.
+  // many bytes were HTTP: `size`, except at the end of a 101 head (or of a 2xx answer to CONNECT),
+  // where the rest of the slice is the new protocol's (also given to on_upgrade). Once upgraded or
+  // failed, returns 0 and reads nothing.
   size_t feed(const char* data, size_t size);
   // The connection was closed by the peer: ends an until-close body (on_end), or reports the
   // response as cut (or never begun). Nothing is read after it until reset().
