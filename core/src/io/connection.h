@@ -194,7 +194,6 @@ class Connection {
   SSL* ssl_ = nullptr;
   BIO* tls_in_ = nullptr;   // network -> SSL (owned by ssl_)
   BIO* tls_out_ = nullptr;  // SSL -> network (owned by ssl_)
-  bool tls_input_pending_ = false;
 
   std::unique_ptr<char[]> read_buffer_;
   std::unique_ptr<char[]> plain_buffer_;  // SSL_read target
