@@ -1,0 +1,204 @@
+// One client connection: name lookup (uv_getaddrinfo), TCP (libuv) to each resolved address in
+// turn, an optional HTTP CONNECT proxy, optional TLS (OpenSSL through memory BIOs), then bytes both
+// ways. It only moves bytes; every protocol decision belongs to proto/.
+//
+// Threading: everything here, construction included, runs on the one uv loop thread that owns
+// `loop`. Nothing is thread-safe.
+#pragma once
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "timer.h"
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct bio_st BIO;
+
+namespace tidewire::detail::io {
+
+// Where a failure came from, so the policy can decide (retry, give up, report) without parsing text.
+enum class ErrorKind {
+  none,
+  dns,             // the name did not resolve
+  connect,         // TCP connect refused/unreachable on every address (to the proxy, if one is used)
+  timeout,         // DNS + TCP + proxy + TLS did not finish within the connect timeout
+  proxy,           // the proxy answered CONNECT with a non-2xx status, or with garbage
+  tls_handshake,   // TLS failed for a reason other than the certificate (protocol, alert, EOF)
+  tls_verify,      // the certificate chain or host name was rejected, or the CA file is unusable
+  io,              // a read or write failed on an open connection
+  closed_by_peer,  // the peer closed the connection (EOF, or TLS close_notify)
+};
+
+const char* error_kind_name(ErrorKind kind);
+
+struct Error {
+  ErrorKind kind = ErrorKind::none;
+  std::string message;  // for people: names the host, the address or OpenSSL's reason
+  explicit operator bool() const { return kind != ErrorKind::none; }
+};
+
+struct TlsOptions {
+  bool enabled = false;
+  bool verify = true;        // chain and host name; false only when the user asks for it
+  std::string ca_file;       // PEM; when set it REPLACES the system store
+  bool alpn_http11 = false;  // offer ALPN "http/1.1"
+};
+
+struct ConnectOptions {
+  std::string host;    // name or IP literal; an IPv6 literal with or without brackets
+  uint16_t port = 0;
+  std::string proxy_host;  // HTTP CONNECT proxy; empty: connect directly
+  uint16_t proxy_port = 0;
+  TlsOptions tls;
+  uint64_t connect_timeout_ms = 10000;  // covers DNS, TCP, the proxy's answer and the TLS handshake
+};
+
+// SSL_CTX objects, one per (ca_file, verify): loading a CA store is costly, and each context can
+// serve any number of connections. Owned by the caller (the runtime); it must outlive only the
+// calls to Connection::open that use it: each SSL holds its own reference to its context.
+// Loop thread only.
+class TlsContextCache {
+ public:
+  TlsContextCache() = default;
+  ~TlsContextCache();
+  TlsContextCache(const TlsContextCache&) = delete;
+  TlsContextCache& operator=(const TlsContextCache&) = delete;
+
+  // Borrowed pointer, valid while this cache lives; nullptr with `error` (tls_verify) set when the
+  // CA file or the system store cannot be loaded.
+  SSL_CTX* get(const std::string& ca_file, bool verify, Error* error);
+  size_t size() const { return contexts_.size(); }
+
+ private:
+  std::map<std::pair<std::string, bool>, SSL_CTX*> contexts_;
+};
+
+class Connection {
+ public:
+  // What the connection reports. The observer is borrowed: it must stay valid while it is attached
+  // (set_observer replaces it; after close() or on_close it is never called again). Any method of
+  // the connection, close() included, may be called from inside these callbacks.
+  class Observer {
+   public:
+    virtual ~Observer() = default;
+    // DNS, TCP, proxy and TLS are done; write() may be used from now on.
+    virtual void on_open() = 0;
+    // Received bytes (decrypted under TLS), in reads of up to 64 KiB. Valid during the call only.
+    virtual void on_data(const char* data, size_t size) = 0;
+    // The connection ended on its own (never after the owner's close()). The object is being torn
+    // down: after this returns the pointer must not be used again.
+    virtual void on_close(const Error& error) = 0;
+  };
+
+  // Starts connecting. The returned object is owned by the connection itself and freed once libuv
+  // has released its handles, some time after close() or on_close: the caller keeps a raw pointer
+  // until then and must not delete it. `contexts` is only used during this call (TLS only) and may
+  // be null when options.tls.enabled is false. Failures (a bad CA file included) are reported
+  // through on_close from the loop, never from inside open().
+  static Connection* open(uv_loop_t* loop, const ConnectOptions& options, TlsContextCache* contexts,
+                          Observer* observer);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void set_observer(Observer* observer) { observer_ = observer; }
+
+  // Queues bytes (encrypted first under TLS). Returns false, sending nothing, before on_open or
+  // after the connection ended.
+  bool write(std::string data);
+  bool write(const char* data, size_t size) { return write(std::string(data, size)); }
+  // Bytes handed to the socket and not yet written: the sender's backpressure signal.
+  size_t queued_write_bytes() const { return queued_write_bytes_; }
+
+  // Stops and restarts delivery of on_data. Under TLS, decrypted bytes still buffered when reading
+  // is paused are delivered after resume, from the loop (not from inside resume_reading()).
+  void pause_reading();
+  void resume_reading();
+  bool reading_paused() const { return paused_; }
+
+  // Ends the connection: a best-effort TLS close_notify, then the socket is closed. No callback
+  // comes after this call. Idempotent; the pointer is invalid once control returns to the loop.
+  void close();
+
+  bool is_open() const { return state_ == State::open; }
+  bool uses_tls() const { return ssl_ != nullptr; }
+  // The ALPN protocol the server chose ("" if none).
+  std::string alpn_selected() const;
+  // The peer's address as "ip:port" ("[ip]:port" for IPv6); the proxy's when one is used.
+  std::string peer_address() const;
+  // Whether bytes or an end of stream are waiting on the socket although nobody asked for them (a
+  // parked keep-alive connection that the peer has closed or spoken on). Does not consume anything.
+  bool has_unsolicited_input() const;
+
+ private:
+  enum class State { resolving, connecting, proxy_head, tls_handshake, open, closed };
+  struct Tcp;
+  struct WriteRequest;
+
+  Connection(uv_loop_t* loop, ConnectOptions options, Observer* observer);
+  ~Connection();
+
+  void start(TlsContextCache* contexts);
+  void on_resolved(int status, struct addrinfo* result);
+  void try_next_address();
+  void on_connected(int status);
+  void on_tcp_established();
+  void on_read(ssize_t nread, const char* data);
+  void handle_proxy_bytes(const char* data, size_t size);
+  void start_tls();
+  void feed_tls(const char* data, size_t size);
+  void drive_handshake();
+  void drain_tls();
+  void deliver_pending();
+  void flush_tls_output();
+  void send_raw(std::string data);
+  void become_open();
+  void fail(Error error);
+  void fail_later(Error error);
+  void release_handles();
+  void maybe_destroy();
+  void new_tcp();
+  void start_reading();
+  std::string authority_for_errors() const;
+  std::string dial_target() const;
+
+  uv_loop_t* loop_;
+  ConnectOptions options_;
+  Observer* observer_;
+  State state_ = State::resolving;
+
+  Tcp* tcp_ = nullptr;  // the current attempt's handle; one exists from open() to the final close
+  bool tcp_closed_ = false;
+  bool dns_pending_ = false;
+  uv_getaddrinfo_t* dns_req_ = nullptr;
+  std::vector<sockaddr_storage> addresses_;
+  size_t next_address_ = 0;
+  std::string attempt_errors_;
+
+  Timer connect_timer_;
+  Timer deferred_;  // runs work that must not run inside the caller's stack (failures from open(), resume)
+  Error deferred_error_;
+
+  std::string proxy_head_;
+  std::string pending_plain_;  // plain bytes received while paused (only from the proxy's leftover)
+
+  SSL* ssl_ = nullptr;
+  BIO* tls_in_ = nullptr;   // network -> SSL (owned by ssl_)
+  BIO* tls_out_ = nullptr;  // SSL -> network (owned by ssl_)
+
+  std::unique_ptr<char[]> read_buffer_;
+  std::unique_ptr<char[]> plain_buffer_;  // SSL_read target
+  bool paused_ = false;
+  size_t queued_write_bytes_ = 0;
+};
+
+}  // namespace tidewire::detail::io

@@ -1,0 +1,110 @@
+#include "io/pool.h"
+
+#include <algorithm>
+
+#include "timer.h"
+
+namespace tidewire::detail::io {
+
+std::string PoolKey::to_string() const {
+  // '\n' cannot occur in any field (hosts, schemes and paths never hold it), so the join is unambiguous.
+  return scheme + "\n" + host + "\n" + std::to_string(port) + "\n" + proxy + "\n" + (tls_verify ? "1" : "0") + "\n" +
+         tls_ca_file;
+}
+
+// The pool's observer for one parked connection.
+struct ConnectionPool::Parked : Connection::Observer {
+  ConnectionPool* pool;
+  std::string key;
+  Connection* connection;
+  Timer idle_timer;
+
+  Parked(ConnectionPool* owner, std::string pool_key, Connection* parked)
+      : pool(owner), key(std::move(pool_key)), connection(parked), idle_timer(owner->loop_, [this] {
+          Connection* expired = connection;
+          pool->forget(this);  // deletes this
+          expired->close();
+        }) {}
+
+  void on_open() override {}
+  // A parked connection has no request outstanding: anything the peer sends now cannot be
+  // attributed to a future request, so the connection is unusable.
+  void on_data(const char*, size_t) override {
+    Connection* spoiled = connection;
+    pool->forget(this);
+    spoiled->close();
+  }
+  void on_close(const Error&) override { pool->forget(this); }
+};
+
+ConnectionPool::ConnectionPool(uv_loop_t* loop, uint64_t idle_timeout_ms, size_t max_idle_per_key)
+    : loop_(loop), idle_timeout_ms_(idle_timeout_ms), max_idle_per_key_(max_idle_per_key) {}
+
+ConnectionPool::~ConnectionPool() {
+  for (auto& entry : idle_) {
+    for (auto& parked : entry.second) {
+      parked->connection->set_observer(nullptr);
+      parked->connection->close();
+    }
+  }
+}
+
+Connection* ConnectionPool::take(const PoolKey& key) {
+  auto found = idle_.find(key.to_string());
+  if (found == idle_.end()) return nullptr;
+  auto& parked = found->second;
+  Connection* result = nullptr;
+  while (!parked.empty() && result == nullptr) {
+    std::unique_ptr<Parked> last = std::move(parked.back());
+    parked.pop_back();
+    Connection* candidate = last->connection;
+    candidate->set_observer(nullptr);
+    // The peer may have closed it in this very loop turn, before its EOF was read.
+    if (candidate->has_unsolicited_input()) {
+      candidate->close();
+    } else {
+      result = candidate;
+    }
+  }
+  if (parked.empty()) idle_.erase(found);
+  return result;
+}
+
+void ConnectionPool::put(const PoolKey& key, Connection* connection) {
+  if (connection == nullptr) return;
+  auto& parked = idle_[key.to_string()];
+  if (!connection->is_open() || parked.size() >= max_idle_per_key_ || connection->has_unsolicited_input()) {
+    if (parked.empty()) idle_.erase(key.to_string());
+    connection->set_observer(nullptr);
+    connection->close();
+    return;
+  }
+  auto entry = std::make_unique<Parked>(this, key.to_string(), connection);
+  connection->set_observer(entry.get());
+  // Reading stays on while parked so that the peer's close is noticed (and the socket freed) at once.
+  connection->resume_reading();
+  entry->idle_timer.start(idle_timeout_ms_);
+  parked.push_back(std::move(entry));
+}
+
+void ConnectionPool::forget(Parked* gone) {
+  auto found = idle_.find(gone->key);
+  if (found == idle_.end()) return;
+  auto& parked = found->second;
+  auto it = std::find_if(parked.begin(), parked.end(), [gone](const auto& p) { return p.get() == gone; });
+  if (it != parked.end()) parked.erase(it);
+  if (parked.empty()) idle_.erase(found);
+}
+
+size_t ConnectionPool::idle_count(const PoolKey& key) const {
+  auto found = idle_.find(key.to_string());
+  return found == idle_.end() ? 0 : found->second.size();
+}
+
+size_t ConnectionPool::idle_count() const {
+  size_t total = 0;
+  for (const auto& entry : idle_) total += entry.second.size();
+  return total;
+}
+
+}  // namespace tidewire::detail::io
