@@ -9,9 +9,14 @@ import time
 from conftest import child_env
 
 
+# A process started with SIGINT ignored (a background job of a non-interactive shell, say) passes
+# that on, and Python then installs no KeyboardInterrupt handler: the child asks for Python's own.
+RESTORE_SIGINT = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
 def start(script, *args):
     return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
+        [sys.executable, "-c", RESTORE_SIGINT + textwrap.dedent(script), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
