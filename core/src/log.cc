@@ -50,6 +50,18 @@ void log(tw_log_level level, const std::string& raw) {
   if (fn) fn(user, level, message.c_str());
 }
 
+bool run_contained(const char* what, const std::function<void()>& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    log(TW_LOG_ERROR, std::string(what) + " failed and was skipped: " + e.what());
+  } catch (...) {
+    log(TW_LOG_ERROR, std::string(what) + " failed and was skipped: unknown exception");
+  }
+  return false;
+}
+
 int lws_log_mask() {
   // lws "notice" is chatty about every connection; it maps to our debug level.
   int mask = LLL_ERR;  // always: error details are kept for take_lws_error()

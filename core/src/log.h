@@ -1,6 +1,7 @@
 // The process-wide log hook. libwebsockets' log is process-wide too, so it is routed here.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "tidewire/tidewire.h"
@@ -12,6 +13,10 @@ bool log_enabled(tw_log_level level);
 // Every line goes through redact_urls() (url.h) first: URLs are logged without their secrets.
 // Header values are never logged at all.
 void log(tw_log_level level, const std::string& message);
+// Runs one piece of loop-thread work (an lws, uv or llhttp callback, a command, a flush). An
+// exception ends only that piece: it is logged at TW_LOG_ERROR and never unwinds into libuv, lws or
+// llhttp (C code: it would terminate the process). Returns false if fn threw.
+bool run_contained(const char* what, const std::function<void()>& fn);
 // The lws log mask that matches the current level; applied when a runtime starts.
 int lws_log_mask();
 // libwebsockets' emit hook (installed by the runtime).

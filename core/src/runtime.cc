@@ -66,18 +66,6 @@ void check_ca_file(const std::string& path) {
   ERR_clear_error();
 }
 
-bool run_contained(const char* what, const std::function<void()>& fn) {
-  try {
-    fn();
-    return true;
-  } catch (const std::exception& e) {
-    log(TW_LOG_ERROR, std::string(what) + " failed and was skipped: " + e.what());
-  } catch (...) {
-    log(TW_LOG_ERROR, std::string(what) + " failed and was skipped: unknown exception");
-  }
-  return false;
-}
-
 std::shared_ptr<Runtime> Runtime::start() {
   std::shared_ptr<Runtime> rt(new Runtime);
   std::promise<void> started;

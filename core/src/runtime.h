@@ -19,11 +19,6 @@ namespace tidewire::detail {
 
 class Transport;
 
-// Runs one piece of loop-thread work (an lws callback, a command, a flush). An exception ends only
-// that piece: it is logged at TW_LOG_ERROR and never unwinds into libuv or lws (which would
-// terminate the process). Returns false if fn threw.
-bool run_contained(const char* what, const std::function<void()>& fn);
-
 // Anything that owns an lws connection: the dispatcher hands it every callback of its wsi.
 // For LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION, `in` is the X509_STORE_CTX* and `len`
 // is OpenSSL's preverify_ok (lws passes the SSL* as `in` and the store context as user data).

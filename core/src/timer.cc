@@ -1,8 +1,5 @@
 #include "timer.h"
 
-#include <exception>
-#include <string>
-
 #include "log.h"
 
 namespace tidewire::detail {
@@ -26,15 +23,7 @@ void Timer::start(uint64_t delay_ms) {
       &handle_->timer,
       [](uv_timer_t* t) {
         auto* h = static_cast<Handle*>(t->data);
-        if (h->disposed) return;
-        // An exception must not unwind into libuv (C): it would terminate the process.
-        try {
-          h->on_fire();
-        } catch (const std::exception& e) {
-          log(TW_LOG_ERROR, std::string("timer callback failed: ") + e.what());
-        } catch (...) {
-          log(TW_LOG_ERROR, "timer callback failed with an unknown exception");
-        }
+        if (!h->disposed) run_contained("a timer callback", h->on_fire);
       },
       delay_ms, 0);
 }

@@ -147,7 +147,7 @@ void HttpTransport::attempt() {
     tw_err err = connection_error_class(link_);
     if (link_) link_->connect_failed();
     link_ = nullptr;
-    std::string why = connect_error_.empty() ? "could not start a connection to " + request_.url.to_string()
+    std::string why = connect_error_.empty() ? "could not start a connection to " + request_.url.display()
                                              : connect_error_;
     return attempt_failed(classify_error(err), err, 0, why);
   }
@@ -236,7 +236,7 @@ int HttpTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       std::string message = in ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 512))
                                : "connection failed";
-      message = "connecting to " + request_.url.to_string() + " failed: " + message;
+      message = "connecting to " + request_.url.display() + " failed: " + message;
       if (std::string detail = take_lws_error(); !detail.empty()) message += " (" + detail + ")";
       if (link_ && !link_->tls_failure().empty()) message += ": certificate verification failed: " + link_->tls_failure();
       if (connecting_)
@@ -247,11 +247,11 @@ int HttpTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_
     }
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
       if (!connecting_)
-        exchange_done(TW_ERR_IO, "connection to " + request_.url.to_string() + " closed before the response completed");
+        exchange_done(TW_ERR_IO, "connection to " + request_.url.display() + " closed before the response completed");
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
       link_ = nullptr;
-      if (!connecting_) exchange_done(TW_ERR_IO, "connection to " + request_.url.to_string() + " closed");
+      if (!connecting_) exchange_done(TW_ERR_IO, "connection to " + request_.url.display() + " closed");
       return 0;
     default:
       return 0;

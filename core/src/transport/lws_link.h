@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "../log.h"
 #include "../runtime.h"
 #include "../url.h"
 

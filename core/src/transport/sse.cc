@@ -39,7 +39,7 @@ bool SseTransport::on_success(int status, const HeaderList& headers) {
   const std::string* type = HttpTransport::find_header(headers, "content-type");
   if (status != 200 || !type || !is_event_stream(*type)) {
     end_with_error(TW_ERR_PROTOCOL, status,
-                   origin().to_string() + " answered HTTP " + std::to_string(status) + " with Content-Type \"" +
+                   origin().display() + " answered HTTP " + std::to_string(status) + " with Content-Type \"" +
                        (type ? *type : "") + "\", not text/event-stream");
     return false;
   }
@@ -54,7 +54,7 @@ bool SseTransport::on_success_body(const char* data, size_t len) {
     parsed_.clear();
     const bool line = result == SseParser::Result::line_too_long;
     end_with_error(TW_ERR_LIMIT, 200,
-                   (line ? "an SSE line from " : "an SSE event from ") + origin().to_string() +
+                   (line ? "an SSE line from " : "an SSE event from ") + origin().display() +
                        (line ? " exceeds sse.max_line_bytes=" + core_->config.str("sse.max_line_bytes")
                              : " exceeds sse.max_event_bytes=" + core_->config.str("sse.max_event_bytes")));
     return false;
@@ -81,7 +81,7 @@ bool SseTransport::on_success_body(const char* data, size_t len) {
 void SseTransport::on_success_done(tw_err err, const std::string& message) {
   // The server ended or dropped the stream: resume where it stopped. A clean end of the response
   // is still a reconnect for SSE (only 204 and the application stop it).
-  std::string why = err == TW_OK ? origin().to_string() + " ended the event stream" : message;
+  std::string why = err == TW_OK ? origin().display() + " ended the event stream" : message;
   attempt_failed(Verdict::retry, err == TW_OK ? TW_ERR_IO : err, 0, why, retry_hint_ms_);
 }
 

@@ -161,24 +161,13 @@ class WebhookServer::Connection {
   }
   static Connection* self(llhttp_t* p) { return static_cast<Connection*>(p->data); }
 
-  // No exception may unwind through llhttp or libuv (C): it would terminate the process. One that
-  // escapes a request's handling (e.g. bad_alloc) fails that connection only.
+  // An exception escaping a request's handling (e.g. bad_alloc) fails that connection only.
   template <typename F>
   static int guard(llhttp_t* p, F&& body) {
     Connection* c = self(p);
-    try {
-      return body(c);
-    } catch (const std::exception& e) {
-      c->fail(e.what());
-    } catch (...) {
-      c->fail("unknown exception");
-    }
-    return -1;
-  }
-
-  void fail(const char* what) {
-    log(TW_LOG_ERROR, std::string("webhook: closing a connection after an internal error: ") + what);
-    failed_ = true;
+    int result = -1;
+    if (!run_contained("a webhook request", [&] { result = body(c); })) c->failed_ = true;
+    return c->failed_ ? -1 : result;
   }
 
   int64_t now() const { return static_cast<int64_t>(uv_now(tcp_.loop)); }
@@ -222,13 +211,7 @@ class WebhookServer::Connection {
   }
 
   void on_read(ssize_t nread, const uv_buf_t* buf) {
-    try {
-      parse(nread, buf);
-    } catch (const std::exception& e) {
-      fail(e.what());
-    } catch (...) {
-      fail("unknown exception");
-    }
+    if (!run_contained("a webhook connection's read", [&] { parse(nread, buf); })) failed_ = true;
     if (failed_) close();
   }
 
@@ -524,8 +507,7 @@ void WebhookServer::on_connection(uv_stream_t* listener, int status) {
     log(TW_LOG_WARN, std::string("webhook: accepting a connection failed: ") + uv_strerror(status));
     return;
   }
-  // No exception may unwind into libuv (C).
-  try {
+  run_contained("accepting a webhook connection", [self, listener] {
     auto* c = new Connection(*self);
     if (uv_accept(listener, c->stream()) != 0) return c->close();
     if (self->connections_.size() < self->limits_.max_connections) {
@@ -536,9 +518,7 @@ void WebhookServer::on_connection(uv_stream_t* listener, int status) {
     if (self->refused_.size() >= self->limits_.max_connections) return c->close();
     self->refused_.insert(c);
     c->refuse();
-  } catch (const std::exception& e) {
-    log(TW_LOG_ERROR, std::string("webhook: accepting a connection failed: ") + e.what());
-  }
+  });
 }
 
 }  // namespace tidewire::detail

@@ -24,16 +24,16 @@ WsTransport::WsTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
         arm_ping();
       }),
       pong_timer_(runtime.loop(), [this] {
-        drop(TW_ERR_TIMEOUT, "no pong from " + url_.to_string() + " within ws.pong_timeout_ms=" +
+        drop(TW_ERR_TIMEOUT, "no pong from " + url_.display() + " within ws.pong_timeout_ms=" +
                                  std::to_string(pong_timeout_ms_));
       }),
       connect_timer_(runtime.loop(), [this] {
-        drop(TW_ERR_TIMEOUT, "no WebSocket handshake with " + url_.to_string() + " within connect_timeout_ms=" +
+        drop(TW_ERR_TIMEOUT, "no WebSocket handshake with " + url_.display() + " within connect_timeout_ms=" +
                                  core_->config.str("connect_timeout_ms"));
       }),
       close_timer_(runtime.loop(), [this] {
         end_with_error(TW_ERR_LIMIT, 0,
-                       "a message from " + url_.to_string() + " exceeds ws.max_message_bytes=" +
+                       "a message from " + url_.display() + " exceeds ws.max_message_bytes=" +
                            std::to_string(max_message_bytes_),
                        LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
       }) {
@@ -80,7 +80,7 @@ void WsTransport::attempt() {
   if (!wsi || !link_) {
     if (link_) link_->connect_failed();
     link_ = nullptr;
-    if (connect_error_.empty()) connect_error_ = "could not start a connection to " + redacted(current_.to_string());
+    if (connect_error_.empty()) connect_error_ = "could not start a connection to " + current_.display();
     return connection_lost();
   }
   connect_timer_.start(static_cast<uint64_t>(core_->config.integer("connect_timeout_ms")));
@@ -128,7 +128,7 @@ void WsTransport::connection_lost() {
   flush();
   if (!established_ && handshake_status_ >= 300 && handshake_status_ < 400 && !redirect_to_.empty())
     return follow_redirect();
-  std::string where = redacted(current_.to_string());
+  std::string where = current_.display();
   // Every later attempt starts again at the configured URL.
   current_ = url_;
   redirects_ = 0;
@@ -143,7 +143,7 @@ void WsTransport::connection_lost() {
     return attempt_failed(classify_error(err), err, 0, why);
   }
   int code = peer_close_code_ ? peer_close_code_ : 1006;
-  std::string why = url_.to_string() + " closed the WebSocket with " + std::to_string(code) +
+  std::string why = url_.display() + " closed the WebSocket with " + std::to_string(code) +
                     (peer_close_reason_.empty() ? "" : " (" + peer_close_reason_ + ")");
   attempt_failed(classify_ws_close(code), TW_ERR_PROTOCOL, 0, why, std::nullopt, code);
 }
@@ -295,7 +295,7 @@ int WsTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t 
         }
       }
       if (link_) tls_failure_ = link_->tls_failure();
-      connect_error_ = "connecting to " + redacted(current_.to_string()) + " failed: " +
+      connect_error_ = "connecting to " + current_.display() + " failed: " +
                        (in ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 512))
                            : std::string("unknown error"));
       if (std::string detail = take_lws_error(); !detail.empty()) connect_error_ += " (" + detail + ")";
