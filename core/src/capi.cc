@@ -129,6 +129,13 @@ tw_err tw_config_set(tw_config* config, const char* key, const char* value) {
   });
 }
 
+tw_err tw_config_set_n(tw_config* config, const char* key, size_t key_len, const char* value, size_t value_len) {
+  return guarded([&] {
+    if (!config || !key || !value) invalid_argument("tw_config_set_n: config, key and value must not be NULL");
+    config->config.set(std::string(key, key_len), std::string(value, value_len));
+  });
+}
+
 tw_err tw_config_get(char** out, const tw_config* config, const char* key) {
   return guarded([&] {
     if (!out || !config || !key) invalid_argument("tw_config_get: out, config and key must not be NULL");

@@ -234,9 +234,7 @@ std::string printable(const std::string& value) {
   throw Error(TW_ERR_INVALID_VALUE, "invalid value for " + key + " (value not shown): " + problem);
 }
 
-bool has_line_break_or_nul(const std::string& value) {
-  return value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos;
-}
+bool has_line_break(const std::string& value) { return value.find_first_of("\r\n") != std::string::npos; }
 
 // A query parameter name goes into the request line as is: no controls, blanks or query syntax.
 bool is_query_name(const std::string& value) {
@@ -269,12 +267,18 @@ std::string key_display_name(const KeySpec& spec) {
 }
 
 void Config::set(const std::string& key, const std::string& value) {
+  // Keys and values reach C strings further on (headers, URLs, file names): a NUL would cut them
+  // short without a word. The value is not shown: it may be a secret.
+  if (key.find('\0') != std::string::npos)
+    throw Error(TW_ERR_UNKNOWN_KEY, "invalid key \"" + printable(key) + "\": it contains a NUL character");
+  if (value.find('\0') != std::string::npos)
+    invalid_secret(key, "it contains a NUL character, which would cut it short");
   if (key.rfind("header.", 0) == 0) {
     std::string name = key.substr(7);
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
       throw Error(TW_ERR_UNKNOWN_KEY, "invalid header name in key \"" + key +
                                           "\": header.<Name> needs an HTTP token (letters, digits, -)");
-    if (has_line_break_or_nul(value)) invalid_secret(key, "a header value cannot contain CR, LF or NUL");
+    if (has_line_break(value)) invalid_secret(key, "a header value cannot contain CR or LF");
     for (auto& h : headers_)
       if (strcasecmp(h.first.c_str(), name.c_str()) == 0) {
         h.second = value;
@@ -306,9 +310,6 @@ void Config::set(const std::string& key, const std::string& value) {
       if (!enum_accepts(found->accepted, value)) invalid(key, value, found->accepted);
       break;
     case KeyType::string:
-      if (key == "webhook.secret" && value.find('\0') != std::string::npos)
-        invalid_secret(key, "a secret cannot contain NUL");
-      if (value.find('\0') != std::string::npos) invalid(key, value, found->accepted);
       if (key == "longpoll.cursor_param" && !is_query_name(value))
         throw Error(TW_ERR_INVALID_VALUE, "invalid value for longpoll.cursor_param: a query parameter name "
                                           "cannot contain CR, LF, NUL, blanks, control characters, &, =, ? or #");

@@ -204,6 +204,31 @@ TEST(Config, UnknownKeyNamesTheKey) {
   tw_config_destroy(c);
 }
 
+// Languages whose strings may hold a NUL hand over lengths: a NUL is refused, never read as the end.
+TEST(Config, SetWithLengthsRefusesANulInsteadOfCuttingTheValue) {
+  tw_config* c = nullptr;
+  ASSERT_EQ(tw_config_create(&c), TW_OK);
+  const std::string key = "header.Authorization";
+  const std::string secret("Bearer s3cret\0tail", 18);
+  EXPECT_EQ(tw_config_set_n(c, key.data(), key.size(), secret.data(), secret.size()), TW_ERR_INVALID_VALUE);
+  std::string message = tw_last_error_message();
+  EXPECT_NE(message.find("header.Authorization"), std::string::npos) << message;
+  EXPECT_NE(message.find("NUL"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+  const std::string url_key("url\0x", 5);
+  EXPECT_EQ(tw_config_set_n(c, url_key.data(), url_key.size(), "http://h/", 9), TW_ERR_UNKNOWN_KEY);
+  char* value = nullptr;
+  ASSERT_EQ(tw_config_get(&value, c, "url"), TW_OK);
+  EXPECT_STREQ(value, "");  // neither call changed anything
+  tw_free(value);
+  // Without a NUL it is tw_config_set, lengths taken as given (no terminator needed).
+  EXPECT_EQ(tw_config_set_n(c, "reconnect.max_msXX", 16, "123456", 4), TW_OK);
+  ASSERT_EQ(tw_config_get(&value, c, "reconnect.max_ms"), TW_OK);
+  EXPECT_STREQ(value, "1234");
+  tw_free(value);
+  tw_config_destroy(c);
+}
+
 TEST(Config, OpenChecksKeysThatDependOnEachOther) {
   Runtime rt;
   tw_config* c = nullptr;

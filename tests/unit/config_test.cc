@@ -85,7 +85,8 @@ TEST(Config, RejectedHeaderValueIsNeverEchoed) {
     std::string message;
     EXPECT_EQ(set_code(c, "header.Authorization", bad, &message), TW_ERR_INVALID_VALUE);
     EXPECT_NE(message.find("header.Authorization"), std::string::npos) << message;
-    EXPECT_NE(message.find("CR, LF or NUL"), std::string::npos) << message;
+    EXPECT_TRUE(message.find("CR or LF") != std::string::npos || message.find("NUL") != std::string::npos)
+        << message;
     EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
     EXPECT_TRUE(c.headers().empty());
   }

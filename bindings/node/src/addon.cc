@@ -101,7 +101,7 @@ class Stream : public Napi::ObjectWrap<Stream> {
       Napi::Array pair = settings.Get(i).As<Napi::Array>();
       std::string key = pair.Get(0u).As<Napi::String>();
       std::string value = pair.Get(1u).As<Napi::String>();
-      err = tw_config_set(config, key.c_str(), value.c_str());
+      err = tw_config_set_n(config, key.data(), key.size(), value.data(), value.size());
     }
     // A webhook stream's open waits (milliseconds, 5 s at most) until its endpoint listens.
     if (err == TW_OK) err = tw_stream_open(&stream_, inst.runtime, config);

@@ -63,6 +63,14 @@ test('an unknown raw option is named by the core', () => {
   );
 });
 
+test('a value holding a NUL is refused by the core, naming the key and not quoting the value', () => {
+  assert.throws(
+    () => new Stream('http://127.0.0.1:1/', { transport: 'sse', headers: { Authorization: 'Bearer s3cret\0tail' } }),
+    (e) => e instanceof ConfigError && e.code === 'TW_ERR_INVALID_VALUE' && /header\.Authorization/.test(e.message) &&
+      /NUL/.test(e.message) && !/s3cret/.test(e.message),
+  );
+});
+
 test('a transport that cannot be inferred is a ConfigError', () => {
   assert.throws(() => new Stream('http://127.0.0.1:1/'), (e) => e instanceof ConfigError && /transport/.test(e.message));
 });

@@ -158,11 +158,7 @@ class Stream {
     if (err != TW_OK) raise_last(err);
     config.reset(raw);
     for (const auto& [key, value] : settings) {
-      // C strings end at NUL: refuse rather than set a truncated value (never quoting it: a secret).
-      if (key.find('\0') != std::string::npos || value.find('\0') != std::string::npos)
-        throw py::value_error("invalid value for " + key.substr(0, key.find('\0')) +
-                              ": it contains a NUL character");
-      err = tw_config_set(config.get(), key.c_str(), value.c_str());
+      err = tw_config_set_n(config.get(), key.data(), key.size(), value.data(), value.size());
       if (err != TW_OK) raise_last(err);
     }
     std::string message;

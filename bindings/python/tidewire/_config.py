@@ -68,14 +68,7 @@ def settings(
             return
         if key in pairs:
             raise ConfigError(f"{key} is given twice ({pairs[key][1]} and {origin})", "TW_ERR_INVALID_VALUE")
-        value_text = text(key, value)
-        # The core takes C strings: a NUL would silently cut the value (a secret, a URL) short.
-        # The value itself is not quoted: it may be a secret.
-        if "\0" in key or "\0" in value_text:
-            shown = key.replace("\0", "\\0")
-            raise ConfigError(f"invalid value for {shown} ({origin}): it contains a NUL character, which the "
-                              f"core would read as the end of the value", "TW_ERR_INVALID_VALUE")
-        pairs[key] = (value_text, origin)
+        pairs[key] = (text(key, value), origin)
 
     put("url", url, "url")
     put("transport", transport, "transport")

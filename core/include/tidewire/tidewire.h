@@ -145,6 +145,14 @@ TW_API void tw_config_destroy(tw_config *config);
 TW_API tw_err tw_config_set(tw_config *config, const char *key, const char *value);
 
 /**
+ * As tw_config_set(), with explicit lengths (no terminating NUL needed), for languages whose
+ * strings may hold a NUL: a key or value containing one is refused with TW_ERR_UNKNOWN_KEY /
+ * TW_ERR_INVALID_VALUE instead of being cut short (the value is never quoted in the message).
+ */
+TW_API tw_err tw_config_set_n(tw_config *config, const char *key, size_t key_len, const char *value,
+                              size_t value_len);
+
+/**
  * Reads the value of `key` as it would be used (the default if unset; "" for an unset header.*).
  * On TW_OK, *out is owned: free with tw_free(). Same thread rules as tw_config_set().
  */

@@ -6,17 +6,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 final class Native {
   private Native() {}
 
-  /** UTF-8 bytes of a string that goes to the core as a C string. */
-  static byte[] cString(String what, String text) {
-    if (text.indexOf('\0') >= 0) {
-      throw new ConfigException(
-          what + " contains a NUL character, which a C string cannot hold",
-          "TW_ERR_INVALID_VALUE",
-          what);
-    }
-    return text.getBytes(UTF_8);
-  }
-
   /** Text from the core or the wire: UTF-8, invalid bytes replaced by U+FFFD; null is "". */
   static String text(byte[] bytes) {
     return bytes == null ? "" : new String(bytes, UTF_8);

@@ -597,8 +597,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
         for (Map.Entry<String, String> setting : settings.entrySet()) {
           String key = setting.getKey();
           int err =
-              TidewireNative.tw_config_set(
-                  config, Native.cString(key, key), Native.cString(key, setting.getValue()));
+              TidewireNative.tw_config_set_n(
+                  config, key.getBytes(UTF_8), setting.getValue().getBytes(UTF_8));
           if (err != tw_err.TW_OK) {
             TidewireException error = Native.error(err);
             throw new ConfigException(error.getMessage(), error.code(), key);

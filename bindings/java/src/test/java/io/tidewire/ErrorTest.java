@@ -1,6 +1,7 @@
 package io.tidewire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +62,22 @@ class ErrorTest {
     assertTrue(
         e.getMessage().contains("reconnect.max_ms") && e.getMessage().contains("0..86400000"),
         e.getMessage());
+  }
+
+  @Test
+  void aValueHoldingANulIsRefusedByTheCoreWithoutQuotingIt() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Stream.builder(http.http("/sse"))
+                    .transport(Transport.SSE)
+                    .header("Authorization", "Bearer s3cret\0tail")
+                    .open());
+    assertEquals("TW_ERR_INVALID_VALUE", e.code());
+    assertEquals("header.Authorization", e.key().orElseThrow());
+    assertTrue(e.getMessage().contains("NUL"), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
   }
 
   @Test
