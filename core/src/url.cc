@@ -127,9 +127,13 @@ Url redirect_target(const Url& from, const std::string& location, int hop, int m
     throw Error(TW_ERR_PROTOCOL, "bad redirect Location \"" + redacted(location) + "\" from " + from.display() +
                                      ": " + e.what());
   }
+  // A redirect keeps the kind of request: a WebSocket handshake sent to an http(s) Location stays a
+  // WebSocket (it is an HTTP request), and an HTTP request sent to a ws(s) Location stays HTTP.
   const bool websocket = from.scheme == "ws" || from.scheme == "wss";
   if (websocket && next.scheme == "http") next.scheme = "ws";
   if (websocket && next.scheme == "https") next.scheme = "wss";
+  if (!websocket && next.scheme == "ws") next.scheme = "http";
+  if (!websocket && next.scheme == "wss") next.scheme = "https";
   if (from.tls() && !next.tls())
     throw Error(TW_ERR_PROTOCOL, "refused a redirect from " + from.display() + " to " + next.display() +
                                      ": a redirect from TLS (" + from.scheme + "://) to clear text (" + next.scheme +
@@ -157,12 +161,10 @@ std::string redacted(const std::string& url) {
   size_t authority = scheme == std::string::npos ? 0 : scheme + 3;
   size_t path = url.find_first_of("/?#", authority);
   std::string out = url;
-  // user:password@host -> user:REDACTED@host
+  // user:password@host -> REDACTED@host: the user name alone may be the token (https://TOKEN@host).
   size_t at = url.rfind('@', path == std::string::npos ? url.size() : path);
-  if (scheme != std::string::npos && at != std::string::npos && at >= authority) {
-    size_t colon = url.find(':', authority);
-    if (colon != std::string::npos && colon < at) out = url.substr(0, colon + 1) + "REDACTED" + url.substr(at);
-  }
+  if (scheme != std::string::npos && at != std::string::npos && at >= authority)
+    out = url.substr(0, authority) + "REDACTED" + url.substr(at);
   size_t mark = out.find_first_of("?#", authority);
   if (mark != std::string::npos) out = out.substr(0, mark + 1) + "REDACTED";
   return out;

@@ -119,6 +119,9 @@ TEST(Redirect, AWebSocketHandshakeSentToAnHttpUrlStaysAWebSocket) {
   EXPECT_EQ(redirect_target(Url::parse("ws://h/"), "http://other/feed", 1, 5).to_string(), "ws://other/feed");
   EXPECT_EQ(redirect_target(Url::parse("wss://h/"), "https://other/feed", 1, 5).to_string(), "wss://other/feed");
   EXPECT_EQ(refusal(Url::parse("wss://h/"), "ws://other/feed", 1, 5).first, TW_ERR_PROTOCOL);
+  // And an HTTP request sent to a ws(s) Location stays an HTTP request.
+  EXPECT_EQ(redirect_target(Url::parse("http://h/"), "ws://other/feed", 1, 5).to_string(), "http://other/feed");
+  EXPECT_EQ(refusal(Url::parse("https://h/"), "ws://other/feed", 1, 5).first, TW_ERR_PROTOCOL);
 }
 
 TEST(Redirect, ABadLocationIsAProtocolErrorWithoutItsQuery) {
@@ -128,7 +131,8 @@ TEST(Redirect, ABadLocationIsAProtocolErrorWithoutItsQuery) {
 }
 
 TEST(Redact, RemovesQueryFragmentAndPasswordFromEveryUrlInAText) {
-  EXPECT_EQ(redacted("https://user:pw@h/p?token=1#frag"), "https://user:REDACTED@h/p?REDACTED");
+  EXPECT_EQ(redacted("https://user:pw@h/p?token=1#frag"), "https://REDACTED@h/p?REDACTED");
+  EXPECT_EQ(redacted("http://apikey@proxy:3128"), "http://REDACTED@proxy:3128");
   EXPECT_EQ(redact_urls("GET http://h/a?k=1 then wss://h/b#x."), "GET http://h/a?REDACTED then wss://h/b#REDACTED");
   EXPECT_EQ(redact_urls("no url here"), "no url here");
 }

@@ -302,7 +302,9 @@ HandshakeResult ClientHandshake::check_response(int status, const std::vector<He
     r.error = "Connection header lacks the \"upgrade\" token";
     return r;
   }
-  if (accept.size() != 1 || trim(accept[0]) != accept_for_key(key_)) {
+  // An empty expectation (the digest failed) must not match an empty header.
+  const std::string expected = accept_for_key(key_);
+  if (accept.size() != 1 || expected.empty() || trim(accept[0]) != expected) {
     r.error = accept.empty() ? "Sec-WebSocket-Accept header missing" : "Sec-WebSocket-Accept does not match the key";
     return r;
   }
