@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/connection.h"
@@ -378,6 +379,103 @@ TEST(Connection, AProxyRefusingConnectIsAProxyErrorNamingItsStatus) {
   Error error = expect_failure(loop, &contexts, options);
   EXPECT_EQ(error.kind, ErrorKind::proxy) << error_kind_name(error.kind) << ": " << error.message;
   EXPECT_NE(error.message.find("502 Bad Gateway"), std::string::npos) << error.message;
+}
+
+// A proxy on 127.0.0.1 that accepts one connection, reads the request head, answers with `answer`
+// and keeps the connection open until destroyed.
+class ScriptedProxy {
+ public:
+  explicit ScriptedProxy(std::string answer) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(listen_fd_, 1);
+    socklen_t length = sizeof address;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this, answer = std::move(answer)] {
+      client_fd_ = ::accept(listen_fd_, nullptr, nullptr);
+      if (client_fd_ < 0) return;
+      char buffer[4096];
+      while (request_.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::recv(client_fd_, buffer, sizeof buffer, 0);
+        if (n <= 0) return;
+        request_.append(buffer, static_cast<size_t>(n));
+      }
+      ::send(client_fd_, answer.data(), answer.size(), MSG_NOSIGNAL);
+    });
+  }
+  ~ScriptedProxy() {
+    ::shutdown(listen_fd_, SHUT_RDWR);  // unblocks accept() if nobody came
+    thread_.join();
+    if (client_fd_ >= 0) ::close(client_fd_);
+    ::close(listen_fd_);
+  }
+  uint16_t port() const { return static_cast<uint16_t>(port_); }
+  // Valid once the connection has settled (the answer is only sent after the whole head was read).
+  const std::string& request() const { return request_; }
+
+ private:
+  int listen_fd_ = -1;
+  int client_fd_ = -1;
+  int port_ = 0;
+  std::string request_;
+  std::thread thread_;
+};
+
+TEST(Connection, ConnectAnswerAfterAnInformationalHeadOpensTheTunnelWithTheBytesThatFollowed) {
+  ScriptedProxy proxy("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\nfirst tunnel bytes");
+  TestLoop loop;
+  TlsContextCache contexts;
+  ConnectOptions options = plain_to("2001:db8::7", 8443);  // never dialled: the proxy answers itself
+  options.proxy_host = "127.0.0.1";
+  options.proxy_port = proxy.port();
+  Recorder recorder;
+  Connection* connection = Connection::open(loop.get(), options, &contexts, &recorder);
+  ASSERT_TRUE(loop.run_until([&] { return recorder.data.size() >= 18 || recorder.closed; }));
+  EXPECT_TRUE(recorder.opened) << recorder.error.message;
+  EXPECT_EQ(recorder.data, "first tunnel bytes");
+  EXPECT_EQ(proxy.request(), "CONNECT [2001:db8::7]:8443 HTTP/1.1\r\nHost: [2001:db8::7]:8443\r\n\r\n");
+  connection->close();
+}
+
+TEST(Connection, AProxysReasonPhraseReachesTheErrorSanitizedAndItsOtherBytesNever) {
+  ScriptedProxy proxy("HTTP/1.1 407 Who \xff\xfe are you\r\nX-Secret: do-not-show\r\nContent-Length: 4\r\n\r\nbody");
+  TestLoop loop;
+  TlsContextCache contexts;
+  ConnectOptions options = plain_to("example.test", 443);
+  options.proxy_host = "127.0.0.1";
+  options.proxy_port = proxy.port();
+  Error error = expect_failure(loop, &contexts, options);
+  EXPECT_EQ(error.kind, ErrorKind::proxy) << error_kind_name(error.kind) << ": " << error.message;
+  EXPECT_EQ(error.message, "proxy 127.0.0.1:" + std::to_string(proxy.port()) +
+                               " refused CONNECT to example.test:443: 407 Who ?? are you");
+}
+
+TEST(Connection, AProxyAnswerLargerThan16KiBIsAProxyErrorWithoutItsBytes) {
+  ScriptedProxy proxy("HTTP/1.1 200 OK\r\nX-Filler: " + std::string(20 * 1024, 'f') + "\r\n\r\n");
+  TestLoop loop;
+  TlsContextCache contexts;
+  ConnectOptions options = plain_to("example.test", 443);
+  options.proxy_host = "127.0.0.1";
+  options.proxy_port = proxy.port();
+  Error error = expect_failure(loop, &contexts, options);
+  EXPECT_EQ(error.kind, ErrorKind::proxy) << error_kind_name(error.kind) << ": " << error.message;
+  EXPECT_NE(error.message.find("16384"), std::string::npos) << error.message;
+  EXPECT_EQ(error.message.find("fff"), std::string::npos) << error.message;
+}
+
+TEST(Connection, AHostThatWouldForgeTheConnectRequestIsRefusedBeforeDialling) {
+  TestLoop loop;
+  TlsContextCache contexts;
+  ConnectOptions options = plain_to("example.test\r\nX-Injected: 1", 443);
+  options.proxy_host = "127.0.0.1";
+  options.proxy_port = static_cast<uint16_t>(free_port());
+  Error error = expect_failure(loop, &contexts, options);
+  EXPECT_EQ(error.kind, ErrorKind::dns) << error_kind_name(error.kind) << ": " << error.message;
+  EXPECT_EQ(error.message.find("X-Injected"), std::string::npos) << error.message;
 }
 
 TEST(Connection, AnUnreachableProxyIsAConnectError) {

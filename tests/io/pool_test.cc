@@ -56,6 +56,7 @@ void reuse_for_two_requests(bool tls) {
   }
   PoolKey key = key_for(options.port, tls);
   key.tls_ca_file = options.tls.ca_file;
+  key.alpn_http11 = options.tls.alpn_http11;
   TestLoop loop;
   TlsContextCache contexts;
   ConnectionPool pool(loop.get(), 10000, 4);
@@ -72,6 +73,10 @@ void reuse_for_two_requests(bool tls) {
   PoolKey other = key;
   other.port = static_cast<uint16_t>(other.port + 1);
   EXPECT_EQ(pool.take(other), nullptr) << "another origin must not get this connection";
+  PoolKey other_alpn = key;
+  other_alpn.alpn_http11 = !key.alpn_http11;
+  EXPECT_EQ(pool.take(other_alpn), nullptr) << "a connection made with another ALPN offer must not be reused";
+  EXPECT_EQ(pool.idle_count(key), 1u);
 
   Connection* reused = pool.take(key);
   ASSERT_EQ(reused, connection);
@@ -125,12 +130,14 @@ TEST(ConnectionPool, APeerClosingAParkedConnectionRemovesIt) {
   Connection* connection = open_connection(loop, contexts, options, &recorder);
   ASSERT_NE(connection, nullptr);
   std::string body;
-  ASSERT_TRUE(request(loop, connection, &recorder, "/later_close?ms=100", &body));
+  // The peer closes 2 s after answering: time enough for the put below to come first even on a
+  // slow machine, so the close hits a parked connection.
+  ASSERT_TRUE(request(loop, connection, &recorder, "/later_close?ms=2000", &body));
   EXPECT_EQ(body, "ok");
   pool.put(key_for(peer.port(), false), connection);
   EXPECT_EQ(pool.idle_count(), 1u);
   // Long before the 60 s idle timeout: the peer's close is what removes it.
-  ASSERT_TRUE(loop.run_until([&] { return pool.idle_count() == 0; }, 5000));
+  ASSERT_TRUE(loop.run_until([&] { return pool.idle_count() == 0; }, 10000));
   EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 0; }, 5000));
 }
 

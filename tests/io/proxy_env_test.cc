@@ -4,9 +4,9 @@
 #include <map>
 #include <string>
 
-#include "io/proxy_env.h"
+#include "proto/proxy_env.h"
 
-namespace tidewire::detail::io {
+namespace tidewire::detail::proxy {
 namespace {
 
 EnvLookup env_of(const std::map<std::string, std::string>& vars) {
@@ -77,7 +77,15 @@ TEST(ProxyEnv, ParseProxyUrl) {
   EXPECT_EQ(full->port, 3128);
   auto bare = parse_proxy_url("proxy.test", &error);
   ASSERT_TRUE(bare) << error;
-  EXPECT_EQ(bare->port, 1080);
+  EXPECT_EQ(bare->host, "proxy.test");
+  EXPECT_EQ(bare->port, 80);  // http's default, as for proxy.url in the configuration
+  auto bare_with_port = parse_proxy_url(" proxy.test:3128 ", &error);
+  ASSERT_TRUE(bare_with_port) << error;
+  EXPECT_EQ(bare_with_port->host, "proxy.test");
+  EXPECT_EQ(bare_with_port->port, 3128);
+  auto upper = parse_proxy_url("HTTP://proxy.test:3128", &error);
+  ASSERT_TRUE(upper) << error;
+  EXPECT_EQ(upper->port, 3128);
   auto v6 = parse_proxy_url("http://[::1]:8080", &error);
   ASSERT_TRUE(v6) << error;
   EXPECT_EQ(v6->host, "::1");
@@ -87,7 +95,27 @@ TEST(ProxyEnv, ParseProxyUrl) {
   EXPECT_FALSE(parse_proxy_url("http://user:pw@proxy.test:3128", &error));
   EXPECT_FALSE(parse_proxy_url("http://proxy.test:99999", &error));
   EXPECT_FALSE(parse_proxy_url("http://:3128", &error));
+  EXPECT_FALSE(parse_proxy_url("http://proxy.test:0", &error));
+  EXPECT_FALSE(parse_proxy_url("socks5://proxy.test:1080", &error));
+}
+
+TEST(ProxyEnv, ParseProxyUrlStopsTheAuthorityAtQueryOrFragmentAndRefusesThem) {
+  std::string error;
+  // The authority ends at '/', '?' or '#'; what follows is refused rather than silently ignored.
+  for (const char* url : {"http://proxy.test:3128/path", "http://proxy.test:3128?x=1", "http://proxy.test:3128#f",
+                          "http://proxy.test:3128/#f", "proxy.test:3128/x"}) {
+    error.clear();
+    EXPECT_FALSE(parse_proxy_url(url, &error)) << url;
+    EXPECT_NE(error.find("path, query or fragment"), std::string::npos) << url << ": " << error;
+  }
+}
+
+TEST(ProxyEnv, ParseProxyUrlRefusesControlCharactersInTheHost) {
+  std::string error;
+  EXPECT_FALSE(parse_proxy_url("http://proxy\r\n.test:3128", &error));
+  EXPECT_FALSE(parse_proxy_url("http://proxy\x01.test:3128", &error));
+  EXPECT_FALSE(parse_proxy_url("http://pro xy.test:3128", &error));
 }
 
 }  // namespace
-}  // namespace tidewire::detail::io
+}  // namespace tidewire::detail::proxy

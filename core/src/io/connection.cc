@@ -7,9 +7,15 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
-#include <cctype>
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <optional>
+#include <string_view>
+
+#include "error.h"
+#include "proto/http1.h"
 
 namespace tidewire::detail::io {
 
@@ -18,6 +24,10 @@ namespace {
 constexpr size_t kReadBufferBytes = 64 * 1024;
 // A proxy's answer to CONNECT is a status line and a few headers; more than this is not a proxy.
 constexpr size_t kMaxProxyHeadBytes = 16 * 1024;
+// uv_buf_init and SSL_write take int-sized lengths: larger writes go in pieces of at most this.
+// (1 GiB rather than INT_MAX so that a piece's TLS records still fit an int when read back.)
+constexpr size_t kMaxWritePiece = size_t{1} << 30;
+static_assert(kMaxWritePiece <= INT_MAX && kMaxWritePiece <= UINT_MAX);
 
 std::string uv_error_text(int status) {
   return std::string(uv_strerror(status)) + " (" + uv_err_name(status) + ")";
@@ -124,6 +134,38 @@ struct Connection::Tcp {
   Connection* owner;
 };
 
+// The proxy's answer to CONNECT, read by proto/http1. What the reader reports is only recorded:
+// handle_proxy_bytes acts once feed() has returned, since acting may close the connection and a
+// sink must not call back into its reader.
+struct Connection::ProxyAnswer : http1::ResponseSink {
+  std::string request;  // the CONNECT request, until sent
+  http1::ResponseReader reader{*this, limits()};
+  int status = 0;  // of the final answer; 1xx heads are skipped by the reader
+  std::string reason;  // sanitized: the proxy's free text goes into error messages
+  bool tunnel = false;
+  std::string tunnel_bytes;  // what followed the answer in the same read: the tunnel's first bytes
+  std::optional<http1::ResponseError> error;
+
+  ProxyAnswer() { reader.set_connect_request(true); }
+
+  static http1::ResponseLimits limits() {
+    http1::ResponseLimits limits;
+    limits.max_header_bytes = kMaxProxyHeadBytes;
+    return limits;
+  }
+  void on_head(const http1::ResponseHead& head) override {
+    status = head.status;
+    reason = http1::printable_reason(head.reason);
+  }
+  void on_body(std::string_view) override {}
+  void on_end(const http1::ResponseEnd&) override {}
+  void on_upgrade(std::string_view after_head) override {
+    tunnel = true;
+    tunnel_bytes.assign(after_head);
+  }
+  void on_error(const http1::ResponseError& e) override { error = e; }
+};
+
 struct Connection::WriteRequest {
   uv_write_t request;
   std::string data;
@@ -144,7 +186,7 @@ Connection::Connection(uv_loop_t* loop, ConnectOptions options, Observer* observ
       connect_timer_(loop, [this] {
         static const char* const phase[] = {"name lookup", "TCP connect", "proxy CONNECT", "TLS handshake"};
         size_t index = static_cast<size_t>(state_);
-        fail({ErrorKind::timeout, "connecting to " + authority(options_.host, options_.port) + " took longer than " +
+        fail({ErrorKind::timeout, "connecting to " + authority_for_errors() + " took longer than " +
                                       std::to_string(options_.connect_timeout_ms) + " ms (stuck in " +
                                       (index < 4 ? phase[index] : "setup") + ")"});
       }),
@@ -176,7 +218,7 @@ void Connection::new_tcp() {
 }
 
 std::string Connection::dial_target() const {
-  return options_.proxy_host.empty() ? authority(options_.host, options_.port)
+  return options_.proxy_host.empty() ? authority_for_errors()
                                      : "proxy " + authority(options_.proxy_host, options_.proxy_port);
 }
 
@@ -186,6 +228,15 @@ void Connection::start(TlsContextCache* contexts) {
   if (target_host.empty() || options_.port == 0) {
     fail_later({ErrorKind::dns, "no host or port to connect to"});
     return;
+  }
+  if (!options_.proxy_host.empty()) {
+    proxy_answer_ = std::make_unique<ProxyAnswer>();
+    try {
+      proxy_answer_->request = http1::write_connect_request(options_.host, options_.port);
+    } catch (const detail::Error& e) {
+      fail_later({ErrorKind::dns, std::string("cannot ask the proxy for this host: ") + e.what()});
+      return;
+    }
   }
   if (options_.tls.enabled) {
     Error error;
@@ -251,13 +302,10 @@ void Connection::start(TlsContextCache* contexts) {
     delete dns_req_;
     dns_req_ = nullptr;
     fail_later({ErrorKind::dns, "cannot resolve " + dial_host + ": " + uv_error_text(status)});
-    return;
   }
-  dns_pending_ = true;
 }
 
 void Connection::on_resolved(int status, addrinfo* addresses) {
-  dns_pending_ = false;
   dns_req_ = nullptr;
   if (state_ == State::closed) {
     if (addresses != nullptr) uv_freeaddrinfo(addresses);
@@ -313,10 +361,9 @@ void Connection::on_connected(int status) {
 void Connection::on_tcp_established() {
   uv_tcp_nodelay(&tcp_->handle, 1);
   start_reading();
-  if (!options_.proxy_host.empty()) {
+  if (proxy_answer_ != nullptr) {
     state_ = State::proxy_head;
-    std::string target = authority(options_.host, options_.port);
-    send_raw("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n");
+    send_raw(std::move(proxy_answer_->request));
   } else if (ssl_ != nullptr) {
     start_tls();
   } else {
@@ -349,16 +396,16 @@ void Connection::on_read(ssize_t nread, const char* data) {
                                     " before answering CONNECT"});
         break;
       case State::tls_handshake:
-        fail({ErrorKind::tls_handshake, authority(options_.host, options_.port) + " " +
+        fail({ErrorKind::tls_handshake, authority_for_errors() + " " +
                                             (eof ? "closed the connection" : uv_error_text(status)) +
                                             " during the TLS handshake"});
         break;
       default:
         if (eof) {
-          fail({ErrorKind::closed_by_peer, authority(options_.host, options_.port) + " closed the connection" +
+          fail({ErrorKind::closed_by_peer, authority_for_errors() + " closed the connection" +
                                                (ssl_ != nullptr ? " (without TLS close_notify)" : "")});
         } else {
-          fail({ErrorKind::io, "reading from " + authority(options_.host, options_.port) + " failed: " +
+          fail({ErrorKind::io, "reading from " + authority_for_errors() + " failed: " +
                                    uv_error_text(status)});
         }
     }
@@ -375,31 +422,25 @@ void Connection::on_read(ssize_t nread, const char* data) {
 }
 
 void Connection::handle_proxy_bytes(const char* data, size_t size) {
-  proxy_head_.append(data, size);
-  size_t end = proxy_head_.find("\r\n\r\n");
-  if (end == std::string::npos) {
-    if (proxy_head_.size() > kMaxProxyHeadBytes) {
-      fail({ErrorKind::proxy, dial_target() + " sent more than " + std::to_string(kMaxProxyHeadBytes) +
-                                  " bytes without ending its answer to CONNECT"});
-    }
+  ProxyAnswer& answer = *proxy_answer_;
+  answer.reader.feed(data, size);
+  if (answer.tunnel && answer.status >= 200 && answer.status < 300) {
+    std::string tunnel_bytes = std::move(answer.tunnel_bytes);
+    proxy_answer_.reset();
+    enter_tunnel(std::move(tunnel_bytes));
     return;
   }
-  // "HTTP/1.x NNN reason": only the status decides; the headers are not needed.
-  std::string status_line = proxy_head_.substr(0, proxy_head_.find("\r\n"));
-  bool well_formed = status_line.size() >= 12 && status_line.compare(0, 7, "HTTP/1.") == 0 && status_line[8] == ' ' &&
-                     std::isdigit(static_cast<unsigned char>(status_line[9])) &&
-                     std::isdigit(static_cast<unsigned char>(status_line[10])) &&
-                     std::isdigit(static_cast<unsigned char>(status_line[11]));
-  if (!well_formed || status_line[9] != '2') {
-    std::string shown = status_line.substr(0, 200);
-    fail({ErrorKind::proxy, dial_target() + " refused CONNECT to " + authority(options_.host, options_.port) + ": " +
-                                (well_formed ? shown.substr(9) : "malformed answer \"" + shown + "\"")});
-    return;
+  // The status and the sanitized reason, never the proxy's raw bytes: they end up in logs.
+  if (answer.status != 0) {
+    fail({ErrorKind::proxy, dial_target() + " refused CONNECT to " + authority_for_errors() + ": " +
+                                std::to_string(answer.status) + (answer.reason.empty() ? "" : " " + answer.reason)});
+  } else if (answer.error) {
+    fail({ErrorKind::proxy, dial_target() + " did not answer CONNECT to " + authority_for_errors() +
+                                " with HTTP: " + answer.error->message});
   }
-  // Whatever followed the proxy's head already belongs to the tunnel.
-  std::string tunnel_bytes = proxy_head_.substr(end + 4);
-  proxy_head_.clear();
-  proxy_head_.shrink_to_fit();
+}
+
+void Connection::enter_tunnel(std::string tunnel_bytes) {
   if (ssl_ != nullptr) {
     start_tls();
     if (!tunnel_bytes.empty() && state_ != State::closed) feed_tls(tunnel_bytes.data(), tunnel_bytes.size());
@@ -441,7 +482,7 @@ void Connection::drive_handshake() {
   int reason = SSL_get_error(ssl_, result);
   if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) return;
   long verify_result = SSL_get_verify_result(ssl_);
-  std::string host = authority(options_.host, options_.port);
+  std::string host = authority_for_errors();
   if (options_.tls.verify && verify_result != X509_V_OK) {
     ERR_clear_error();
     fail({ErrorKind::tls_verify,
@@ -473,9 +514,9 @@ void Connection::drain_tls() {
     if (reason == SSL_ERROR_NONE) continue;  // the buffer was full: there may be more
     if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) break;
     if (reason == SSL_ERROR_ZERO_RETURN) {
-      fail({ErrorKind::closed_by_peer, authority(options_.host, options_.port) + " closed the TLS session"});
+      fail({ErrorKind::closed_by_peer, authority_for_errors() + " closed the TLS session"});
     } else {
-      fail({ErrorKind::io, "TLS read from " + authority(options_.host, options_.port) +
+      fail({ErrorKind::io, "TLS read from " + authority_for_errors() +
                                " failed: " + openssl_error_text("protocol error")});
     }
     return;
@@ -485,21 +526,28 @@ void Connection::drain_tls() {
 }
 
 void Connection::flush_tls_output() {
-  size_t pending = BIO_ctrl_pending(tls_out_);
-  if (pending == 0) return;
-  std::string bytes(pending, '\0');
-  int n = BIO_read(tls_out_, bytes.data(), static_cast<int>(pending));
-  if (n <= 0) return;
-  bytes.resize(static_cast<size_t>(n));
-  send_raw(std::move(bytes));
+  size_t pending;
+  while ((pending = BIO_ctrl_pending(tls_out_)) > 0) {
+    std::string bytes(std::min<size_t>(pending, kMaxWritePiece), '\0');
+    int n = BIO_read(tls_out_, bytes.data(), static_cast<int>(bytes.size()));
+    if (n <= 0) return;
+    bytes.resize(static_cast<size_t>(n));
+    send_raw(std::move(bytes));
+  }
 }
 
 void Connection::send_raw(std::string data) {
   auto* request = new WriteRequest{{}, std::move(data), this};
   request->request.data = request;
-  uv_buf_t buffer = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+  // One request, several buffers when it is larger than a uv_buf_init length (uv_write copies the array).
+  std::vector<uv_buf_t> buffers;
+  for (size_t offset = 0; offset < request->data.size(); offset += kMaxWritePiece) {
+    size_t piece = std::min(kMaxWritePiece, request->data.size() - offset);
+    buffers.push_back(uv_buf_init(request->data.data() + offset, static_cast<unsigned>(piece)));
+  }
   queued_write_bytes_ += request->data.size();
-  int status = uv_write(&request->request, reinterpret_cast<uv_stream_t*>(&tcp_->handle), &buffer, 1,
+  int status = uv_write(&request->request, reinterpret_cast<uv_stream_t*>(&tcp_->handle), buffers.data(),
+                        static_cast<unsigned>(buffers.size()),
                         [](uv_write_t* write, int result) {
                           auto* done = static_cast<WriteRequest*>(write->data);
                           Connection* self = done->connection;
@@ -534,16 +582,18 @@ bool Connection::write(std::string data) {
     send_raw(std::move(data));
     return true;
   }
-  ERR_clear_error();
   // Without SSL_MODE_ENABLE_PARTIAL_WRITE, and with a memory BIO that never fills, SSL_write takes
-  // everything or fails.
-  int n = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
-  if (n <= 0) {
-    fail_later({ErrorKind::io, "TLS write to " + authority_for_errors() + " failed: " +
-                                   openssl_error_text("protocol error")});
-    return false;
+  // a whole piece or fails; each piece's records are handed to the socket before the next.
+  for (size_t offset = 0; offset < data.size(); offset += kMaxWritePiece) {
+    size_t piece = std::min(kMaxWritePiece, data.size() - offset);
+    ERR_clear_error();
+    if (SSL_write(ssl_, data.data() + offset, static_cast<int>(piece)) <= 0) {
+      fail_later({ErrorKind::io, "TLS write to " + authority_for_errors() + " failed: " +
+                                     openssl_error_text("protocol error")});
+      return false;
+    }
+    flush_tls_output();
   }
-  flush_tls_output();
   return true;
 }
 
@@ -610,20 +660,19 @@ void Connection::fail_later(Error error) {
 void Connection::release_handles() {
   connect_timer_.stop();
   deferred_.stop();
-  if (dns_pending_) uv_cancel(reinterpret_cast<uv_req_t*>(dns_req_));  // its callback still comes
+  if (dns_req_ != nullptr) uv_cancel(reinterpret_cast<uv_req_t*>(dns_req_));  // its callback still comes
   // The object goes in the close callback, always a later loop turn: never under a caller's feet.
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_->handle), [](uv_handle_t* handle) {
     auto* tcp = static_cast<Tcp*>(handle->data);
     Connection* self = tcp->owner;
     delete tcp;
     self->tcp_ = nullptr;
-    self->tcp_closed_ = true;
     self->maybe_destroy();
   });
 }
 
 void Connection::maybe_destroy() {
-  if (state_ == State::closed && tcp_closed_ && !dns_pending_) delete this;
+  if (state_ == State::closed && tcp_ == nullptr && dns_req_ == nullptr) delete this;
 }
 
 std::string Connection::alpn_selected() const {

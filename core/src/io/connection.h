@@ -23,6 +23,10 @@ typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct bio_st BIO;
 
+namespace tidewire::detail::http1 {
+class ResponseReader;
+}
+
 namespace tidewire::detail::io {
 
 // Where a failure came from, so the policy can decide (retry, give up, report) without parsing text.
@@ -143,6 +147,7 @@ class Connection {
   enum class State { resolving, connecting, proxy_head, tls_handshake, open, closed };
   struct Tcp;
   struct WriteRequest;
+  struct ProxyAnswer;
 
   Connection(uv_loop_t* loop, ConnectOptions options, Observer* observer);
   ~Connection();
@@ -154,6 +159,7 @@ class Connection {
   void on_tcp_established();
   void on_read(ssize_t nread, const char* data);
   void handle_proxy_bytes(const char* data, size_t size);
+  void enter_tunnel(std::string tunnel_bytes);
   void start_tls();
   void feed_tls(const char* data, size_t size);
   void drive_handshake();
@@ -168,6 +174,7 @@ class Connection {
   void maybe_destroy();
   void new_tcp();
   void start_reading();
+  // The target's host:port (IPv6 in brackets), as every message names it.
   std::string authority_for_errors() const;
   std::string dial_target() const;
 
@@ -176,10 +183,8 @@ class Connection {
   Observer* observer_;
   State state_ = State::resolving;
 
-  Tcp* tcp_ = nullptr;  // the current attempt's handle; one exists from open() to the final close
-  bool tcp_closed_ = false;
-  bool dns_pending_ = false;
-  uv_getaddrinfo_t* dns_req_ = nullptr;
+  Tcp* tcp_ = nullptr;  // the current attempt's handle; null once the last one is closed
+  uv_getaddrinfo_t* dns_req_ = nullptr;  // set while the name lookup is outstanding
   std::vector<sockaddr_storage> addresses_;
   size_t next_address_ = 0;
   std::string attempt_errors_;
@@ -188,7 +193,8 @@ class Connection {
   Timer deferred_;  // runs work that must not run inside the caller's stack (failures from open(), resume)
   Error deferred_error_;
 
-  std::string proxy_head_;
+  // Reads the proxy's answer to CONNECT (proto/http1); exists in state proxy_head only.
+  std::unique_ptr<ProxyAnswer> proxy_answer_;
   std::string pending_plain_;  // plain bytes received while paused (only from the proxy's leftover)
 
   SSL* ssl_ = nullptr;

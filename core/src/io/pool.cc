@@ -6,20 +6,14 @@
 
 namespace tidewire::detail::io {
 
-std::string PoolKey::to_string() const {
-  // '\n' cannot occur in any field (hosts, schemes and paths never hold it), so the join is unambiguous.
-  return scheme + "\n" + host + "\n" + std::to_string(port) + "\n" + proxy + "\n" + (tls_verify ? "1" : "0") + "\n" +
-         tls_ca_file;
-}
-
 // The pool's observer for one parked connection.
 struct ConnectionPool::Parked : Connection::Observer {
   ConnectionPool* pool;
-  std::string key;
+  PoolKey key;
   Connection* connection;
   Timer idle_timer;
 
-  Parked(ConnectionPool* owner, std::string pool_key, Connection* parked)
+  Parked(ConnectionPool* owner, PoolKey pool_key, Connection* parked)
       : pool(owner), key(std::move(pool_key)), connection(parked), idle_timer(owner->loop_, [this] {
           Connection* expired = connection;
           pool->forget(this);  // deletes this
@@ -50,7 +44,7 @@ ConnectionPool::~ConnectionPool() {
 }
 
 Connection* ConnectionPool::take(const PoolKey& key) {
-  auto found = idle_.find(key.to_string());
+  auto found = idle_.find(key);
   if (found == idle_.end()) return nullptr;
   auto& parked = found->second;
   Connection* result = nullptr;
@@ -72,14 +66,14 @@ Connection* ConnectionPool::take(const PoolKey& key) {
 
 void ConnectionPool::put(const PoolKey& key, Connection* connection) {
   if (connection == nullptr) return;
-  auto& parked = idle_[key.to_string()];
+  auto& parked = idle_[key];
   if (!connection->is_open() || parked.size() >= max_idle_per_key_ || connection->has_unsolicited_input()) {
-    if (parked.empty()) idle_.erase(key.to_string());
+    if (parked.empty()) idle_.erase(key);
     connection->set_observer(nullptr);
     connection->close();
     return;
   }
-  auto entry = std::make_unique<Parked>(this, key.to_string(), connection);
+  auto entry = std::make_unique<Parked>(this, key, connection);
   connection->set_observer(entry.get());
   // Reading stays on while parked so that the peer's close is noticed (and the socket freed) at once.
   connection->resume_reading();
@@ -97,7 +91,7 @@ void ConnectionPool::forget(Parked* gone) {
 }
 
 size_t ConnectionPool::idle_count(const PoolKey& key) const {
-  auto found = idle_.find(key.to_string());
+  auto found = idle_.find(key);
   return found == idle_.end() ? 0 : found->second.size();
 }
 

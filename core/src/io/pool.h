@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "io/connection.h"
@@ -23,8 +24,11 @@ struct PoolKey {
   std::string proxy;  // "host:port", or "" for a direct connection
   bool tls_verify = true;
   std::string tls_ca_file;
+  bool alpn_http11 = false;  // TlsOptions::alpn_http11: what was offered may decide what was agreed
 
-  std::string to_string() const;
+  auto tie() const { return std::tie(scheme, host, port, proxy, tls_verify, tls_ca_file, alpn_http11); }
+  bool operator<(const PoolKey& other) const { return tie() < other.tie(); }
+  bool operator==(const PoolKey& other) const { return tie() == other.tie(); }
 };
 
 class ConnectionPool {
@@ -57,7 +61,7 @@ class ConnectionPool {
   uv_loop_t* loop_;
   uint64_t idle_timeout_ms_;
   size_t max_idle_per_key_;
-  std::map<std::string, std::vector<std::unique_ptr<Parked>>> idle_;
+  std::map<PoolKey, std::vector<std::unique_ptr<Parked>>> idle_;
 };
 
 }  // namespace tidewire::detail::io

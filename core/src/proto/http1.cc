@@ -42,15 +42,8 @@ bool is_visible(std::string_view text) {
 
 bool has_line_break_or_nul(std::string_view text) { return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos; }
 
-void check_head(const Request& request) {
-  if (!is_token(request.method))
-    throw Error(TW_ERR_INVALID_VALUE, "HTTP request method is not a token (RFC 9110 5.6.2)");
-  if (request.target.empty() || request.target[0] != '/' || !is_visible(request.target))
-    throw Error(TW_ERR_INVALID_VALUE,
-                "HTTP request target must start with '/' and hold no space or control character");
-  if (request.host.empty() || !is_visible(request.host))
-    throw Error(TW_ERR_INVALID_VALUE, "HTTP Host must be non-empty and hold no space or control character");
-  for (const Header& h : request.headers) {
+void check_headers(const std::vector<Header>& headers) {
+  for (const Header& h : headers) {
     if (!is_token(h.name))
       throw Error(TW_ERR_INVALID_VALUE, "HTTP header name is not a token (RFC 9110 5.6.2)");
     // The value may be a secret (Authorization, API keys): named, never shown.
@@ -61,6 +54,17 @@ void check_head(const Request& request) {
       throw Error(TW_ERR_INVALID_VALUE,
                   "HTTP header \"" + h.name + "\" is written by the request writer itself and cannot be set");
   }
+}
+
+void check_head(const Request& request) {
+  if (!is_token(request.method))
+    throw Error(TW_ERR_INVALID_VALUE, "HTTP request method is not a token (RFC 9110 5.6.2)");
+  if (request.target.empty() || request.target[0] != '/' || !is_visible(request.target))
+    throw Error(TW_ERR_INVALID_VALUE,
+                "HTTP request target must start with '/' and hold no space or control character");
+  if (request.host.empty() || !is_visible(request.host))
+    throw Error(TW_ERR_INVALID_VALUE, "HTTP Host must be non-empty and hold no space or control character");
+  check_headers(request.headers);
 }
 
 std::string head_bytes(const Request& request) {
@@ -113,6 +117,34 @@ std::string write_chunk(std::string_view data) {
 }
 
 std::string write_last_chunk() { return "0\r\n\r\n"; }
+
+std::string write_connect_request(std::string_view host, uint16_t port, const std::vector<Header>& headers) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  // The host is not shown: it is refused for holding what could forge the request line or a log line.
+  if (host.empty() || !is_visible(host) || host.find_first_of("/?#@[]") != std::string_view::npos)
+    throw Error(TW_ERR_INVALID_VALUE,
+                "CONNECT host must be non-empty and hold no space, control character or any of / ? # @ [ ]");
+  if (port == 0) throw Error(TW_ERR_INVALID_VALUE, "CONNECT port must be 1..65535");
+  check_headers(headers);
+  // A colon can only be an IPv6 literal's (the port is given apart), which the authority brackets.
+  const bool v6 = host.find(':') != std::string_view::npos;
+  std::string target;
+  target.append(v6 ? "[" : "").append(host).append(v6 ? "]:" : ":").append(std::to_string(port));
+  std::string out = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
+  for (const Header& h : headers) out.append(h.name).append(": ").append(h.value).append("\r\n");
+  out.append("\r\n");
+  return out;
+}
+
+std::string printable_reason(std::string_view reason, size_t max_bytes) {
+  std::string out;
+  for (size_t i = 0; i < reason.size() && i < max_bytes; i++) {
+    auto c = static_cast<unsigned char>(reason[i]);
+    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  }
+  if (reason.size() > max_bytes) out += "...";
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 

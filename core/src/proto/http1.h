@@ -55,6 +55,19 @@ std::string write_chunk(std::string_view data);
 // The last chunk and the empty trailer section: the end of the body.
 std::string write_last_chunk();
 
+// A CONNECT request asking a proxy for a tunnel to host:port: the authority-form target (RFC 9112
+// 3.2.3), IPv6 literals in brackets (given with or without them), the same authority as Host, then
+// `headers` (checked as write_request checks them). Throws Error(TW_ERR_INVALID_VALUE) for an empty
+// host, a host with a space, a control character or a character that would change the authority's
+// meaning ('/', '?', '#', '@', brackets inside), or port 0. Read the answer with a ResponseReader
+// after set_connect_request(true).
+std::string write_connect_request(std::string_view host, uint16_t port, const std::vector<Header>& headers = {});
+
+// A peer's reason phrase made safe to put into an error text or a log line: printable ASCII kept,
+// anything else (control characters, CR/LF, bytes >= 0x7f) as '?', cut to `max_bytes` (then "...").
+// A reason phrase is free text from the peer; unfiltered it could forge log lines.
+std::string printable_reason(std::string_view reason, size_t max_bytes = 64);
+
 // ---------------------------------------------------------------------------------------------
 // Response reader
 

@@ -126,6 +126,49 @@ TEST(Http1Writer, ChunkedUploadWhenTheLengthIsUnknown) {
   EXPECT_THROW(write_chunked_request_head(r), Error);
 }
 
+TEST(Http1Writer, ConnectUsesTheAuthorityFormForTargetAndHost) {
+  EXPECT_EQ(write_connect_request("example.com", 443),
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+  EXPECT_EQ(write_connect_request("example.com", 8443, {{"Proxy-Authorization", "Basic eA=="}}),
+            "CONNECT example.com:8443 HTTP/1.1\r\nHost: example.com:8443\r\nProxy-Authorization: Basic eA==\r\n\r\n");
+}
+
+TEST(Http1Writer, ConnectBracketsIpv6LiteralsGivenWithOrWithoutBrackets) {
+  const std::string expected = "CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n\r\n";
+  EXPECT_EQ(write_connect_request("2001:db8::1", 443), expected);
+  EXPECT_EQ(write_connect_request("[2001:db8::1]", 443), expected);
+  EXPECT_EQ(write_connect_request("192.0.2.7", 80), "CONNECT 192.0.2.7:80 HTTP/1.1\r\nHost: 192.0.2.7:80\r\n\r\n");
+}
+
+TEST(Http1Writer, ConnectRefusesAHostThatCouldForgeTheRequest) {
+  for (const char* host : {"", "evil.test\r\nX-Injected: 1", "evil.test\n", "a b", "a\tb", "a\x7f", "[]",
+                           "user@evil.test", "evil.test/path", "[::1]]", "a?b"}) {
+    try {
+      write_connect_request(host, 443);
+      ADD_FAILURE() << "accepted host \"" << host << "\"";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), TW_ERR_INVALID_VALUE);
+      EXPECT_EQ(std::string(e.what()).find("X-Injected"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(write_connect_request(std::string("a\0b", 3), 443), Error);
+  EXPECT_THROW(write_connect_request("example.com", 0), Error);
+}
+
+TEST(Http1Writer, ConnectChecksHeadersLikeAnyRequest) {
+  EXPECT_THROW(write_connect_request("example.com", 443, {{"Host", "other"}}), Error);
+  EXPECT_THROW(write_connect_request("example.com", 443, {{"X", "a\r\nY: b"}}), Error);
+  EXPECT_THROW(write_connect_request("example.com", 443, {{"Bad Name", "v"}}), Error);
+}
+
+TEST(Http1Writer, PrintableReasonKeepsPrintableAsciiOnlyAndIsBounded) {
+  EXPECT_EQ(printable_reason("Bad Gateway"), "Bad Gateway");
+  EXPECT_EQ(printable_reason("x\r\nFAKE LOG LINE\x1b[2J\xc3\xa9"), "x??FAKE LOG LINE?[2J??");
+  EXPECT_EQ(printable_reason(std::string(100, 'a'), 10), std::string(10, 'a') + "...");
+  EXPECT_EQ(printable_reason(std::string(10, 'a'), 10), std::string(10, 'a'));
+  EXPECT_EQ(printable_reason(""), "");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Response reader: events recorded as text, consecutive body pieces merged (how the body is cut
 // into calls follows the slicing; the bytes must not).
@@ -288,6 +331,18 @@ TEST(Http1Reader, ConnectAnsweredWith2xxOpensTheTunnel) {
             (Events{"head 200 1.1 Connection established", "upgrade", "tunnel \x16\x03\x01"}));
   EXPECT_EQ(read_whole("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 1\r\n\r\nx", connect),
             (Events{"head 407 1.1 Proxy Authentication Required|Content-Length=1", "body x", "end keep-alive=1"}));
+}
+
+TEST(Http1Reader, ConnectAnswerAfterInformationalHeadsHandsOverTheTunnelBytesOfTheSameSlice) {
+  Options connect;
+  connect.connect_request = true;
+  const std::string answer =
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Connection established\r\nVia: 1.1 proxy\r\n\r\n";
+  const std::string tunnel("\x16\x03\x03\x00\x02hi", 7);
+  const Events expected{"head 200 1.1 Connection established|Via=1.1 proxy", "upgrade", "tunnel " + tunnel};
+  EXPECT_EQ(read_whole(answer + tunnel, connect), expected);
+  for (size_t cut = 1; cut < answer.size() + tunnel.size(); cut++)
+    EXPECT_EQ(read_response(answer + tunnel, {cut}, connect), expected) << "cut at " << cut;
 }
 
 TEST(Http1Reader, NoContentAndNotModifiedHaveNoBodyWhateverTheHeadersSay) {

@@ -1,6 +1,6 @@
 // Which HTTP CONNECT proxy a connection goes through: the configured proxy.url, else the
 // conventional environment variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, as curl reads them).
-// Pure functions: no I/O, no libuv; any thread.
+// Pure functions: no I/O, no libuv; any thread. io/ dials what these decide.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace tidewire::detail::io {
+namespace tidewire::detail::proxy {
 
 // Looks a variable up; nullptr when unset. The default reads the process environment.
 using EnvLookup = std::function<const char*(const char* name)>;
@@ -31,9 +31,12 @@ struct ProxyEndpoint {
   uint16_t port = 0;
 };
 
-// "http://host[:port][/]" or "host[:port]" (port 1080 when absent, as curl does). Returns nullopt,
-// with `error` set, for other schemes (a TLS connection to the proxy itself is not supported) and for
-// credentials in the URL (proxy authentication is not supported).
+// "http://host[:port][/]", or "host[:port]" read as if "http://" preceded it. Read by Url::parse, the
+// same rules config.cc checks proxy.url with, so a proxy URL the configuration accepts is one this
+// accepts: port 80 when absent (Url::parse's default for http; curl would say 1080, but one rule for
+// both places matters more). Returns nullopt, with `error` set, for what Url::parse refuses
+// (credentials included: proxy authentication is not supported), for another scheme (a TLS
+// connection to the proxy itself is not supported) and for a path, query or fragment.
 std::optional<ProxyEndpoint> parse_proxy_url(const std::string& url, std::string* error);
 
-}  // namespace tidewire::detail::io
+}  // namespace tidewire::detail::proxy

@@ -1,4 +1,4 @@
-#include "io/proxy_env.h"
+#include "proto/proxy_env.h"
 
 #include <arpa/inet.h>
 
@@ -6,9 +6,10 @@
 #include <cstdlib>
 #include <exception>
 
+#include "error.h"
 #include "url.h"
 
-namespace tidewire::detail::io {
+namespace tidewire::detail::proxy {
 
 namespace {
 
@@ -108,58 +109,25 @@ std::string proxy_for(const std::string& target_url, const std::string& explicit
 }
 
 std::optional<ProxyEndpoint> parse_proxy_url(const std::string& url, std::string* error) {
-  std::string rest = trim(url);
-  size_t scheme_end = rest.find("://");
-  if (scheme_end != std::string::npos) {
-    std::string scheme = lower(rest.substr(0, scheme_end));
-    if (scheme != "http") {
-      *error = "proxy scheme \"" + scheme + "\" is not supported (only http:// CONNECT proxies)";
-      return std::nullopt;
-    }
-    rest = rest.substr(scheme_end + 3);
-  }
-  rest = rest.substr(0, rest.find('/'));
-  if (rest.find('@') != std::string::npos) {
-    *error = "proxy credentials are not supported";
+  std::string text = trim(url);
+  if (text.find("://") == std::string::npos) text.insert(0, "http://");
+  Url parsed;
+  try {
+    parsed = Url::parse(text);
+  } catch (const Error& e) {
+    *error = std::string("proxy URL is invalid: ") + e.what();
     return std::nullopt;
   }
-  ProxyEndpoint endpoint;
-  std::string port_text;
-  if (!rest.empty() && rest.front() == '[') {
-    size_t close = rest.find(']');
-    if (close == std::string::npos) {
-      *error = "proxy address \"" + rest + "\" lacks its closing ']'";
-      return std::nullopt;
-    }
-    endpoint.host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') {
-        *error = "proxy address \"" + rest + "\" is malformed";
-        return std::nullopt;
-      }
-      port_text = rest.substr(close + 2);
-    }
-  } else {
-    size_t colon = rest.rfind(':');
-    endpoint.host = rest.substr(0, colon);
-    if (colon != std::string::npos) port_text = rest.substr(colon + 1);
-  }
-  if (endpoint.host.empty()) {
-    *error = "proxy URL \"" + url + "\" names no host";
+  if (parsed.scheme != "http") {
+    *error = "proxy scheme \"" + parsed.scheme + "\" is not supported (only http:// CONNECT proxies)";
     return std::nullopt;
   }
-  long port = 1080;
-  if (!port_text.empty()) {
-    bool digits = port_text.size() <= 5;
-    for (char c : port_text) digits = digits && std::isdigit(static_cast<unsigned char>(c));
-    port = digits ? std::atol(port_text.c_str()) : 0;
-    if (port < 1 || port > 65535) {
-      *error = "proxy port \"" + port_text + "\" is invalid";
-      return std::nullopt;
-    }
+  // Url::parse gives "/" for no path at all; anything else would be silently dropped otherwise.
+  if (parsed.target != "/" || text.find_first_of("?#", text.find("://") + 3) != std::string::npos) {
+    *error = "proxy URL must have no path, query or fragment";
+    return std::nullopt;
   }
-  endpoint.port = static_cast<uint16_t>(port);
-  return endpoint;
+  return ProxyEndpoint{parsed.host, static_cast<uint16_t>(parsed.port)};
 }
 
-}  // namespace tidewire::detail::io
+}  // namespace tidewire::detail::proxy
