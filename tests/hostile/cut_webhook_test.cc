@@ -139,9 +139,11 @@ TEST(CutWebhook, DeliveriesAcknowledgedBeforeACloseAreAllQueuedBeforeClosed) {
     FaultProxy proxy(port_of(stream), [&plans](size_t i) { return i < plans.size() ? plans[i] : FaultPlan{}; });
 
     ProcessOutput sender;
+    // --give-up-ms is how the sender ends once the close stops acknowledgments; it must also be
+    // long enough that a slow (sanitized, loaded) receiver is never taken for a closed one.
     std::thread t([&] {
       sender = run_process({"python3", peer_script("hostile_sender.py"), proxy.url("http", "/hooks"), "--secret",
-                            kSecret, "--count", "100000", "--body-bytes", "64", "--give-up-ms", "300",
+                            kSecret, "--count", "100000", "--body-bytes", "64", "--give-up-ms", "3000",
                             "--concurrency", "64"},
                            60000);
     });

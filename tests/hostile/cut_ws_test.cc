@@ -128,10 +128,10 @@ TEST(CutWs, EveryMessageDeliveredAfterEachResubscribeArrivesOnce) {
   ASSERT_FALSE(received.empty());
   ASSERT_GE(received.back(), goal);
   // The proxy records a frame right after writing it; let its record catch up with the client.
-  proxy.wait_for([&](const std::vector<ConnInfo>&) {
+  ASSERT_TRUE(proxy.wait_for([&](const std::vector<ConnInfo>&) {
     auto d = delivered_complete(proxy);
     return !d.empty() && d.back() >= received.back();
-  }, 2000);
+  }, 10000)) << "the proxy never recorded the last frame the client received";
   std::vector<long> expected;
   for (long id : delivered_complete(proxy))
     if (id <= received.back()) expected.push_back(id);

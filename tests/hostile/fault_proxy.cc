@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -163,16 +164,30 @@ std::vector<ConnInfo> FaultProxy::connections() const {
 bool FaultProxy::wait_for(const std::function<bool(const std::vector<ConnInfo>&)>& pred, int timeout_ms) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
+    // The change count is read before the check and waited on under mu_: a change that lands
+    // between the check and the wait is seen, not lost. The predicate itself runs unlocked, as
+    // it may call back into the proxy.
+    uint64_t seen;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen = changes_;
+    }
     if (pred(connections())) return true;
     std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (!cv_.wait_until(lock, deadline, [&] { return changes_ != seen; })) {
       lock.unlock();
       return pred(connections());
     }
   }
 }
 
-void FaultProxy::changed() { cv_.notify_all(); }
+void FaultProxy::changed() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    changes_++;
+  }
+  cv_.notify_all();
+}
 
 void FaultProxy::close_conn(Conn& c, bool reset_client) {
   if (c.closed) return;
@@ -473,10 +488,24 @@ ProcessOutput run_process(const std::vector<std::string>& argv, int timeout_ms) 
   }
   ::close(out[0]);
   ::close(err[0]);
+  // Whatever ended the loop (its output closed, a poll error, the deadline), the child is gone
+  // or killed before the blocking waitpid, so that it can never hang the test. Closing its
+  // output usually means it exited: it gets until the deadline to do so (a pidfd makes that an
+  // event to wait for), then is killed.
+  if (!killed) {
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    pollfd p{pidfd, POLLIN, 0};
+    if (pidfd < 0 || out_open || err_open || left <= 0 || ::poll(&p, 1, left) != 1) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
+    if (pidfd >= 0) ::close(pidfd);
+  }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  r.exit_code = !killed && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
 

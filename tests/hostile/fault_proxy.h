@@ -143,6 +143,7 @@ class FaultProxy {
   std::atomic<size_t> triggered_{0};
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  uint64_t changes_ = 0;  // guarded by mu_; counts changed() calls, so wait_for misses none
   Script script_;
   std::vector<std::unique_ptr<Conn>> conns_;  // guarded by mu_ for snapshots; loop thread mutates
   std::thread thread_;

@@ -111,19 +111,6 @@ tw_stream* open_stream(tw_runtime* rt, const std::vector<std::pair<std::string, 
   return s;
 }
 
-// A loopback port that refuses connections: bound (so the kernel picked it), never listened on.
-// The socket stays open for the process's life, so no one else takes the port meanwhile.
-int refusing_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
-
 bool over_cap(const ChildReport& r) { return memory_status().vm_rss_kib - r.start_kib > kHardCapKib; }
 
 // Reads (and discards) until the stream ends, the deadline, or the hard cap.
@@ -251,7 +238,8 @@ TEST(Memory, UnchangedInstantLongPollAnswersDoNotFloodTheQueue) {
 TEST(Memory, StatusFloodOfAFailingStreamStaysWithinTheQueueLimit) {
   ChildReport r = in_child([](ChildReport& rep) {
     // A port nobody listens on, retried without delay: a RECONNECTING event per attempt.
-    int port = refusing_port();
+    RefusingPort refusing;  // (peer.h) held until the stream is gone
+    int port = refusing.port();
     with_stream({{"transport", "sse"},
                  {"url", "http://127.0.0.1:" + std::to_string(port) + "/"},
                  {"reconnect.initial_ms", "0"},

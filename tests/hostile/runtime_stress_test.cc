@@ -11,6 +11,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <random>
 #include <string>
@@ -30,11 +32,6 @@ constexpr int kMinRounds = 3;
 
 Peer& ws_peer() {
   static Peer peer(peer_script("ws_peer.py"));
-  return peer;
-}
-
-Peer& http_peer() {
-  static Peer peer(peer_script("http_peer.py"));
   return peer;
 }
 
@@ -225,8 +222,9 @@ void round_of_races(std::mt19937& rng, int round, Violations& v) {
   destroyed.store(true, std::memory_order_release);
   auto destroy_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - destroy_started).count();
-  // "Returns within a bounded time (about a second at worst)"; TSan slows it several times.
-  EXPECT_LT(destroy_ms, 5000) << "round " << round;
+  // "Returns within a bounded time (about a second at worst)": 30 s catches a destroy that waits
+  // on a default timeout (minutes) or hangs, without failing a slow sanitized or loaded run.
+  EXPECT_LT(destroy_ms, 30000) << "round " << round;
 
   for (auto& th : threads) th.join();
 
@@ -241,8 +239,13 @@ void round_of_races(std::mt19937& rng, int round, Violations& v) {
 }
 
 TEST(RuntimeStress, StreamCallsFromManyThreadsRaceRuntimeDestroy) {
-  std::random_device seed_source;
-  const unsigned seed = seed_source();
+  // Printed first, so that a run that crashes or hangs can still be replayed with TW_STRESS_SEED.
+  const char* forced = std::getenv("TW_STRESS_SEED");
+  const unsigned seed = forced != nullptr ? static_cast<unsigned>(std::strtoul(forced, nullptr, 10))
+                                          : std::random_device{}();
+  std::printf("seed %u (TW_STRESS_SEED=%u replays it)\n", seed, seed);
+  std::fflush(stdout);
+  RecordProperty("seed", std::to_string(seed));
   std::mt19937 rng(seed);
   Violations v;
   auto start = std::chrono::steady_clock::now();

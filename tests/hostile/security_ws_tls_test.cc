@@ -17,19 +17,6 @@
 namespace tidewire::test {
 namespace {
 
-// A loopback port that refuses connections: bound, then closed again.
-int refusing_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // A wss:// peer whose certificate (127.0.0.1, ::1, localhost) is signed by a test CA: ca.pem, with
 // an unrelated CA in other-ca.pem.
 struct PkiPeer {
@@ -76,9 +63,10 @@ class RefusedWithTlsWordsInUrl : public ::testing::TestWithParam<const char*> {}
 TEST_P(RefusedWithTlsWordsInUrl, IsAnIoErrorAndRetried) {
   std::string transport = GetParam();
   std::string scheme = transport == "ws" ? "ws" : "http";
+  RefusingPort refusing;  // outlives the stream, so the port cannot go to another test's peer
   Runtime rt;
   Stream s(rt.get(), {{"transport", transport},
-                      {"url", scheme + "://127.0.0.1:" + std::to_string(refusing_port()) + "/ssl-tls-cert?certs=tls"},
+                      {"url", scheme + "://127.0.0.1:" + std::to_string(refusing.port()) + "/ssl-tls-cert?certs=tls"},
                       {"status_events", "true"},
                       {"reconnect.initial_ms", "10"},
                       {"reconnect.max_ms", "20"},

@@ -37,9 +37,15 @@ class TestLoop {
     uv_timer_init(&loop_, &deadline);
     deadline.data = &expired;
     uv_timer_start(&deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, timeout_ms, 0);
+    // Wakes the loop every few ms so that `done()` is also re-checked for states no loop event
+    // reports (e.g. a FIN waiting in a socket whose reading is paused), instead of at the deadline.
+    uv_timer_t recheck;
+    uv_timer_init(&loop_, &recheck);
+    uv_timer_start(&recheck, [](uv_timer_t*) {}, 5, 5);
     while (!done() && !expired) uv_run(&loop_, UV_RUN_ONCE);
     uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
-    uv_run(&loop_, UV_RUN_NOWAIT);  // lets the deadline's close finish before `deadline` goes
+    uv_close(reinterpret_cast<uv_handle_t*>(&recheck), nullptr);
+    uv_run(&loop_, UV_RUN_NOWAIT);  // lets both closes finish before the timers go
     return done();
   }
 

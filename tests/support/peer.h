@@ -102,6 +102,24 @@ std::vector<std::map<std::string, std::string>> parse_log(const std::string& bod
 // counter, limited to characters that need no escaping in a query string.
 std::string unique_key();
 
+// A loopback port where connections are refused: a socket bound to 127.0.0.1:0 and kept open,
+// never listening. Unlike a port bound and closed again, it cannot be handed to another socket (a
+// parallel test's peer) while the object lives: no SO_REUSEADDR, so nothing else can bind it.
+class RefusingPort {
+ public:
+  // Throws std::runtime_error if no socket can be bound.
+  RefusingPort();
+  ~RefusingPort();
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // Percent-encodes everything except RFC 3986 unreserved characters, for
 // putting arbitrary values (paths, HTTP-dates, raw bytes) into a query.
 std::string url_encode(const std::string& value);
