@@ -404,38 +404,6 @@ void FaultProxy::run() {
   }
 }
 
-UnansweredEndpoint::UnansweredEndpoint() {
-  listen_fd_ = listen_loopback(0, &port_);
-  // Fill the accept queue: with backlog 0 Linux queues one connection (and may let a second
-  // through while racing); keep connecting until a probe stays pending.
-  for (int i = 0; i < 8; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_in a = loopback(port_);
-    ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    fillers_.push_back(fd);
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, 100) == 0) break;  // this one hangs: the queue is full
-  }
-}
-
-UnansweredEndpoint::~UnansweredEndpoint() {
-  for (int fd : fillers_) ::close(fd);
-  ::close(listen_fd_);
-}
-
-bool UnansweredEndpoint::probe_hangs(int ms) const {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  sockaddr_in a = loopback(port_);
-  int r = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  bool hangs = false;
-  if (r != 0 && errno == EINPROGRESS) {
-    pollfd p{fd, POLLOUT, 0};
-    hangs = ::poll(&p, 1, ms) == 0;
-  }
-  ::close(fd);
-  return hangs;
-}
-
 ProcessOutput run_process(const std::vector<std::string>& argv, int timeout_ms) {
   ProcessOutput r;
   int out[2], err[2];

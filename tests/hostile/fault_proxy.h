@@ -149,28 +149,6 @@ class FaultProxy {
   std::thread thread_;
 };
 
-// A TCP endpoint whose connect never completes: a listening socket with backlog 0 whose accept
-// queue is filled by the object itself and never drained. Linux then drops every further SYN
-// (net.ipv4.tcp_abort_on_overflow=0, the default; SYN cookies only concern the SYN queue), so a
-// client's connect() stays in SYN_SENT and retransmits until its own timeout — no RST, no refusal.
-// (A socket that is merely not accepting still completes the handshake in the kernel, which is
-// FaultPlan{Fault::hold}: connected, but no answer ever.)
-class UnansweredEndpoint {
- public:
-  UnansweredEndpoint();
-  ~UnansweredEndpoint();
-  UnansweredEndpoint(const UnansweredEndpoint&) = delete;
-  UnansweredEndpoint& operator=(const UnansweredEndpoint&) = delete;
-  int port() const { return port_; }
-  // Whether a fresh probe connect stays pending for `ms` (true: the endpoint really hangs connects).
-  bool probe_hangs(int ms) const;
-
- private:
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::vector<int> fillers_;
-};
-
 // How a delivered sequence of ids compares with the expected ones (each exactly once, ascending).
 struct SequenceReport {
   size_t expected = 0;   // distinct ids that should arrive

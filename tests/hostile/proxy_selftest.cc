@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "fault_proxy.h"
+#include "peer.h"
 
 namespace tidewire::test {
 namespace {

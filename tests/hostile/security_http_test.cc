@@ -304,49 +304,8 @@ TEST(LongpollFlood, ChangesAreStillFetchedWithoutDelay) {
   EXPECT_LT(ms_since(t0), 3000) << "held answers that change never wait for the floor";
 }
 
-// A TCP listener whose accept queue is full, so a new connection's SYN is dropped and its connect
-// never completes (a black-holed address, on loopback).
-class NeverAccepting {
- public:
-  NeverAccepting() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listener_, 0), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    // Fill the queue until a connect stays pending: from then on every new SYN is dropped.
-    for (int i = 0; i < 16; i++) {
-      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      fillers_.push_back(fd);
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, 300) == 0) {
-        full_ = true;
-        break;
-      }
-    }
-  }
-  ~NeverAccepting() {
-    for (int fd : fillers_) ::close(fd);
-    ::close(listener_);
-  }
-  bool full() const { return full_; }
-  int port() const { return port_; }
-
- private:
-  int listener_ = -1;
-  int port_ = 0;
-  bool full_ = false;
-  std::vector<int> fillers_;
-};
-
 TEST(LongpollConnect, UnreachableHostFailsWithinConnectTimeoutNotTheLongpollTimeout) {
-  NeverAccepting blackhole;
-  ASSERT_TRUE(blackhole.full()) << "could not make a listener that never completes a connect";
+  UnansweredEndpoint blackhole;
   const int connect_timeout_ms = 300;
   Runtime rt;
   auto t0 = Clock::now();
@@ -366,8 +325,7 @@ TEST(LongpollConnect, UnreachableHostFailsWithinConnectTimeoutNotTheLongpollTime
 }
 
 TEST(LongpollConnect, UnreachableHostCountsTowardsMaxAttempts) {
-  NeverAccepting blackhole;
-  ASSERT_TRUE(blackhole.full());
+  UnansweredEndpoint blackhole;
   Runtime rt;
   Stream s(rt.get(), {{"transport", "longpoll"},
                       {"url", "http://127.0.0.1:" + std::to_string(blackhole.port()) + "/v1/kv"},

@@ -25,8 +25,10 @@ namespace {
 using tidewire::test::http_get;
 using tidewire::test::Peer;
 using tidewire::test::peer_script;
+using tidewire::test::RefusingPort;
 using tidewire::test::TempDir;
 using tidewire::test::TlsPeer;
+using tidewire::test::UnansweredEndpoint;
 
 ConnectOptions plain_to(const std::string& host, int port) {
   ConnectOptions options;
@@ -75,58 +77,6 @@ Error expect_failure(TestLoop& loop, TlsContextCache* contexts, const ConnectOpt
   EXPECT_FALSE(recorder.opened);
   return recorder.error;
 }
-
-// A port on 127.0.0.1 that nothing listens on.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-// A listener whose accept queue is full, so a further connect stays pending (no SYN-ACK comes).
-class FullBacklogListener {
- public:
-  FullBacklogListener() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address = loopback(0);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(listen_fd_, 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    for (int i = 0; i < 8; ++i) {
-      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-      sockaddr_in target = loopback(port_);
-      ::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target);
-      fillers_.push_back(fd);
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, 100) == 0) break;  // this one hangs: the queue is full
-    }
-  }
-  ~FullBacklogListener() {
-    for (int fd : fillers_) ::close(fd);
-    ::close(listen_fd_);
-  }
-  int port() const { return port_; }
-
- private:
-  static sockaddr_in loopback(int port) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    return address;
-  }
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::vector<int> fillers_;
-};
 
 // A CA/server PKI (ca.pem, other-ca.pem; server certificate for 127.0.0.1, ::1 and localhost).
 struct PkiPeer {
@@ -282,7 +232,8 @@ TEST(Connection, AnUnloadableCaFileIsAVerifyError) {
   TempDir dir;
   TestLoop loop;
   TlsContextCache contexts;
-  Error error = expect_failure(loop, &contexts, tls_to("127.0.0.1", free_port(), dir.path + "/missing.pem"));
+  RefusingPort refusing;  // bound, never listening: connects are refused, the port stays ours
+  Error error = expect_failure(loop, &contexts, tls_to("127.0.0.1", refusing.port(), dir.path + "/missing.pem"));
   EXPECT_EQ(error.kind, ErrorKind::tls_verify) << error_kind_name(error.kind) << ": " << error.message;
   EXPECT_NE(error.message.find("missing.pem"), std::string::npos) << error.message;
 }
@@ -298,7 +249,8 @@ TEST(Connection, AnUnknownNameIsADnsError) {
 TEST(Connection, ARefusedPortIsAConnectErrorEvenForTls) {
   TestLoop loop;
   TlsContextCache contexts;
-  int port = free_port();
+  RefusingPort refusing;
+  int port = refusing.port();
   Error plain = expect_failure(loop, &contexts, plain_to("127.0.0.1", port));
   EXPECT_EQ(plain.kind, ErrorKind::connect) << error_kind_name(plain.kind) << ": " << plain.message;
   EXPECT_NE(plain.message.find("ECONNREFUSED"), std::string::npos) << plain.message;
@@ -309,7 +261,7 @@ TEST(Connection, ARefusedPortIsAConnectErrorEvenForTls) {
 }
 
 TEST(Connection, AConnectThatNeverCompletesTimesOut) {
-  FullBacklogListener listener;
+  UnansweredEndpoint listener;
   TestLoop loop;
   TlsContextCache contexts;
   ConnectOptions options = plain_to("127.0.0.1", listener.port());
@@ -372,7 +324,8 @@ TEST(Connection, AProxyRefusingConnectIsAProxyErrorNamingItsStatus) {
   Peer proxy(peer_script("connect_proxy.py"));  // answers 502 when it cannot reach the target
   TestLoop loop;
   TlsContextCache contexts;
-  ConnectOptions options = plain_to("127.0.0.1", free_port());
+  RefusingPort refusing;
+  ConnectOptions options = plain_to("127.0.0.1", refusing.port());
   options.tls.enabled = true;  // still a proxy error: TLS never started
   options.proxy_host = "127.0.0.1";
   options.proxy_port = static_cast<uint16_t>(proxy.port());
@@ -472,7 +425,8 @@ TEST(Connection, AHostThatWouldForgeTheConnectRequestIsRefusedBeforeDialling) {
   TlsContextCache contexts;
   ConnectOptions options = plain_to("example.test\r\nX-Injected: 1", 443);
   options.proxy_host = "127.0.0.1";
-  options.proxy_port = static_cast<uint16_t>(free_port());
+  RefusingPort refusing;
+  options.proxy_port = static_cast<uint16_t>(refusing.port());
   Error error = expect_failure(loop, &contexts, options);
   EXPECT_EQ(error.kind, ErrorKind::dns) << error_kind_name(error.kind) << ": " << error.message;
   EXPECT_EQ(error.message.find("X-Injected"), std::string::npos) << error.message;
@@ -483,7 +437,8 @@ TEST(Connection, AnUnreachableProxyIsAConnectError) {
   TlsContextCache contexts;
   ConnectOptions options = plain_to("127.0.0.1", 80);
   options.proxy_host = "127.0.0.1";
-  options.proxy_port = static_cast<uint16_t>(free_port());
+  RefusingPort refusing;
+  options.proxy_port = static_cast<uint16_t>(refusing.port());
   Error error = expect_failure(loop, &contexts, options);
   EXPECT_EQ(error.kind, ErrorKind::connect) << error_kind_name(error.kind) << ": " << error.message;
   EXPECT_NE(error.message.find("proxy"), std::string::npos) << error.message;
@@ -556,7 +511,7 @@ TEST(Connection, ClosingFromInsideCallbacksIsSafeAndSilent) {
 }
 
 TEST(Connection, ClosingWhileResolvingOrConnectingIsSilent) {
-  FullBacklogListener listener;
+  UnansweredEndpoint listener;
   TestLoop loop;
   TlsContextCache contexts;
   Recorder resolving;

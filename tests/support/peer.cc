@@ -539,20 +539,75 @@ std::string unique_key() {
   return name + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
 }
 
-RefusingPort::RefusingPort() {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+namespace {
+
+sockaddr_in loopback_address(int port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    std::string why = std::strerror(errno);
-    if (fd_ >= 0) ::close(fd_);
-    throw std::runtime_error("RefusingPort: " + why);
-  }
-  port_ = ntohs(addr.sin_port);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  return addr;
 }
+
+// A TCP socket bound to 127.0.0.1 on a free port (listening with `backlog` unless it is negative),
+// and that port. Throws std::runtime_error naming `who` and the reason.
+int bound_loopback_socket(const char* who, int backlog, int* port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr = loopback_address(0);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      (backlog >= 0 && ::listen(fd, backlog) != 0) ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error(std::string(who) + ": " + why);
+  }
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+}  // namespace
+
+UnansweredEndpoint::UnansweredEndpoint() {
+  listen_fd_ = bound_loopback_socket("UnansweredEndpoint", 0, &port_);
+  // Fill the accept queue: with backlog 0 Linux queues one connection (and may let a second
+  // through while racing); keep connecting until one stays pending.
+  const sockaddr_in addr = loopback_address(port_);
+  bool full = false;
+  for (int i = 0; i < 16 && !full; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    fillers_.push_back(fd);
+    pollfd p{fd, POLLOUT, 0};
+    full = ::poll(&p, 1, 300) == 0;
+  }
+  if (!full) {
+    this->~UnansweredEndpoint();
+    throw std::runtime_error("UnansweredEndpoint: every connect completed; the accept queue never filled");
+  }
+}
+
+UnansweredEndpoint::~UnansweredEndpoint() {
+  for (int fd : fillers_) ::close(fd);
+  fillers_.clear();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+bool UnansweredEndpoint::probe_hangs(int ms) const {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  const sockaddr_in addr = loopback_address(port_);
+  int r = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  bool hangs = false;
+  if (r != 0 && errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    hangs = ::poll(&p, 1, ms) == 0;
+  }
+  ::close(fd);
+  return hangs;
+}
+
+RefusingPort::RefusingPort() { fd_ = bound_loopback_socket("RefusingPort", -1, &port_); }
 
 RefusingPort::~RefusingPort() { ::close(fd_); }
 

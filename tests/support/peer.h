@@ -105,6 +105,29 @@ std::string unique_key();
 // A loopback port where connections are refused: a socket bound to 127.0.0.1:0 and kept open,
 // never listening. Unlike a port bound and closed again, it cannot be handed to another socket (a
 // parallel test's peer) while the object lives: no SO_REUSEADDR, so nothing else can bind it.
+// A TCP endpoint whose connect never completes: a listening socket with backlog 0 whose accept
+// queue is filled by the object itself and never drained. Linux then drops every further SYN
+// (net.ipv4.tcp_abort_on_overflow=0, the default; SYN cookies only concern the SYN queue), so a
+// client's connect() stays in SYN_SENT and retransmits until its own timeout — no RST, no refusal.
+// (A socket that is merely not accepting still completes the handshake in the kernel:
+// a peer that holds: connected, but no answer ever.)
+class UnansweredEndpoint {
+ public:
+  UnansweredEndpoint();
+  ~UnansweredEndpoint();
+  UnansweredEndpoint(const UnansweredEndpoint&) = delete;
+  UnansweredEndpoint& operator=(const UnansweredEndpoint&) = delete;
+  // Throws std::runtime_error if the queue cannot be filled (no connect left pending).
+  int port() const { return port_; }
+  // Whether a fresh probe connect stays pending for `ms` (true: the endpoint really hangs connects).
+  bool probe_hangs(int ms) const;
+
+ private:
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::vector<int> fillers_;
+};
+
 class RefusingPort {
  public:
   // Throws std::runtime_error if no socket can be bound.
