@@ -48,9 +48,9 @@ std::vector<KeySpec> make_table() {
        "Delay between the end of one poll and the start of the next.", 0, kDay},
       {"poll.max_interval_ms", K::integer, "300000", "0..86400000",
        "Cap on server hints for polling (`X-Poll-Interval`, `Retry-After`).", 0, kDay},
-      {"poll.expose_headers", K::list, "", "comma-separated header names",
+      {"poll.expose_headers", K::list, "", "comma-separated header names, or *",
        "Response headers copied onto poll and long-poll events, besides content-type, etag, "
-       "last-modified, cache-control and the cursor header.", 0, 0},
+       "last-modified, cache-control and the cursor header; `*` copies every response header.", 0, 0},
       {"poll.max_body_bytes", K::integer, "16777216", "1..1073741824",
        "Largest poll or long-poll response body accepted; a larger one ends the stream with TW_ERR_LIMIT.", 1,
        1 << 30},
@@ -103,9 +103,16 @@ std::vector<KeySpec> make_table() {
        "default they go only to the configured origin, so a token never reaches a host it was not meant for. "
        "A redirect from https:// to http:// is always refused.", 0, 0},
       {"proxy.url", K::string, "", "http://host:port",
-       "HTTP CONNECT proxy for every connection of the stream.", 0, 0},
+       "HTTP CONNECT proxy for every connection of the stream. When empty, HTTPS_PROXY (https, wss) or "
+       "HTTP_PROXY (http, ws) from the environment is used unless NO_PROXY exempts the host.", 0, 0},
+      {"http.idle_timeout_ms", K::integer, "30000", "0..86400000 (0 = no reuse)",
+       "How long a kept-alive connection waits for the stream's next request (poll, long-poll, a reconnect) "
+       "before it is closed; requests to the same origin reuse it instead of connecting again.", 0, kDay},
       {"ws.subprotocols", K::list, "", "comma-separated subprotocol names",
        "Offered in `Sec-WebSocket-Protocol`, in order of preference.", 0, 0},
+      {"ws.compression", K::enumeration, "on", "on|off",
+       "Whether permessage-deflate (RFC 7692) is offered; the server decides. Decompressed messages are "
+       "bounded by ws.max_message_bytes.", 0, 0},
       {"ws.max_message_bytes", K::integer, "16777216", "1..1073741824",
        "Largest message accepted (fragments included); a larger one closes with 1009 and ends the stream "
        "with TW_ERR_LIMIT.", 1, 1 << 30},

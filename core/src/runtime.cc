@@ -45,6 +45,8 @@ const lws_protocols kProtocols[] = {
 constexpr uint64_t kShutdownGraceMs = 250;
 // How long shutdown waits for lws to finish closing before the loop is stopped regardless.
 constexpr uint64_t kShutdownWatchdogMs = 2000;
+// Idle connections kept per origin (a connection pool key).
+constexpr size_t kMaxIdlePerOrigin = 8;
 
 }  // namespace
 
@@ -128,6 +130,9 @@ void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
     uv_loop_close(&loop_);
     return started(std::make_exception_ptr(Error(TW_ERR_INTERNAL, "creating the libwebsockets context failed (see log)")));
   }
+  // Parked connections per origin: a few per origin are enough for one stream's polls and a
+  // reconnect; each stream bounds how long its own wait (http.idle_timeout_ms).
+  pool_ = std::make_unique<io::ConnectionPool>(&loop_, 30000, kMaxIdlePerOrigin);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     accepting_ = true;
@@ -182,6 +187,7 @@ void Runtime::begin_shutdown() {
   // Copy: closing a transport releases (removes) it.
   std::set<Transport*> open(transports_);
   for (Transport* t : open) t->shutdown();
+  pool_.reset();  // closes parked connections
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);

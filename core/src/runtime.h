@@ -15,6 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "io/connection.h"
+#include "io/pool.h"
+
 namespace tidewire::detail {
 
 class Transport;
@@ -48,6 +51,11 @@ class Runtime {
   uv_loop_t* loop() { return &loop_; }
   lws_context* context() { return context_; }
   bool stopping() const { return stopping_; }
+  // TLS contexts shared by every connection of this runtime (one per CA file and verify setting).
+  io::TlsContextCache& tls_contexts() { return tls_contexts_; }
+  // Idle keep-alive connections, shared by every stream of this runtime: streams polling the same
+  // origin reuse each other's connections. Gone once shutdown has begun (null then).
+  io::ConnectionPool* pool() { return pool_.get(); }
   // The vhost whose client TLS context trusts `ca_file` ("" = the system store) and that connects
   // through `proxy_url` ("" = directly). Throws Error.
   lws_vhost* vhost_for(const std::string& ca_file, const std::string& proxy_url);
@@ -80,6 +88,8 @@ class Runtime {
   int live_links_ = 0;
   std::vector<Transport*> flush_pending_;
   lws_context* context_ = nullptr;
+  io::TlsContextCache tls_contexts_;
+  std::unique_ptr<io::ConnectionPool> pool_;
   std::thread thread_;
   std::thread::id thread_id_;
 

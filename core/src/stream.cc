@@ -30,6 +30,10 @@ const StatSpec kStats[] = {
     {"queue_depth", [](const StreamCore& s) -> uint64_t { return s.queue.depth(); }},
     {"queue_peak", [](const StreamCore& s) -> uint64_t { return s.queue.peak(); }},
     {"paused", [](const StreamCore& s) -> uint64_t { return s.queue.pauses(); }},
+    {"connections", [](const StreamCore& s) -> uint64_t { return s.stats.connections; }},
+    {"tls_handshakes", [](const StreamCore& s) -> uint64_t { return s.stats.tls_handshakes; }},
+    {"wire_bytes", [](const StreamCore& s) -> uint64_t { return s.stats.wire_bytes; }},
+    {"payload_bytes", [](const StreamCore& s) -> uint64_t { return s.stats.payload_bytes; }},
 };
 }  // namespace
 

@@ -27,6 +27,13 @@ struct StreamStats {
   std::atomic<uint64_t> not_modified{0};
   std::atomic<uint64_t> reconnects{0};
   std::atomic<uint64_t> errors{0};
+  // Connections opened (TCP, and TLS where used); a reused keep-alive connection is not counted.
+  std::atomic<uint64_t> connections{0};
+  std::atomic<uint64_t> tls_handshakes{0};
+  // Received: bytes on the wire (framing included, before decompression) and message payload bytes
+  // (after decompression). Their ratio is what compression saves.
+  std::atomic<uint64_t> wire_bytes{0};
+  std::atomic<uint64_t> payload_bytes{0};
 };
 
 class StreamCore {

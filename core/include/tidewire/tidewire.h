@@ -341,8 +341,10 @@ TW_API tw_err tw_stream_stat(uint64_t *out, const tw_stream *stream, const char 
 
 /**
  * Name of statistic number `index`, or NULL past the end: "messages", "bytes", "requests",
- * "not_modified", "reconnects", "errors", "dropped", "queue_depth", "queue_peak", "paused".
- * Static string. Thread-safe.
+ * "not_modified", "reconnects", "errors", "dropped", "queue_depth", "queue_peak", "paused",
+ * "connections" (opened; a reused keep-alive connection is not counted), "tls_handshakes",
+ * "wire_bytes" (received, framing included, before decompression), "payload_bytes" (received
+ * message payloads after decompression). Static string. Thread-safe.
  */
 TW_API const char *tw_stat_name(size_t index);
 

@@ -64,10 +64,10 @@ Connection* ConnectionPool::take(const PoolKey& key) {
   return result;
 }
 
-void ConnectionPool::put(const PoolKey& key, Connection* connection) {
+void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t idle_timeout_ms) {
   if (connection == nullptr) return;
   auto& parked = idle_[key];
-  if (!connection->is_open() || parked.size() >= max_idle_per_key_ || connection->has_unsolicited_input()) {
+  if (idle_timeout_ms == 0 || !connection->is_open() || parked.size() >= max_idle_per_key_ || connection->has_unsolicited_input()) {
     if (parked.empty()) idle_.erase(key);
     connection->set_observer(nullptr);
     connection->close();
@@ -77,7 +77,7 @@ void ConnectionPool::put(const PoolKey& key, Connection* connection) {
   connection->set_observer(entry.get());
   // Reading stays on while parked so that the peer's close is noticed (and the socket freed) at once.
   connection->resume_reading();
-  entry->idle_timer.start(idle_timeout_ms_);
+  entry->idle_timer.start(idle_timeout_ms);
   parked.push_back(std::move(entry));
 }
 

@@ -49,7 +49,9 @@ class ConnectionPool {
   // Parks an open connection whose last exchange is complete. The pool becomes its owner and
   // observer: it closes it when the idle timeout fires, when the peer closes it or sends anything
   // unasked, when the key already has max_idle_per_key parked, or when the pool goes.
-  void put(const PoolKey& key, Connection* connection);
+  void put(const PoolKey& key, Connection* connection) { put(key, connection, idle_timeout_ms_); }
+  // The same with this connection's own idle timeout (a stream's http.idle_timeout_ms); 0 closes it.
+  void put(const PoolKey& key, Connection* connection, uint64_t idle_timeout_ms);
 
   size_t idle_count(const PoolKey& key) const;
   size_t idle_count() const;
