@@ -13,6 +13,7 @@
 #include "error.h"
 #include "log.h"
 #include "url.h"
+#include "transport/lws_link.h"
 #include "transport/transport.h"
 
 namespace tidewire::detail {

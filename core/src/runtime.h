@@ -3,7 +3,6 @@
 // with post().
 #pragma once
 
-#include <libwebsockets.h>
 #include <uv.h>
 
 #include <functional>
@@ -18,18 +17,13 @@
 #include "io/connection.h"
 #include "io/pool.h"
 
+struct lws_context;
+struct lws_vhost;
+
 namespace tidewire::detail {
 
 class Transport;
 
-// Anything that owns an lws connection: the dispatcher hands it every callback of its wsi.
-// For LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION, `in` is the X509_STORE_CTX* and `len`
-// is OpenSSL's preverify_ok (lws passes the SSL* as `in` and the store context as user data).
-class LwsClient {
- public:
-  virtual ~LwsClient() = default;
-  virtual int on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) = 0;
-};
 
 // Throws Error(TW_ERR_INVALID_VALUE) naming tls.ca_file and the path unless the file can be read and
 // holds at least one PEM certificate. Any thread: tw_stream_open calls it so that a bad file fails

@@ -5,6 +5,7 @@
 // synchronous close of the wsi being serviced).
 #pragma once
 
+#include <libwebsockets.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -16,6 +17,15 @@
 #include "../url.h"
 
 namespace tidewire::detail {
+
+// Anything that owns an lws connection: the dispatcher hands it every callback of its wsi.
+// For LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION, `in` is the X509_STORE_CTX* and `len`
+// is OpenSSL's preverify_ok (lws passes the SSL* as `in` and the store context as user data).
+class LwsClient {
+ public:
+  virtual ~LwsClient() = default;
+  virtual int on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) = 0;
+};
 
 class LwsLink final : public LwsClient {
  public:
