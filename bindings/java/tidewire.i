@@ -6,7 +6,9 @@
  * - strings cross as UTF-8 byte arrays both ways, because JNI's own string functions speak
  *   "modified UTF-8" (NUL and characters outside the BMP encoded differently) and text from the
  *   wire need not be valid UTF-8 at all; the Java side decodes with replacement;
- * - tw_event_data() is a byte[] of tw_event_data_len() bytes (payloads may hold NUL).
+ * - tw_event_data() is a byte[] of tw_event_data_len() bytes (payloads may hold NUL);
+ * - events reach Java in batches through tw_jni_next_batch (at the end of this file), one JNI
+ *   crossing for many events instead of a dozen per event.
  * The generated classes land in package io.tidewire and are package-private: the hand-written
  * façade in src/main/java is the API.
  */
@@ -166,3 +168,185 @@ TW_HANDLE(tw_stream)
 TW_HANDLE(tw_event)
 
 %include <tidewire/tidewire.h>
+
+/* ---- events in bulk: the façade's receive path (Batch.java) ------------------------------------ */
+/* The calls below get the JNIEnv, to fill Java arrays themselves. */
+%typemap(in, numinputs=0) JNIEnv *jenv %{ $1 = jenv; %}
+
+%inline %{
+/* The layout both sides share. fields[0] is the number of events n; event i owns the
+ * TW_JNI_FIELDS longs from 1 + i * TW_JNI_FIELDS. storage[0] is a byte[] holding each event's id,
+ * type and payload back to back, in that order (the native side replaces it with a larger array
+ * when it is too short). A payload of TW_JNI_OWN_ARRAY bytes or more gets a byte[] of its own in
+ * objects[2i] instead, so a large payload is copied once, not twice; objects[2i + 1] is a byte[][]
+ * of header names and values (name, value, name, value...) when the event has headers. */
+enum tw_jni_batch {
+  TW_JNI_KIND = 0,
+  TW_JNI_TRANSPORT = 1,
+  TW_JNI_RECEIVED_NS = 2,
+  TW_JNI_ID_LEN = 3,
+  TW_JNI_TYPE_LEN = 4,
+  TW_JNI_DATA_LEN = 5, /* in storage unless objects[2i] holds the payload */
+  TW_JNI_ERROR = 6,
+  TW_JNI_HTTP_STATUS = 7,
+  TW_JNI_CLOSE_CODE = 8,
+  TW_JNI_RETRY_MS = 9,
+  TW_JNI_FIELDS = 10,
+  TW_JNI_OWN_ARRAY = 4096,
+  TW_JNI_MAX_BATCH = 256
+};
+%}
+
+%{
+/* A byte[][] of the event's header names and values; NULL (no exception) when it has none. */
+static jobjectArray tw_jni_headers(JNIEnv *jenv, const tw_event *event) {
+  size_t count = tw_event_header_count(event);
+  if (count == 0) return NULL;
+  jclass bytes_class = jenv->FindClass("[B");
+  if (!bytes_class) return NULL;
+  jobjectArray headers = jenv->NewObjectArray(static_cast<jsize>(2 * count), bytes_class, NULL);
+  jenv->DeleteLocalRef(bytes_class);
+  for (size_t i = 0; headers && i < count; i++) {
+    const char *text[2] = {NULL, NULL};
+    tw_event_header_at(&text[0], &text[1], event, i);
+    for (int j = 0; j < 2; j++) {
+      if (!text[j]) text[j] = "";
+      jbyteArray array = tw_jni_bytes(jenv, text[j], strlen(text[j]));
+      if (!array) {
+        jenv->DeleteLocalRef(headers);
+        return NULL;
+      }
+      jenv->SetObjectArrayElement(headers, static_cast<jsize>(2 * i + j), array);
+      jenv->DeleteLocalRef(array);
+    }
+  }
+  return headers;
+}
+
+/* Copies events[0 .. count) into the arrays (the layout of enum tw_jni_batch) and destroys them,
+ * whatever happens: the caller owns none of them afterwards. False with a Java exception pending
+ * when an array could not be had (the events are lost then, as the JVM is out of memory). */
+static bool tw_jni_pack(JNIEnv *jenv, tw_event **events, size_t count, jlongArray fields,
+                        jobjectArray storage, jobjectArray objects) {
+  bool ok = true;
+  size_t bulk = 0;
+  for (size_t i = 0; i < count && ok; i++) {
+    const tw_event *e = events[i];
+    size_t len = tw_event_data_len(e);
+    bulk += strlen(tw_event_id(e)) + strlen(tw_event_type(e));
+    if (len < TW_JNI_OWN_ARRAY) {
+      bulk += len;
+    } else if (len > INT32_MAX) {
+      SWIG_JavaThrowException(jenv, SWIG_JavaOutOfMemoryError, "an event larger than a Java array");
+      ok = false;
+    } else {
+      jbyteArray payload = tw_jni_bytes(jenv, tw_event_data(e), len);
+      ok = payload != NULL;
+      if (ok) jenv->SetObjectArrayElement(objects, static_cast<jsize>(2 * i), payload);
+      if (payload) jenv->DeleteLocalRef(payload);
+    }
+    if (ok && tw_event_header_count(e) > 0) {
+      jobjectArray headers = tw_jni_headers(jenv, e);
+      ok = headers != NULL;
+      if (ok) jenv->SetObjectArrayElement(objects, static_cast<jsize>(2 * i + 1), headers);
+      if (headers) jenv->DeleteLocalRef(headers);
+    }
+  }
+  if (ok && bulk > INT32_MAX) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaOutOfMemoryError, "a batch larger than a Java array");
+    ok = false;
+  }
+  jbyteArray buffer = NULL;
+  if (ok) {
+    buffer = static_cast<jbyteArray>(jenv->GetObjectArrayElement(storage, 0));
+    jsize have = buffer ? jenv->GetArrayLength(buffer) : 0;
+    if (!buffer || static_cast<size_t>(have) < bulk) {
+      /* Doubling keeps a growing stream from reallocating on every batch. */
+      size_t grown = static_cast<size_t>(have) * 2;
+      size_t size = (grown > bulk && grown <= INT32_MAX) ? grown : (bulk > 0 ? bulk : 1);
+      if (buffer) jenv->DeleteLocalRef(buffer);
+      buffer = jenv->NewByteArray(static_cast<jsize>(size));
+      ok = buffer != NULL;
+      if (ok) jenv->SetObjectArrayElement(storage, 0, buffer);
+    }
+  }
+  jlong *field = NULL;
+  jbyte *bytes = NULL;
+  if (ok) {
+    /* Only memcpy between Get and Release: no JNI call may run while the arrays are pinned. */
+    field = static_cast<jlong *>(jenv->GetPrimitiveArrayCritical(fields, NULL));
+    bytes = field ? static_cast<jbyte *>(jenv->GetPrimitiveArrayCritical(buffer, NULL)) : NULL;
+    ok = bytes != NULL;
+    if (!ok) SWIG_JavaThrowException(jenv, SWIG_JavaOutOfMemoryError, "pinning the batch arrays");
+  }
+  if (ok) {
+    size_t at = 0;
+    field[0] = static_cast<jlong>(count);
+    for (size_t i = 0; i < count; i++) {
+      const tw_event *e = events[i];
+      jlong *f = field + 1 + i * TW_JNI_FIELDS;
+      const char *text[2] = {tw_event_id(e), tw_event_type(e)};
+      for (int j = 0; j < 2; j++) {
+        size_t len = strlen(text[j]);
+        memcpy(bytes + at, text[j], len);
+        at += len;
+        f[TW_JNI_ID_LEN + j] = static_cast<jlong>(len);
+      }
+      size_t len = tw_event_data_len(e);
+      if (len < TW_JNI_OWN_ARRAY) {
+        memcpy(bytes + at, tw_event_data(e), len);
+        at += len;
+      }
+      f[TW_JNI_DATA_LEN] = static_cast<jlong>(len);
+      f[TW_JNI_KIND] = tw_event_kind(e);
+      f[TW_JNI_TRANSPORT] = tw_event_transport(e);
+      f[TW_JNI_RECEIVED_NS] = tw_event_received_ns(e);
+      f[TW_JNI_ERROR] = tw_event_error(e);
+      f[TW_JNI_HTTP_STATUS] = tw_event_http_status(e);
+      f[TW_JNI_CLOSE_CODE] = tw_event_close_code(e);
+      f[TW_JNI_RETRY_MS] = tw_event_retry_ms(e);
+    }
+  }
+  if (bytes) jenv->ReleasePrimitiveArrayCritical(buffer, bytes, 0);
+  if (field) jenv->ReleasePrimitiveArrayCritical(fields, field, 0);
+  if (buffer) jenv->DeleteLocalRef(buffer);
+  for (size_t i = 0; i < count; i++) tw_event_destroy(events[i]);
+  return ok;
+}
+
+/* Throws IllegalArgumentException unless the arrays hold `capacity` events. */
+static bool tw_jni_fits(JNIEnv *jenv, int capacity, jlongArray fields, jobjectArray storage, jobjectArray objects) {
+  if (capacity < 1 || capacity > TW_JNI_MAX_BATCH || !fields || !storage || !objects ||
+      jenv->GetArrayLength(fields) < 1 + capacity * TW_JNI_FIELDS || jenv->GetArrayLength(storage) < 1 ||
+      jenv->GetArrayLength(objects) < 2 * capacity) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaIllegalArgumentException, "batch arrays too small for the capacity");
+    return false;
+  }
+  return true;
+}
+%}
+
+%inline %{
+/* tw_stream_next_batch for up to `capacity` events (at most TW_JNI_MAX_BATCH), delivered into the
+ * arrays as enum tw_jni_batch lays them out; fields[0] is 0 when none came. Returns what
+ * tw_stream_next_batch returned, TW_ERR_NO_MEMORY with an exception pending if Java ran out. */
+int tw_jni_next_batch(JNIEnv *jenv, tw_stream *stream, int capacity, int timeout_ms, jlongArray fields,
+                      jobjectArray storage, jobjectArray objects) {
+  if (!tw_jni_fits(jenv, capacity, fields, storage, objects)) return TW_ERR_INVALID_ARGUMENT;
+  tw_event *events[TW_JNI_MAX_BATCH];
+  size_t count = 0;
+  tw_err err = tw_stream_next_batch(events, &count, stream, static_cast<size_t>(capacity), timeout_ms);
+  if (!tw_jni_pack(jenv, events, count, fields, storage, objects)) return TW_ERR_NO_MEMORY;
+  return err;
+}
+
+/* tw_stream_failure into the arrays, as one event (fields[0] is 0 when the stream did not fail). */
+int tw_jni_stream_failure(JNIEnv *jenv, const tw_stream *stream, jlongArray fields, jobjectArray storage,
+                          jobjectArray objects) {
+  if (!tw_jni_fits(jenv, 1, fields, storage, objects)) return TW_ERR_INVALID_ARGUMENT;
+  tw_event *event = NULL;
+  tw_err err = tw_stream_failure(&event, stream);
+  if (!tw_jni_pack(jenv, &event, event ? 1 : 0, fields, storage, objects)) return TW_ERR_NO_MEMORY;
+  return err;
+}
+%}

@@ -3,8 +3,6 @@ package io.tidewire;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.time.Duration;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -27,41 +25,31 @@ public final class Event {
   private final int closeCode;
   private final long retryMillis;
 
-  /** Copies the native event {@code event}; the caller still owns (and destroys) it. */
-  Event(long event) {
-    kind = Kind.fromNative(TidewireNative.tw_event_kind(event));
-    transport = Transport.fromNative(TidewireNative.tw_event_transport(event));
-    id = Native.text(TidewireNative.tw_event_id(event));
-    type = Native.text(TidewireNative.tw_event_type(event));
-    byte[] bytes = TidewireNative.tw_event_data(event);
-    data = bytes == null ? new byte[0] : bytes;
-    receivedNanos = TidewireNative.tw_event_received_ns(event);
-    long count = TidewireNative.tw_event_header_count(event);
-    if (count == 0) {
-      headers = Map.of();
-    } else {
-      Map<String, String> map = new LinkedHashMap<>();
-      byte[][] name = new byte[1][];
-      byte[][] value = new byte[1][];
-      for (long i = 0; i < count; i++) {
-        if (TidewireNative.tw_event_header_at(name, value, event, i) == tw_err.TW_OK) {
-          map.put(Native.text(name[0]), Native.text(value[0]));
-        }
-      }
-      headers = Collections.unmodifiableMap(map);
-    }
-    if (kind == Kind.MESSAGE) {
-      error = null;
-      status = 0;
-      closeCode = 0;
-      retryMillis = 0;
-    } else {
-      int err = TidewireNative.tw_event_error(event);
-      error = err == tw_err.TW_OK ? null : Native.errorName(err);
-      status = TidewireNative.tw_event_http_status(event);
-      closeCode = TidewireNative.tw_event_close_code(event);
-      retryMillis = TidewireNative.tw_event_retry_ms(event);
-    }
+  /** An event made from a batch's arrays (Batch.drainTo); err is a tw_err. */
+  Event(
+      Kind kind,
+      Transport transport,
+      String id,
+      String type,
+      byte[] data,
+      Map<String, String> headers,
+      long receivedNanos,
+      int err,
+      int status,
+      int closeCode,
+      long retryMillis) {
+    this.kind = kind;
+    this.transport = transport;
+    this.id = id;
+    this.type = type;
+    this.data = data;
+    this.headers = headers;
+    this.receivedNanos = receivedNanos;
+    boolean message = kind == Kind.MESSAGE;
+    this.error = message || err == tw_err.TW_OK ? null : Native.errorName(err);
+    this.status = message ? 0 : status;
+    this.closeCode = message ? 0 : closeCode;
+    this.retryMillis = message ? 0 : retryMillis;
   }
 
   /** {@link Kind#MESSAGE}, or with {@code status_events=true} a status kind. */

@@ -18,6 +18,13 @@ public enum Kind {
   /** The stream ended cleanly. */
   CLOSED(tw_kind.TW_KIND_CLOSED);
 
+  // Indexed by the ABI's value: every event is looked up here, values() would copy the array.
+  private static final Kind[] BY_VALUE = new Kind[values().length];
+
+  static {
+    for (Kind k : values()) BY_VALUE[k.value] = k;
+  }
+
   private final int value;
 
   Kind(int value) {
@@ -25,7 +32,7 @@ public enum Kind {
   }
 
   static Kind fromNative(int value) {
-    for (Kind k : values()) if (k.value == value) return k;
+    if (value >= 0 && value < BY_VALUE.length && BY_VALUE[value] != null) return BY_VALUE[value];
     throw new IllegalArgumentException("unknown tw_kind " + value);
   }
 

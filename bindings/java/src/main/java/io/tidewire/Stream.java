@@ -56,9 +56,6 @@ import java.util.stream.Collectors;
 public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publisher<Event> {
   private static final Cleaner CLEANER = Cleaner.create();
 
-  /** Events taken from the core per call: one lock and one JNI crossing per batch. */
-  private static final int BATCH = 64;
-
   /** A wait in the core is at most this long; interruption does not wait for it to pass. */
   private static final long SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -82,6 +79,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   private final ArrayDeque<Event> buffer =
       new ArrayDeque<>(); // taken from the core, not handed out
   private boolean pulling;
+  private final Batch batch = new Batch(); // the puller's, while pulling
+  private final List<Event> pulled = new ArrayList<>(Batch.CAPACITY); // the puller's, as batch
   private boolean ended; // the core's queue said TW_ERR_CLOSED (or close() gave up waiting for it)
   private StreamException failure; // why it ended, if in failure
 
@@ -323,7 +322,6 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   private void pull(long nanos, boolean interruptible) throws InterruptedException {
     pulling = true;
     lock.unlock();
-    List<Event> events = List.of();
     int err = tw_err.TW_ERR_TIMEOUT;
     StreamException why = null;
     try {
@@ -333,17 +331,15 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       } else {
         try {
           int ms = (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
-          long[] out = new long[BATCH];
-          long[] count = new long[1];
           if (interruptible) interruptor.beginWait();
           try {
-            err = TidewireNative.tw_stream_next_batch(out, count, stream, BATCH, ms);
+            err = batch.take(stream, ms);
           } finally {
             if (interruptible) interruptor.endWait();
           }
-          events = adopt(out, (int) count[0]);
+          batch.drainTo(pulled);
           if (err == tw_err.TW_ERR_CLOSED) {
-            why = failureOf(stream);
+            why = failureOf(batch.failure(stream));
           } else if (err != tw_err.TW_OK
               && err != tw_err.TW_ERR_TIMEOUT
               && err != tw_err.TW_ERR_WAKEUP) {
@@ -356,7 +352,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     } finally {
       lock.lock();
       pulling = false;
-      buffer.addAll(events);
+      buffer.addAll(pulled);
+      pulled.clear();
       if (err == tw_err.TW_ERR_CLOSED && !ended) {
         ended = true;
         failure = why;
@@ -369,29 +366,10 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       throw new InterruptedException();
   }
 
-  /** Copies the native events out[0..count) into Events and destroys them. */
-  private static List<Event> adopt(long[] out, int count) {
-    if (count == 0) return List.of();
-    List<Event> events = new ArrayList<>(count);
-    try {
-      for (int i = 0; i < count; i++) events.add(new Event(out[i]));
-    } finally {
-      for (int i = 0; i < count; i++) TidewireNative.tw_event_destroy(out[i]);
-    }
-    return events;
-  }
-
-  private static StreamException failureOf(long stream) {
-    long[] out = new long[1];
-    Native.check(TidewireNative.tw_stream_failure(out, stream));
-    if (out[0] == 0) return null;
-    try {
-      Event event = new Event(out[0]);
-      return new StreamException(
-          event.text(), event.error().orElse(null), event.status(), event.closeCode());
-    } finally {
-      TidewireNative.tw_event_destroy(out[0]);
-    }
+  private static StreamException failureOf(Event event) {
+    if (event == null) return null;
+    return new StreamException(
+        event.text(), event.error().orElse(null), event.status(), event.closeCode());
   }
 
   /**

@@ -17,6 +17,13 @@ public enum Transport {
   /** An embedded HTTP endpoint that receives signed POSTs. */
   WEBHOOK(tw_transport.TW_TRANSPORT_WEBHOOK);
 
+  // Indexed by the ABI's value: every event is looked up here, values() would copy the array.
+  private static final Transport[] BY_VALUE = new Transport[values().length];
+
+  static {
+    for (Transport t : values()) BY_VALUE[t.value] = t;
+  }
+
   private final int value;
 
   Transport(int value) {
@@ -29,7 +36,7 @@ public enum Transport {
   }
 
   static Transport fromNative(int value) {
-    for (Transport t : values()) if (t.value == value) return t;
+    if (value >= 0 && value < BY_VALUE.length && BY_VALUE[value] != null) return BY_VALUE[value];
     throw new IllegalArgumentException("unknown tw_transport " + value);
   }
 

@@ -1,0 +1,134 @@
+package io.tidewire;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Java half of the receive path: one JNI call (tw_jni_next_batch in tidewire.i) takes up to
+ * {@link #CAPACITY} events and copies them into this object's arrays, then {@link #drainTo} makes
+ * the Events from those arrays in Java. The arrays are reused from call to call, so a batch of small
+ * messages allocates nothing but its Events. Not thread-safe: a stream's one puller at a time owns
+ * it.
+ */
+final class Batch {
+  /** Events taken from the core per call: one lock and one JNI crossing per batch. */
+  static final int CAPACITY = 64;
+
+  /**
+   * The shared bytes outgrow this only for a batch of large ids or types; such an array is dropped
+   * after its batch, not kept for the stream's lifetime.
+   */
+  private static final int KEEP_BYTES = 1 << 20;
+
+  /** Room for a batch of messages of 256 bytes; the native side grows it when a batch needs more. */
+  private static final int INITIAL_BYTES = CAPACITY * 256;
+
+  private static final int FIELDS = tw_jni_batch.TW_JNI_FIELDS;
+  private static final byte[] EMPTY = new byte[0];
+
+  private final long[] fields = new long[1 + CAPACITY * FIELDS];
+  private final Object[] storage = {new byte[INITIAL_BYTES]};
+  private final Object[] objects = new Object[2 * CAPACITY];
+
+  // Types repeat ("text", "binary", an SSE event name): decoded once, then compared byte for byte.
+  private final byte[][] typeKeys = new byte[4][];
+  private final String[] typeNames = new String[4];
+  private int typeNext;
+
+  /**
+   * Waits up to timeoutMs for events of {@code stream}; returns tw_stream_next_batch's result. What
+   * it took is held here until {@link #drainTo}, whatever the result.
+   */
+  int take(long stream, int timeoutMs) {
+    boolean returned = false;
+    try {
+      int err =
+          TidewireNative.tw_jni_next_batch(stream, CAPACITY, timeoutMs, fields, storage, objects);
+      returned = true;
+      return err;
+    } finally {
+      // A call that threw (out of memory) may have left arrays of events it then lost.
+      if (!returned) Arrays.fill(objects, null);
+    }
+  }
+
+  /** The stream's failure as an Event, or null if it did not fail (tw_stream_failure). */
+  Event failure(long stream) {
+    Native.check(TidewireNative.tw_jni_stream_failure(stream, fields, storage, objects));
+    List<Event> one = new ArrayList<>(1);
+    drainTo(one);
+    return one.isEmpty() ? null : one.get(0);
+  }
+
+  /** Makes Events of what {@link #take} took and adds them to {@code into}, in order. */
+  void drainTo(Collection<? super Event> into) {
+    int count = (int) fields[0];
+    fields[0] = 0;
+    byte[] bytes = (byte[]) storage[0];
+    int at = 0;
+    for (int i = 0; i < count; i++) {
+      int f = 1 + i * FIELDS;
+      int idLen = (int) fields[f + tw_jni_batch.TW_JNI_ID_LEN];
+      String id = idLen == 0 ? "" : new String(bytes, at, idLen, UTF_8);
+      at += idLen;
+      int typeLen = (int) fields[f + tw_jni_batch.TW_JNI_TYPE_LEN];
+      String type = type(bytes, at, typeLen);
+      at += typeLen;
+      byte[] data = (byte[]) objects[2 * i];
+      if (data != null) {
+        objects[2 * i] = null;
+      } else {
+        int dataLen = (int) fields[f + tw_jni_batch.TW_JNI_DATA_LEN];
+        data = dataLen == 0 ? EMPTY : Arrays.copyOfRange(bytes, at, at + dataLen);
+        at += dataLen;
+      }
+      Map<String, String> headers = Map.of();
+      if (objects[2 * i + 1] != null) {
+        headers = headers((byte[][]) objects[2 * i + 1]);
+        objects[2 * i + 1] = null;
+      }
+      into.add(
+          new Event(
+              Kind.fromNative((int) fields[f + tw_jni_batch.TW_JNI_KIND]),
+              Transport.fromNative((int) fields[f + tw_jni_batch.TW_JNI_TRANSPORT]),
+              id,
+              type,
+              data,
+              headers,
+              fields[f + tw_jni_batch.TW_JNI_RECEIVED_NS],
+              (int) fields[f + tw_jni_batch.TW_JNI_ERROR],
+              (int) fields[f + tw_jni_batch.TW_JNI_HTTP_STATUS],
+              (int) fields[f + tw_jni_batch.TW_JNI_CLOSE_CODE],
+              fields[f + tw_jni_batch.TW_JNI_RETRY_MS]));
+    }
+    if (bytes.length > KEEP_BYTES) storage[0] = new byte[INITIAL_BYTES];
+  }
+
+  private String type(byte[] bytes, int at, int len) {
+    if (len == 0) return "";
+    for (int i = 0; i < typeKeys.length && typeKeys[i] != null; i++) {
+      byte[] key = typeKeys[i];
+      if (Arrays.equals(key, 0, key.length, bytes, at, at + len)) return typeNames[i];
+    }
+    String name = new String(bytes, at, len, UTF_8);
+    typeKeys[typeNext] = Arrays.copyOfRange(bytes, at, at + len);
+    typeNames[typeNext] = name;
+    typeNext = (typeNext + 1) % typeKeys.length;
+    return name;
+  }
+
+  private static Map<String, String> headers(byte[][] pairs) {
+    Map<String, String> map = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < pairs.length; i += 2) {
+      map.put(Native.text(pairs[i]), Native.text(pairs[i + 1]));
+    }
+    return Collections.unmodifiableMap(map);
+  }
+}
