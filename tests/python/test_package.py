@@ -121,14 +121,21 @@ def test_stats_has_the_cores_names(peers):
             "queue_depth",
             "queue_peak",
             "paused",
+            "connections",
+            "tls_handshakes",
+            "wire_bytes",
+            "payload_bytes",
         }
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"headers": {"Authorization": "Bearer tok\0en"}},
-    {"webhook_secret": "whsec_abc\0def"},
-    {"options": {"reconnect.max_ms": "10\0"}},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"headers": {"Authorization": "Bearer tok\0en"}},
+        {"webhook_secret": "whsec_abc\0def"},
+        {"options": {"reconnect.max_ms": "10\0"}},
+    ],
+)
 def test_a_value_with_a_nul_is_refused_naming_the_key_not_truncated(kwargs):
     with pytest.raises(ValueError) as info:
         tidewire.Stream("http://127.0.0.1:1/", "sse", **kwargs)

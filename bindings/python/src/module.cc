@@ -2,17 +2,21 @@
 // objects, tw_err turned into exceptions, waits that release the GIL and let signal handlers run.
 // What a stream does is the core's business; the package tidewire (Python) builds the public API
 // on these classes.
+//
+// Event and Stream are written against the CPython API rather than pybind11: they are on the path
+// of every event, where a pybind11 call (argument dispatch, instance registry) costs more than the
+// rest of the work. Everything else uses pybind11.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,7 +29,7 @@ namespace {
 // A wait for events gives Python control back this often: signal handlers (Ctrl-C) run between
 // slices on the main thread.
 constexpr int kSliceMs = 100;
-// Events taken from the core's queue per call: one lock and one GIL hand-over per batch.
+// Events taken from the core's queue per call: one lock and at most one GIL hand-over per batch.
 constexpr size_t kBatch = 64;
 
 // Runs fn without the GIL. Deliberately not RAII: at interpreter exit CPython ends a daemon thread
@@ -38,6 +42,22 @@ auto without_gil(F&& fn) {
   return result;
 }
 
+// A C++ exception escaping into CPython is fatal: the raw CPython entry points below run their body
+// through this, which turns one into nullptr with the Python error set.
+template <typename F>
+PyObject* guarded(F&& fn) noexcept {
+  try {
+    return fn();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const py::builtin_exception& e) {
+    e.set_error();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
 // The exception classes of tidewire/_errors.py. Leaked on purpose: they must outlive the
 // interpreter's teardown, when no GIL may be taken to release them.
 struct ErrorClasses {
@@ -46,12 +66,38 @@ struct ErrorClasses {
 ErrorClasses* error_classes = nullptr;
 
 // Text from the wire (ids, header values) is not guaranteed UTF-8: invalid bytes become U+FFFD.
+PyObject* decode_raw(const char* text, size_t len) {
+  return PyUnicode_DecodeUTF8(text, static_cast<Py_ssize_t>(len), "replace");
+}
 py::str decode(const char* text, size_t len) {
-  PyObject* str = PyUnicode_DecodeUTF8(text, static_cast<Py_ssize_t>(len), "replace");
+  PyObject* str = decode_raw(text, len);
   if (!str) throw py::error_already_set();
   return py::reinterpret_steal<py::str>(str);
 }
 py::str decode(const char* text) { return decode(text, std::strlen(text)); }
+
+// Names that repeat from event to event (kinds, transports, error codes, WebSocket and SSE types),
+// decoded once: a stream of small messages would otherwise build the same str for every event.
+// Bounded, since SSE event names come from the server. Touched with the GIL only.
+constexpr size_t kNameCacheSize = 32;
+constexpr size_t kNameMaxLen = 40;
+PyObject* cached_name(const char* text) {
+  static std::vector<std::pair<std::string, PyObject*>>* cache =
+      new std::vector<std::pair<std::string, PyObject*>>();  // leaked, as error_classes
+  std::string_view key(text);
+  for (const auto& [name, str] : *cache) {
+    if (name == key) {
+      Py_INCREF(str);
+      return str;
+    }
+  }
+  PyObject* str = decode_raw(key.data(), key.size());
+  if (str && cache->size() < kNameCacheSize && key.size() <= kNameMaxLen) {
+    Py_INCREF(str);
+    cache->emplace_back(std::string(key), str);
+  }
+  return str;
+}
 
 [[noreturn]] void raise(tw_err err, const std::string& message) {
   const py::object& cls =
@@ -74,35 +120,230 @@ std::string owned_string(char* text) {
   return copy;
 }
 
-// One event, owned. Accessors read the C event on demand.
-class Event {
- public:
-  explicit Event(EventPtr event) : event_(std::move(event)) {}
-  const tw_event* get() const { return event_.get(); }
-
- private:
-  EventPtr event_;
-};
-
-py::bytes event_data(const Event& e) { return py::bytes(tw_event_data(e.get()), tw_event_data_len(e.get())); }
-
-py::str event_text(const Event& e) { return decode(tw_event_data(e.get()), tw_event_data_len(e.get())); }
-
-py::dict event_headers(const Event& e) {
-  py::dict headers;
-  for (size_t i = 0, n = tw_event_header_count(e.get()); i < n; ++i) {
-    const char* name = nullptr;
-    const char* value = nullptr;
-    if (tw_event_header_at(&name, &value, e.get(), i) == TW_OK) headers[decode(name)] = decode(value);
-  }
-  return headers;
-}
-
 py::object stream_error(const tw_event* failure) {
   return error_classes->stream_error(
-      decode(tw_event_data(failure), tw_event_data_len(failure)), tw_err_name(tw_event_error(failure)), tw_event_http_status(failure),
-      tw_event_close_code(failure));
+      decode(tw_event_data(failure), tw_event_data_len(failure)), tw_err_name(tw_event_error(failure)),
+      tw_event_http_status(failure), tw_event_close_code(failure));
 }
+
+// --- Event ---------------------------------------------------------------------------------------
+// One event, owning its tw_event. Attributes are read from the C event when asked for; the payload
+// becomes bytes on the first read of .data and is kept, so it is copied at most once.
+
+struct EventObject {
+  PyObject_HEAD
+  tw_event* event;
+  PyObject* data;  // the payload as bytes, made on first read
+};
+
+PyTypeObject* event_type = nullptr;
+
+const tw_event* c_event(PyObject* self) { return reinterpret_cast<EventObject*>(self)->event; }
+
+// Takes ownership of `event` (destroyed if the object cannot be made).
+PyObject* new_event(tw_event* event) {
+  EventObject* self = PyObject_New(EventObject, event_type);
+  if (!self) {
+    tw_event_destroy(event);
+    return nullptr;
+  }
+  self->event = event;
+  self->data = nullptr;
+  return reinterpret_cast<PyObject*>(self);
+}
+
+void event_dealloc(PyObject* self) {
+  auto* event = reinterpret_cast<EventObject*>(self);
+  PyTypeObject* type = Py_TYPE(self);
+  Py_XDECREF(event->data);
+  tw_event_destroy(event->event);
+  type->tp_free(self);
+  Py_DECREF(type);  // instances of a heap type hold a reference to it
+}
+
+PyObject* event_new(PyTypeObject*, PyObject*, PyObject*) {
+  PyErr_SetString(PyExc_TypeError, "tidewire.Event objects are made by streams, not directly");
+  return nullptr;
+}
+
+PyObject* event_data(PyObject* self, void*) {
+  auto* event = reinterpret_cast<EventObject*>(self);
+  if (!event->data) {
+    event->data = PyBytes_FromStringAndSize(tw_event_data(event->event),
+                                            static_cast<Py_ssize_t>(tw_event_data_len(event->event)));
+    if (!event->data) return nullptr;
+  }
+  Py_INCREF(event->data);
+  return event->data;
+}
+
+PyObject* event_text(PyObject* self, void*) {
+  return decode_raw(tw_event_data(c_event(self)), tw_event_data_len(c_event(self)));
+}
+
+PyObject* event_json(PyObject* self, PyObject*) {
+  static PyObject* loads = nullptr;  // json.loads, imported on first use; leaked
+  if (!loads) {
+    PyObject* json = PyImport_ImportModule("json");
+    if (!json) return nullptr;
+    loads = PyObject_GetAttrString(json, "loads");
+    Py_DECREF(json);
+    if (!loads) return nullptr;
+  }
+  PyObject* data = event_data(self, nullptr);
+  if (!data) return nullptr;
+  PyObject* value = PyObject_CallFunctionObjArgs(loads, data, nullptr);
+  Py_DECREF(data);
+  return value;
+}
+
+PyObject* event_headers(PyObject* self, void*) {
+  return guarded([&]() -> PyObject* {
+    py::dict headers;
+    for (size_t i = 0, n = tw_event_header_count(c_event(self)); i < n; ++i) {
+      const char* name = nullptr;
+      const char* value = nullptr;
+      if (tw_event_header_at(&name, &value, c_event(self), i) == TW_OK) headers[decode(name)] = decode(value);
+    }
+    return headers.release().ptr();
+  });
+}
+
+PyObject* event_kind(PyObject* self, void*) { return cached_name(tw_kind_name(tw_event_kind(c_event(self)))); }
+PyObject* event_id(PyObject* self, void*) {
+  const char* id = tw_event_id(c_event(self));
+  return decode_raw(id, std::strlen(id));
+}
+PyObject* event_event_type(PyObject* self, void*) { return cached_name(tw_event_type(c_event(self))); }
+PyObject* event_transport(PyObject* self, void*) {
+  return cached_name(tw_transport_name(tw_event_transport(c_event(self))));
+}
+PyObject* event_received_at(PyObject* self, void*) {
+  return PyFloat_FromDouble(static_cast<double>(tw_event_received_ns(c_event(self))) / 1e9);
+}
+PyObject* event_error(PyObject* self, void*) {
+  tw_err err = tw_event_error(c_event(self));
+  if (err == TW_OK) Py_RETURN_NONE;
+  return cached_name(tw_err_name(err));
+}
+PyObject* event_status(PyObject* self, void*) { return PyLong_FromLong(tw_event_http_status(c_event(self))); }
+PyObject* event_close_code(PyObject* self, void*) { return PyLong_FromLong(tw_event_close_code(c_event(self))); }
+PyObject* event_retry_in(PyObject* self, void*) {
+  return PyFloat_FromDouble(static_cast<double>(tw_event_retry_ms(c_event(self))) / 1e3);
+}
+
+PyObject* event_repr(PyObject* self) {
+  return guarded([&]() -> PyObject* {
+    const tw_event* e = c_event(self);
+    size_t len = tw_event_data_len(e);
+    std::string data(tw_event_data(e), std::min<size_t>(len, 60));
+    std::string text = "<tidewire.Event " + std::string(tw_kind_name(tw_event_kind(e))) + " " +
+                       tw_transport_name(tw_event_transport(e)) +
+                       " id=" + py::repr(decode(tw_event_id(e))).cast<std::string>() +
+                       " data=" + py::repr(py::bytes(data)).cast<std::string>() + (len > 60 ? "..." : "") + ">";
+    return py::str(text).release().ptr();
+  });
+}
+
+PyGetSetDef event_getset[] = {
+    {"kind", event_kind, nullptr,
+     "\"message\", or with status_events=True \"open\", \"reconnecting\", \"error\", \"closed\".", nullptr},
+    {"id", event_id, nullptr, "SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook id; \"\" when none.",
+     nullptr},
+    {"type", event_event_type, nullptr,
+     "SSE event name (\"message\" by default), \"change\" for poll and long-poll, \"text\" or \"binary\" for "
+     "WebSocket, the webhook's event type.",
+     nullptr},
+    {"data", event_data, nullptr, "The payload, byte for byte as received (bytes).", nullptr},
+    {"text", event_text, nullptr, "The payload decoded as UTF-8 (invalid bytes replaced).", nullptr},
+    {"headers", event_headers, nullptr, "Response (poll, long-poll) or request (webhook) headers, lower-case names.",
+     nullptr},
+    {"transport", event_transport, nullptr,
+     "The transport that delivered it: \"poll\", \"longpoll\", \"sse\", \"ws\" or \"webhook\".", nullptr},
+    {"received_at", event_received_at, nullptr,
+     "When the I/O thread received it, in seconds on the time.monotonic() clock.", nullptr},
+    {"error", event_error, nullptr,
+     "For error and reconnecting events: the error code's name (\"TW_ERR_HTTP_STATUS\"); None otherwise.", nullptr},
+    {"status", event_status, nullptr, "For error and reconnecting events: the HTTP status behind it, 0 if none.",
+     nullptr},
+    {"close_code", event_close_code, nullptr,
+     "The WebSocket close code behind an error, reconnecting or closed event, 0 if none.", nullptr},
+    {"retry_in", event_retry_in, nullptr, "For reconnecting events: seconds until the next attempt; 0 otherwise.",
+     nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyMethodDef event_methods[] = {
+    {"json", event_json, METH_NOARGS, "The payload parsed as JSON."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot event_slots[] = {
+    {Py_tp_doc, const_cast<char*>("One event of a stream: a message, or a status event (status_events=True).")},
+    {Py_tp_new, reinterpret_cast<void*>(event_new)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(event_dealloc)},
+    {Py_tp_repr, reinterpret_cast<void*>(event_repr)},
+    {Py_tp_getset, event_getset},
+    {Py_tp_methods, event_methods},
+    {0, nullptr},
+};
+
+PyType_Spec event_spec = {"tidewire.Event", sizeof(EventObject), 0, Py_TPFLAGS_DEFAULT, event_slots};
+
+// --- Ready: an awaitable that is already done ----------------------------------------------------
+// What Stream.__anext__ returns when an event is at hand: awaiting it gives the event without a
+// coroutine frame or a trip through the event loop.
+
+struct ReadyObject {
+  PyObject_HEAD
+  PyObject* value;  // handed out by the first await; nullptr after
+};
+
+PyTypeObject* ready_type = nullptr;
+
+PyObject* new_ready(PyObject* value) {  // steals value
+  ReadyObject* self = PyObject_New(ReadyObject, ready_type);
+  if (!self) {
+    Py_DECREF(value);
+    return nullptr;
+  }
+  self->value = value;
+  return reinterpret_cast<PyObject*>(self);
+}
+
+void ready_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  Py_XDECREF(reinterpret_cast<ReadyObject*>(self)->value);
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+PyObject* ready_await(PyObject* self) {
+  Py_INCREF(self);
+  return self;
+}
+
+// The awaiting coroutine receives the value as the StopIteration that ends this iterator.
+PyObject* ready_next(PyObject* self) {
+  auto* ready = reinterpret_cast<ReadyObject*>(self);
+  if (ready->value) {
+    PyErr_SetObject(PyExc_StopIteration, ready->value);
+    Py_CLEAR(ready->value);
+  }
+  return nullptr;
+}
+
+PyType_Slot ready_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(ready_dealloc)},
+    {Py_am_await, reinterpret_cast<void*>(ready_await)},
+    {Py_tp_iter, reinterpret_cast<void*>(PyObject_SelfIter)},
+    {Py_tp_iternext, reinterpret_cast<void*>(ready_next)},
+    {0, nullptr},
+};
+
+PyType_Spec ready_spec = {"tidewire._tidewire.Ready", sizeof(ReadyObject), 0, Py_TPFLAGS_DEFAULT, ready_slots};
+
+// --- Runtime -------------------------------------------------------------------------------------
 
 // The runtime (I/O thread) streams are opened on. close() may race with opens on other threads:
 // opens share the lock, close takes it alone.
@@ -148,6 +389,12 @@ class Runtime {
   tw_runtime* runtime_ = nullptr;
 };
 
+// --- Stream --------------------------------------------------------------------------------------
+
+using Clock = std::chrono::steady_clock;
+
+// A stream and the events already taken from the core but not yet handed out. The core hands
+// events over in batches; iteration pops them here, without a call into the core.
 class Stream {
  public:
   Stream(std::shared_ptr<Runtime> runtime, const std::vector<std::pair<std::string, std::string>>& settings)
@@ -165,109 +412,317 @@ class Stream {
     // A webhook stream's open waits for its listener: no GIL meanwhile.
     err = without_gil([&] { return runtime_->open(&stream_, config.get(), message); });
     if (err != TW_OK) raise(err, message);
+    buffer_.reserve(kBatch);
   }
-  ~Stream() { tw_stream_destroy(stream_); }
+  ~Stream() {
+    for (size_t i = head_; i < buffer_.size(); ++i) tw_event_destroy(buffer_[i]);
+    tw_stream_destroy(stream_);
+  }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
-  // The next event; None when timeout_s passes (None waits forever, 0 polls). Raises StopIteration
-  // once the stream ended cleanly and its queue is drained, StreamError if it ended in failure.
-  py::object next(std::optional<double> timeout_s) {
-    using Clock = std::chrono::steady_clock;
-    std::optional<Clock::time_point> deadline;
-    if (timeout_s)
-      deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(std::max(0.0, *timeout_s)));
+  // The next event as a new reference, waiting until `deadline` (none: for as long as it takes;
+  // already passed: only what is there now). nullptr with no Python error set when the deadline
+  // passed (*ended false) or the stream ended cleanly and every event was handed out (*ended true);
+  // nullptr with an error set for a failure (StreamError), a signal handler's exception or an error
+  // of the core.
+  PyObject* take(std::optional<Clock::time_point> deadline, bool* ended) {
+    *ended = false;
     for (;;) {
-      if (!buffer_.empty()) return pop();
+      if (buffered()) return pop();
       int slice = kSliceMs;
       if (deadline) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
         slice = static_cast<int>(std::clamp<int64_t>(left, 0, kSliceMs));
       }
-      tw_event* batch[kBatch];
-      size_t count = 0;
-      tw_err err = without_gil([&] { return tw_stream_next_batch(batch, &count, stream_, kBatch, slice); });
-      for (size_t i = 0; i < count; ++i) buffer_.emplace_back(batch[i]);
+      tw_err err = fetch(slice);
       switch (err) {
         case TW_OK:
           break;
         case TW_ERR_CLOSED:
-          if (!buffer_.empty()) break;  // another thread's batch arrived meanwhile
-          raise_end();
+          if (buffered()) break;  // another thread's batch arrived meanwhile
+          return end(ended);
         case TW_ERR_TIMEOUT:
         case TW_ERR_WAKEUP:
-          if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-          if (deadline && Clock::now() >= *deadline && buffer_.empty()) return py::none();
+          if (PyErr_CheckSignals() != 0) return nullptr;
+          if (deadline && Clock::now() >= *deadline && !buffered()) return nullptr;
           break;
         default:
-          raise_last(err);
+          return guarded([&]() -> PyObject* { raise_last(err); });
       }
     }
   }
 
-  void close() { tw_stream_close(stream_); }
-
-  int fd() const { return tw_stream_fd(stream_); }
-
-  void send(const py::object& message) {
-    std::string bytes;
-    int binary = 0;
-    if (py::isinstance<py::str>(message)) {
-      bytes = message.cast<std::string>();
-    } else if (PyObject_CheckBuffer(message.ptr())) {
-      py::buffer_info info = py::reinterpret_borrow<py::buffer>(message).request();
-      bytes.assign(static_cast<const char*>(info.ptr), static_cast<size_t>(info.size * info.itemsize));
-      binary = 1;
-    } else {
-      throw py::type_error("send() takes str (a text message) or bytes (a binary message), not " +
-                           std::string(Py_TYPE(message.ptr())->tp_name));
-    }
-    tw_err err = tw_stream_send(stream_, bytes.data(), bytes.size(), binary);
-    if (err != TW_OK) raise_last(err);
+  // An event at hand without waiting (buffered, or in the core's queue), or nullptr with no error
+  // set: then take() tells why (nothing yet, the end, or a failure).
+  PyObject* ready() {
+    if (!buffered()) fetch(0);
+    return buffered() ? pop() : nullptr;
   }
 
-  std::string url() const {
-    char* text = nullptr;
-    tw_err err = tw_stream_url(&text, stream_);
-    if (err != TW_OK) raise_last(err);
-    return owned_string(text);
-  }
-
-  py::dict stats() const {
-    py::dict out;
-    for (size_t i = 0; const char* name = tw_stat_name(i); ++i) {
-      uint64_t value = 0;
-      tw_err err = tw_stream_stat(&value, stream_, name);
-      if (err != TW_OK) raise_last(err);
-      out[py::str(name)] = value;
-    }
-    return out;
-  }
-
-  bool ended() const { return tw_stream_ended(stream_) != 0; }
+  tw_stream* handle() const { return stream_; }
 
  private:
-  py::object pop() {
-    auto event = std::make_unique<Event>(std::move(buffer_.front()));
-    buffer_.pop_front();
-    return py::cast(std::move(event));
+  bool buffered() const { return head_ < buffer_.size(); }
+
+  PyObject* pop() { return new_event(buffer_[head_++]); }
+
+  // Takes a batch from the core into the buffer. A wait releases the GIL; a poll (slice 0) only
+  // takes the core's lock and keeps it.
+  tw_err fetch(int slice) {
+    tw_event* batch[kBatch];
+    size_t count = 0;
+    tw_err err = slice == 0 ? tw_stream_next_batch(batch, &count, stream_, kBatch, 0)
+                            : without_gil([&] { return tw_stream_next_batch(batch, &count, stream_, kBatch, slice); });
+    if (!buffered()) {
+      buffer_.clear();
+      head_ = 0;
+    }
+    buffer_.insert(buffer_.end(), batch, batch + count);
+    return err;
   }
 
-  [[noreturn]] void raise_end() {
+  PyObject* end(bool* ended) {
     tw_event* raw = nullptr;
     tw_stream_failure(&raw, stream_);
-    if (!raw) throw py::stop_iteration();
+    if (!raw) {
+      *ended = true;
+      return nullptr;
+    }
     EventPtr failure(raw);
-    py::object error = stream_error(failure.get());
-    PyErr_SetObject(error_classes->stream_error.ptr(), error.ptr());
-    throw py::error_already_set();
+    return guarded([&]() -> PyObject* {
+      py::object error = stream_error(failure.get());
+      PyErr_SetObject(error_classes->stream_error.ptr(), error.ptr());
+      return nullptr;
+    });
   }
 
   std::shared_ptr<Runtime> runtime_;  // kept alive while the stream is
   tw_stream* stream_ = nullptr;
-  std::deque<EventPtr> buffer_;  // taken from the core, not yet handed out; touched with the GIL only
+  // Taken from the core, not yet handed out: buffer_[head_..]. Touched with the GIL only, so
+  // threads iterating over one stream share it.
+  std::vector<tw_event*> buffer_;
+  size_t head_ = 0;
 };
+
+struct StreamObject {
+  PyObject_HEAD
+  Stream* native;  // nullptr until __init__ succeeds
+};
+
+Stream* native(PyObject* self) {
+  Stream* stream = reinterpret_cast<StreamObject*>(self)->native;
+  if (!stream) PyErr_SetString(PyExc_RuntimeError, "the stream was not initialised (Stream.__init__ not called)");
+  return stream;
+}
+
+int stream_init(PyObject* self, PyObject* args, PyObject* kwargs) {
+  static const char* keywords[] = {"runtime", "settings", nullptr};
+  PyObject* runtime = nullptr;
+  PyObject* settings = nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:Stream", const_cast<char**>(keywords), &runtime, &settings))
+    return -1;
+  auto* object = reinterpret_cast<StreamObject*>(self);
+  if (object->native) {
+    PyErr_SetString(PyExc_RuntimeError, "a Stream is opened once: __init__ was already called");
+    return -1;
+  }
+  PyObject* done = guarded([&]() -> PyObject* {
+    object->native = new Stream(py::cast<std::shared_ptr<Runtime>>(runtime),
+                                py::cast<std::vector<std::pair<std::string, std::string>>>(settings));
+    Py_RETURN_NONE;
+  });
+  if (!done) return -1;
+  Py_DECREF(done);
+  return 0;
+}
+
+void stream_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  delete reinterpret_cast<StreamObject*>(self)->native;
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+std::optional<Clock::time_point> deadline_after(double seconds) {
+  auto wait = std::chrono::duration<double>(std::max(0.0, seconds));
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(wait);
+}
+
+// for event in stream: no deadline; the clean end is a nullptr without error (StopIteration).
+PyObject* stream_iternext(PyObject* self) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  bool ended = false;
+  return stream->take(std::nullopt, &ended);
+}
+
+PyObject* stream_next(PyObject* self, PyObject* args, PyObject* kwargs) {
+  static const char* keywords[] = {"timeout", nullptr};
+  PyObject* timeout = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:next", const_cast<char**>(keywords), &timeout)) return nullptr;
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  std::optional<Clock::time_point> deadline;
+  if (timeout != Py_None) {
+    double seconds = PyFloat_AsDouble(timeout);
+    if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
+    deadline = deadline_after(seconds);
+  }
+  bool ended = false;
+  PyObject* event = stream->take(deadline, &ended);
+  if (event || PyErr_Occurred()) return event;
+  if (ended) {
+    PyErr_SetNone(PyExc_StopIteration);
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* stream_anext(PyObject* self) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  if (PyObject* event = stream->ready()) return new_ready(event);
+  static PyObject* slow = PyUnicode_InternFromString("_next_when_ready");  // leaked
+  return PyObject_CallMethodObjArgs(self, slow, nullptr);
+}
+
+PyObject* stream_close(PyObject* self, PyObject*) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  tw_stream_close(stream->handle());
+  Py_RETURN_NONE;
+}
+
+PyObject* stream_fileno(PyObject* self, PyObject*) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  return PyLong_FromLong(tw_stream_fd(stream->handle()));
+}
+
+PyObject* stream_send(PyObject* self, PyObject* message) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  tw_err err = TW_OK;
+  if (PyUnicode_Check(message)) {
+    Py_ssize_t len = 0;
+    const char* text = PyUnicode_AsUTF8AndSize(message, &len);
+    if (!text) return nullptr;
+    err = tw_stream_send(stream->handle(), text, static_cast<size_t>(len), 0);
+  } else if (PyObject_CheckBuffer(message)) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(message, &view, PyBUF_CONTIG_RO) != 0) return nullptr;
+    err = tw_stream_send(stream->handle(), view.buf, static_cast<size_t>(view.len), 1);
+    PyBuffer_Release(&view);
+  } else {
+    return PyErr_Format(PyExc_TypeError, "send() takes str (a text message) or bytes (a binary message), not %s",
+                        Py_TYPE(message)->tp_name);
+  }
+  if (err != TW_OK) return guarded([&]() -> PyObject* { raise_last(err); });
+  Py_RETURN_NONE;
+}
+
+PyObject* stream_stats(PyObject* self, PyObject*) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  return guarded([&]() -> PyObject* {
+    py::dict out;
+    for (size_t i = 0; const char* name = tw_stat_name(i); ++i) {
+      uint64_t value = 0;
+      tw_err err = tw_stream_stat(&value, stream->handle(), name);
+      if (err != TW_OK) raise_last(err);
+      out[py::str(name)] = value;
+    }
+    return out.release().ptr();
+  });
+}
+
+PyObject* stream_url(PyObject* self, void*) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  return guarded([&]() -> PyObject* {
+    char* text = nullptr;
+    tw_err err = tw_stream_url(&text, stream->handle());
+    if (err != TW_OK) raise_last(err);
+    return py::str(owned_string(text)).release().ptr();
+  });
+}
+
+PyObject* stream_ended(PyObject* self, void*) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  return PyBool_FromLong(tw_stream_ended(stream->handle()));
+}
+
+template <typename F>
+PyCFunction method(F* fn) {
+  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn));
+}
+
+PyMethodDef stream_methods[] = {
+    {"next", method(stream_next), METH_VARARGS | METH_KEYWORDS,
+     "next(timeout=None)\n--\n\n"
+     "The next event, or None if `timeout` seconds pass first (None waits as long as it takes).\n\n"
+     "Like ``next(stream)``, raises StopIteration once the stream has ended cleanly and every event has been "
+     "read, and :class:`tidewire.StreamError` if it ended in failure. The GIL is released while waiting, and "
+     "Ctrl-C interrupts."},
+    {"send", stream_send, METH_O,
+     "send(message)\n--\n\n"
+     "Sends a WebSocket message: str as a text message, bytes as a binary one.\n\n"
+     "Raises :class:`tidewire.Error` on other transports (code ``TW_ERR_UNSUPPORTED``), when the send buffer "
+     "is full (``TW_ERR_WOULD_BLOCK``, see ``ws_send_buffer_bytes``) and after the stream has ended "
+     "(``TW_ERR_CLOSED``)."},
+    {"fileno", stream_fileno, METH_NOARGS,
+     "fileno()\n--\n\n"
+     "A file descriptor readable while events are waiting in the core or the stream has ended "
+     "(level-triggered; never read from it). For select/poll and event loops; events the stream has "
+     "already taken in do not make it readable, so try next(0) before waiting on it."},
+    {"stats", stream_stats, METH_NOARGS,
+     "stats()\n--\n\n"
+     "The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped, "
+     "queue_depth, queue_peak, paused, connections, tls_handshakes, wire_bytes, payload_bytes (see "
+     "tw_stat_name in tidewire.h). Events the stream has taken in but not handed out yet are no longer "
+     "counted in queue_depth."},
+    {"close", stream_close, METH_NOARGS,
+     "close()\n--\n\n"
+     "Ends the stream cleanly. Events already received stay readable; then iteration ends. Idempotent; may "
+     "be called from any thread. A stream garbage-collected unclosed is closed."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyGetSetDef stream_getset[] = {
+    {"url", stream_url, nullptr, "The stream's URL; for a webhook stream the URL really bound (with the real port).",
+     nullptr},
+    {"ended", stream_ended, nullptr,
+     "True once the stream has ended (events may still be queued: iterate to read them).", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot stream_slots[] = {
+    {Py_tp_doc, const_cast<char*>("Stream(runtime, settings)\n--\n\n"
+                                  "A stream handle, iterable with for and async for. Subclasses provide "
+                                  "_next_when_ready(), the coroutine __anext__ returns when no event is at hand.")},
+    {Py_tp_new, reinterpret_cast<void*>(PyType_GenericNew)},
+    {Py_tp_init, reinterpret_cast<void*>(stream_init)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(stream_dealloc)},
+    {Py_tp_iter, reinterpret_cast<void*>(PyObject_SelfIter)},
+    {Py_tp_iternext, reinterpret_cast<void*>(stream_iternext)},
+    {Py_am_aiter, reinterpret_cast<void*>(PyObject_SelfIter)},
+    {Py_am_anext, reinterpret_cast<void*>(stream_anext)},
+    {Py_tp_methods, stream_methods},
+    {Py_tp_getset, stream_getset},
+    {0, nullptr},
+};
+
+PyType_Spec stream_spec = {"tidewire._tidewire.Stream", sizeof(StreamObject), 0,
+                           Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, stream_slots};
+
+// A new type, never released: instances made during the interpreter's teardown still need it.
+PyTypeObject* make_type(PyType_Spec* spec) {
+  PyObject* type = PyType_FromSpec(spec);
+  if (!type) throw py::error_already_set();
+  return reinterpret_cast<PyTypeObject*>(type);
+}
 
 py::list config_keys() {
   py::list keys;
@@ -290,67 +745,14 @@ PYBIND11_MODULE(_tidewire, m) {
   m.def("config_keys", &config_keys,
         "The configuration key table: (name, type, default, accepted, doc) per key (tw_config_key_info).");
 
-  py::class_<Event>(m, "Event", "One event of a stream: a message, or a status event (status_events=True).")
-      .def_property_readonly(
-          "kind", [](const Event& e) { return tw_kind_name(tw_event_kind(e.get())); },
-          "\"message\", or with status_events=True \"open\", \"reconnecting\", \"error\", \"closed\".")
-      .def_property_readonly(
-          "id", [](const Event& e) { return decode(tw_event_id(e.get())); },
-          "SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook id; \"\" when none.")
-      .def_property_readonly(
-          "type", [](const Event& e) { return decode(tw_event_type(e.get())); },
-          "SSE event name (\"message\" by default), \"change\" for poll and long-poll, \"text\" or \"binary\" for "
-          "WebSocket, the webhook's event type.")
-      .def_property_readonly("data", &event_data, "The payload, byte for byte as received (bytes).")
-      .def_property_readonly("text", &event_text, "The payload decoded as UTF-8 (invalid bytes replaced).")
-      .def(
-          "json", [](const Event& e) { return py::module_::import("json").attr("loads")(event_data(e)); },
-          "The payload parsed as JSON.")
-      .def_property_readonly("headers", &event_headers,
-                             "Response (poll, long-poll) or request (webhook) headers, lower-case names.")
-      .def_property_readonly(
-          "transport", [](const Event& e) { return tw_transport_name(tw_event_transport(e.get())); },
-          "The transport that delivered it: \"poll\", \"longpoll\", \"sse\", \"ws\" or \"webhook\".")
-      .def_property_readonly(
-          "received_at", [](const Event& e) { return static_cast<double>(tw_event_received_ns(e.get())) / 1e9; },
-          "When the I/O thread received it, in seconds on the time.monotonic() clock.")
-      .def_property_readonly(
-          "error",
-          [](const Event& e) -> py::object {
-            tw_err err = tw_event_error(e.get());
-            return err == TW_OK ? py::object(py::none()) : py::str(tw_err_name(err));
-          },
-          "For error and reconnecting events: the error code's name (\"TW_ERR_HTTP_STATUS\"); None otherwise.")
-      .def_property_readonly(
-          "status", [](const Event& e) { return tw_event_http_status(e.get()); },
-          "For error and reconnecting events: the HTTP status behind it, 0 if none.")
-      .def_property_readonly(
-          "close_code", [](const Event& e) { return tw_event_close_code(e.get()); },
-          "The WebSocket close code behind an error, reconnecting or closed event, 0 if none.")
-      .def_property_readonly(
-          "retry_in", [](const Event& e) { return static_cast<double>(tw_event_retry_ms(e.get())) / 1e3; },
-          "For reconnecting events: seconds until the next attempt; 0 otherwise.")
-      .def("__repr__", [](const Event& e) {
-        size_t len = tw_event_data_len(e.get());
-        std::string data(tw_event_data(e.get()), std::min<size_t>(len, 60));
-        return "<tidewire.Event " + std::string(tw_kind_name(tw_event_kind(e.get()))) + " " +
-               tw_transport_name(tw_event_transport(e.get())) + " id=" + py::repr(decode(tw_event_id(e.get()))).cast<std::string>() +
-               " data=" + py::repr(py::bytes(data)).cast<std::string>() + (len > 60 ? "..." : "") + ">";
-      });
+  event_type = make_type(&event_spec);
+  ready_type = make_type(&ready_spec);
+  m.add_object("Event", py::handle(reinterpret_cast<PyObject*>(event_type)));
+  m.add_object("Ready", py::handle(reinterpret_cast<PyObject*>(ready_type)));
+  m.add_object("Stream", py::handle(reinterpret_cast<PyObject*>(make_type(&stream_spec))));
 
   py::class_<Runtime, std::shared_ptr<Runtime>>(m, "Runtime", "An I/O thread serving streams.")
       .def(py::init<>())
       .def("close", &Runtime::close, "Ends every stream and stops the I/O thread (bounded in time).")
       .def("abandon", &Runtime::abandon, "Forgets the handle without destroying it (in a fork child).");
-
-  py::class_<Stream>(m, "Stream", "A stream handle.")
-      .def(py::init<std::shared_ptr<Runtime>, const std::vector<std::pair<std::string, std::string>>&>(),
-           py::arg("runtime"), py::arg("settings"))
-      .def("next", &Stream::next, py::arg("timeout").none(true))
-      .def("close", &Stream::close)
-      .def("fd", &Stream::fd)
-      .def("send", &Stream::send)
-      .def("url", &Stream::url)
-      .def("stats", &Stream::stats)
-      .def("ended", &Stream::ended);
 }

@@ -1,6 +1,6 @@
 """Types of the native module tidewire._tidewire (the C ABI as Python objects)."""
 
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, AsyncIterator, Awaitable, Dict, Generator, Iterator, List, Optional, Tuple, Union
 
 def version() -> str:
     """The core's version string (tw_version_str)."""
@@ -60,14 +60,45 @@ class Runtime:
     def abandon(self) -> None:
         """Forgets the handle without destroying it (in a fork child)."""
 
+class Ready:
+    """An awaitable already done: what Stream.__anext__ returns when an event is at hand."""
+
+    def __await__(self) -> Generator[Any, None, Event]: ...
+
 class Stream:
-    """A stream handle."""
+    """A stream handle, iterable with for and async for. Subclasses provide _next_when_ready(), the
+    coroutine __anext__ returns when no event is at hand."""
 
     def __init__(self, runtime: Runtime, settings: List[Tuple[str, str]]) -> None: ...
-    def next(self, timeout: Optional[float]) -> Optional[Event]: ...
-    def close(self) -> None: ...
-    def fd(self) -> int: ...
-    def send(self, message: Union[str, bytes, bytearray, memoryview]) -> None: ...
-    def url(self) -> str: ...
-    def stats(self) -> Dict[str, int]: ...
-    def ended(self) -> bool: ...
+    def __iter__(self) -> Iterator[Event]: ...
+    def __next__(self) -> Event: ...
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+    def __anext__(self) -> Awaitable[Event]: ...
+    def next(self, timeout: Optional[float] = None) -> Optional[Event]:
+        """The next event, or None if `timeout` seconds pass first (None waits as long as it takes).
+
+        Like ``next(stream)``, raises StopIteration once the stream has ended cleanly and every
+        event has been read, and :class:`tidewire.StreamError` if it ended in failure. The GIL is
+        released while waiting, and Ctrl-C interrupts."""
+    def send(self, message: Union[str, bytes, bytearray, memoryview]) -> None:
+        """Sends a WebSocket message: str as a text message, bytes as a binary one.
+
+        Raises :class:`tidewire.Error` on other transports (code ``TW_ERR_UNSUPPORTED``), when the
+        send buffer is full (``TW_ERR_WOULD_BLOCK``, see ``ws_send_buffer_bytes``) and after the
+        stream has ended (``TW_ERR_CLOSED``)."""
+    def fileno(self) -> int:
+        """A file descriptor readable while events are waiting in the core or the stream has ended
+        (level-triggered; never read from it). Events the stream has already taken in do not make
+        it readable, so try next(0) before waiting on it."""
+    def stats(self) -> Dict[str, int]:
+        """The stream's counters (see tw_stat_name in tidewire.h). Events the stream has taken in
+        but not handed out yet are no longer counted in queue_depth."""
+    def close(self) -> None:
+        """Ends the stream cleanly. Events already received stay readable; then iteration ends.
+        Idempotent; may be called from any thread. A stream garbage-collected unclosed is closed."""
+    @property
+    def url(self) -> str:
+        """The stream's URL; for a webhook stream the URL really bound (with the real port)."""
+    @property
+    def ended(self) -> bool:
+        """True once the stream has ended (events may still be queued: iterate to read them)."""
