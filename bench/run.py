@@ -116,6 +116,11 @@ class Bench:
     def node(self, *args: object) -> list[str]:
         return ["node", str(self.node_dir / "peers.mjs"), *map(str, args)]
 
+    def java(self, client: str, *args: object) -> list[str]:
+        classes = self.build / "java"  # bench/java/build.sh
+        cp = f"{classes / 'classes'}:{classes / 'tidewire.jar'}"
+        return ["java", "-cp", cp, "Peers", client, *map(str, args)]
+
     # --- the benchmarks ---------------------------------------------------------------------------
 
     def plan(self) -> None:
@@ -131,6 +136,8 @@ class Bench:
                 ("Python websockets", lambda sz=size: self.py("websockets", "ws", p(), sz, t)),
                 ("Python aiohttp", lambda sz=size: self.py("aiohttp", "ws", p(), sz, t)),
                 ("Node ws", lambda sz=size: self.node("ws", p(), sz, t)),
+                ("tidewire Java", lambda sz=size: self.java("tidewire", "ws", p(), sz, t)),
+                ("JDK HttpClient WebSocket", lambda sz=size: self.java("jdk", "ws", p(), sz, t)),
             ):
                 self.rows.append(Row(group, client, cmd, "throughput", size))
         for client, cmd in (
@@ -432,6 +439,13 @@ def evaluate_goals(rows: list[Row]) -> list[dict]:
             0.5,
             "x",
         )
+    for size, label in ((64, "64 B"), (1024, "1 KiB"), (16384, "16 KiB")):
+        goal(
+            f"Java binding / JDK HttpClient WebSocket, WS {label}",
+            ratio(rate(f"ws-{size}", "tidewire Java"), rate(f"ws-{size}", "JDK HttpClient WebSocket")),
+            1.5,
+            "x",
+        )
     goal("SSE 64 B receive, C API, events/s", rate("sse-64", "tidewire C"), 2e6, "events/s")
     for group, peers in (
         ("ws-64", ("Python websockets", "Python aiohttp")),
@@ -519,6 +533,8 @@ def versions(python: str, node_dir: Path) -> dict:
     )
     v = json.loads(subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True).stdout)
     v["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr.splitlines()
+    v["java"] = java[0] if java else None
     for pkg in ("ws", "eventsource", "standardwebhooks", "bufferutil", "utf-8-validate"):
         manifest = node_dir / "node_modules" / pkg / "package.json"
         v[f"npm {pkg}"] = json.loads(manifest.read_text())["version"] if manifest.exists() else None

@@ -66,6 +66,8 @@ if ! "$TW_PYTHON" -c 'import uvloop, httpx, httpx_sse' >/dev/null 2>&1; then
   echo "bench: installing ${PY_PACKAGES[*]} into build-python/venv"
   PIP_DISABLE_PIP_VERSION_CHECK=1 tw_quiet "$BUILD/pip.log" "$TW_PYTHON" -m pip install -q "${PY_PACKAGES[@]}"
 fi
+echo "bench: building the Java clients ($BUILD/java/)"
+bench/java/build.sh "$BUILD/java"
 
 # --- run ------------------------------------------------------------------------------------------
 # 10,000 idle clients need as many descriptors (Tidewire: two per stream, the socket and the queue's

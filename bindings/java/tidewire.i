@@ -198,7 +198,8 @@ enum tw_jni_batch {
 %}
 
 %{
-/* A byte[][] of the event's header names and values; NULL (no exception) when it has none. */
+/* A byte[][] of the event's header names and values. NULL when it has none, or with an exception
+ * pending when Java is out of memory. */
 static jobjectArray tw_jni_headers(JNIEnv *jenv, const tw_event *event) {
   size_t count = tw_event_header_count(event);
   if (count == 0) return NULL;
@@ -330,8 +331,8 @@ static bool tw_jni_fits(JNIEnv *jenv, int capacity, jlongArray fields, jobjectAr
 /* tw_stream_next_batch for up to `capacity` events (at most TW_JNI_MAX_BATCH), delivered into the
  * arrays as enum tw_jni_batch lays them out; fields[0] is 0 when none came. Returns what
  * tw_stream_next_batch returned, TW_ERR_NO_MEMORY with an exception pending if Java ran out. */
-int tw_jni_next_batch(JNIEnv *jenv, tw_stream *stream, int capacity, int timeout_ms, jlongArray fields,
-                      jobjectArray storage, jobjectArray objects) {
+static int tw_jni_next_batch(JNIEnv *jenv, tw_stream *stream, int capacity, int timeout_ms,
+                             jlongArray fields, jobjectArray storage, jobjectArray objects) {
   if (!tw_jni_fits(jenv, capacity, fields, storage, objects)) return TW_ERR_INVALID_ARGUMENT;
   tw_event *events[TW_JNI_MAX_BATCH];
   size_t count = 0;
@@ -341,8 +342,8 @@ int tw_jni_next_batch(JNIEnv *jenv, tw_stream *stream, int capacity, int timeout
 }
 
 /* tw_stream_failure into the arrays, as one event (fields[0] is 0 when the stream did not fail). */
-int tw_jni_stream_failure(JNIEnv *jenv, const tw_stream *stream, jlongArray fields, jobjectArray storage,
-                          jobjectArray objects) {
+static int tw_jni_stream_failure(JNIEnv *jenv, const tw_stream *stream, jlongArray fields,
+                                 jobjectArray storage, jobjectArray objects) {
   if (!tw_jni_fits(jenv, 1, fields, storage, objects)) return TW_ERR_INVALID_ARGUMENT;
   tw_event *event = NULL;
   tw_err err = tw_stream_failure(&event, stream);

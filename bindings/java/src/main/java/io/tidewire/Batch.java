@@ -14,8 +14,8 @@ import java.util.Map;
  * The Java half of the receive path: one JNI call (tw_jni_next_batch in tidewire.i) takes up to
  * {@link #CAPACITY} events and copies them into this object's arrays, then {@link #drainTo} makes
  * the Events from those arrays in Java. The arrays are reused from call to call, so a batch of small
- * messages allocates nothing but its Events. Not thread-safe: a stream's one puller at a time owns
- * it.
+ * messages allocates only its Events and their payloads. Not thread-safe: a stream's one puller at
+ * a time owns it.
  */
 final class Batch {
   /** Events taken from the core per call: one lock and one JNI crossing per batch. */
@@ -47,24 +47,36 @@ final class Batch {
    * it took is held here until {@link #drainTo}, whatever the result.
    */
   int take(long stream, int timeoutMs) {
-    boolean returned = false;
     try {
-      int err =
-          TidewireNative.tw_jni_next_batch(stream, CAPACITY, timeoutMs, fields, storage, objects);
-      returned = true;
-      return err;
-    } finally {
-      // A call that threw (out of memory) may have left arrays of events it then lost.
-      if (!returned) Arrays.fill(objects, null);
+      return TidewireNative.tw_jni_next_batch(
+          stream, CAPACITY, timeoutMs, fields, storage, objects);
+    } catch (RuntimeException | Error e) {
+      forget();
+      throw e;
     }
   }
 
   /** The stream's failure as an Event, or null if it did not fail (tw_stream_failure). */
   Event failure(long stream) {
-    Native.check(TidewireNative.tw_jni_stream_failure(stream, fields, storage, objects));
+    int err;
+    try {
+      err = TidewireNative.tw_jni_stream_failure(stream, fields, storage, objects);
+    } catch (RuntimeException | Error e) {
+      forget();
+      throw e;
+    }
+    Native.check(err);
     List<Event> one = new ArrayList<>(1);
     drainTo(one);
     return one.isEmpty() ? null : one.get(0);
+  }
+
+  /**
+   * After a native call threw (out of memory): it may have left arrays of events it then lost, which
+   * the next batch must not take for its own.
+   */
+  private void forget() {
+    Arrays.fill(objects, null);
   }
 
   /** Makes Events of what {@link #take} took and adds them to {@code into}, in order. */
