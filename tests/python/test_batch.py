@@ -5,6 +5,7 @@ import gc
 import os
 import threading
 import time
+import weakref
 
 import pytest
 from conftest import SECRET, deliver
@@ -150,6 +151,15 @@ def test_events_outlive_their_stream(peers):
     gc.collect()
     assert [(e.id, e.type, e.text) for e in events] == [(str(i), "tick", f'{{"i": {i}}}') for i in range(3)]
     assert "tidewire.Event message sse id='0'" in repr(events[0])
+    ref = weakref.ref(events[0])
+    del events
+    gc.collect()
+    assert ref() is None
+
+
+def test_an_endless_timeout_waits_without_a_deadline(peers):
+    with tidewire.Stream(f"{peers.sse_url}/events?count=2", "sse") as stream:
+        assert [stream.next(timeout=t).id for t in (float("inf"), 1e300)] == ["0", "1"]
 
 
 def test_events_are_made_by_streams_only():

@@ -8,6 +8,7 @@
 // rest of the work. Everything else uses pybind11.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <structmember.h>
 
 #include <algorithm>
 #include <chrono>
@@ -134,6 +135,7 @@ struct EventObject {
   PyObject_HEAD
   tw_event* event;
   PyObject* data;  // the payload as bytes, made on first read
+  PyObject* weakrefs;
 };
 
 PyTypeObject* event_type = nullptr;
@@ -149,12 +151,14 @@ PyObject* new_event(tw_event* event) {
   }
   self->event = event;
   self->data = nullptr;
+  self->weakrefs = nullptr;
   return reinterpret_cast<PyObject*>(self);
 }
 
 void event_dealloc(PyObject* self) {
   auto* event = reinterpret_cast<EventObject*>(self);
   PyTypeObject* type = Py_TYPE(self);
+  if (event->weakrefs) PyObject_ClearWeakRefs(self);
   Py_XDECREF(event->data);
   tw_event_destroy(event->event);
   type->tp_free(self);
@@ -273,6 +277,11 @@ PyGetSetDef event_getset[] = {
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
+PyMemberDef event_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(EventObject, weakrefs), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
 PyMethodDef event_methods[] = {
     {"json", event_json, METH_NOARGS, "The payload parsed as JSON."},
     {nullptr, nullptr, 0, nullptr},
@@ -285,6 +294,7 @@ PyType_Slot event_slots[] = {
     {Py_tp_repr, reinterpret_cast<void*>(event_repr)},
     {Py_tp_getset, event_getset},
     {Py_tp_methods, event_methods},
+    {Py_tp_members, event_members},
     {0, nullptr},
 };
 
@@ -333,9 +343,23 @@ PyObject* ready_next(PyObject* self) {
   return nullptr;
 }
 
+#if PY_VERSION_HEX >= 0x030A0000
+// Python 3.10+ asks for the value through am_send first: no StopIteration is raised at all.
+PySendResult ready_send(PyObject* self, PyObject*, PyObject** result) {
+  auto* ready = reinterpret_cast<ReadyObject*>(self);
+  *result = ready->value ? ready->value : Py_None;
+  if (!ready->value) Py_INCREF(Py_None);
+  ready->value = nullptr;  // the reference moves to *result
+  return PYGEN_RETURN;
+}
+#endif
+
 PyType_Slot ready_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(ready_dealloc)},
     {Py_am_await, reinterpret_cast<void*>(ready_await)},
+#if PY_VERSION_HEX >= 0x030A0000
+    {Py_am_send, reinterpret_cast<void*>(ready_send)},
+#endif
     {Py_tp_iter, reinterpret_cast<void*>(PyObject_SelfIter)},
     {Py_tp_iternext, reinterpret_cast<void*>(ready_next)},
     {0, nullptr},
@@ -544,7 +568,11 @@ void stream_dealloc(PyObject* self) {
   Py_DECREF(type);
 }
 
+// A timeout this long (or inf, or NaN) is no deadline: the clock cannot add it.
+constexpr double kForeverS = 1e9;
+
 std::optional<Clock::time_point> deadline_after(double seconds) {
+  if (!(seconds < kForeverS)) return std::nullopt;
   auto wait = std::chrono::duration<double>(std::max(0.0, seconds));
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(wait);
 }
