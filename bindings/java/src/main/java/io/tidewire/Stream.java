@@ -283,7 +283,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
    * NoSuchElementException (clean) or StreamException (failure).
    */
   Event take(long timeoutNanos, boolean forever) throws InterruptedException {
-    long deadline = System.nanoTime() + timeoutNanos;
+    // Iteration reads no clock: once per event, it cost as much as the rest of the hand-over.
+    long deadline = forever ? 0 : System.nanoTime() + timeoutNanos;
     boolean looked = false; // a zero timeout still looks into the core's queue once
     lock.lockInterruptibly();
     try {
