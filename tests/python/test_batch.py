@@ -108,6 +108,34 @@ def test_async_for_reads_a_fast_stream_completely(peers):
     assert asyncio.run(asyncio.wait_for(main(), 20)) == list(range(2000))
 
 
+def test_anext_is_a_coroutine_for_asyncio_whether_an_event_is_at_hand_or_not(peers):
+    async def main():
+        with tidewire.Stream(f"{peers.sse_url}/events?count=3&interval_ms=300", "sse") as stream:
+            waited = await asyncio.create_task(stream.__anext__())  # nothing there yet: it waits
+            queued(stream, 1)
+            ready = await asyncio.create_task(stream.__anext__())  # queued: done at once
+            last = await asyncio.wait_for(stream.__anext__(), 5)
+            return [waited.id, ready.id, last.id]
+
+    assert asyncio.run(asyncio.wait_for(main(), 10)) == ["0", "1", "2"]
+
+
+def test_an_anext_never_awaited_takes_no_event(peers):
+    async def main():
+        with tidewire.Stream(f"{peers.sse_url}/events?count=4", "sse") as stream:
+            queued(stream, 4)
+            stream.__anext__().close()
+            dropped = stream.__anext__()
+            del dropped
+            cancelled = asyncio.ensure_future(stream.__anext__())
+            cancelled.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
+            return [(await stream.__anext__()).id for _ in range(4)]
+
+    assert asyncio.run(asyncio.wait_for(main(), 10)) == ["0", "1", "2", "3"]
+
+
 def test_sync_and_async_reads_share_the_buffer(peers):
     async def take(stream, n):
         events = []

@@ -300,73 +300,6 @@ PyType_Slot event_slots[] = {
 
 PyType_Spec event_spec = {"tidewire.Event", sizeof(EventObject), 0, Py_TPFLAGS_DEFAULT, event_slots};
 
-// --- Ready: an awaitable that is already done ----------------------------------------------------
-// What Stream.__anext__ returns when an event is at hand: awaiting it gives the event without a
-// coroutine frame or a trip through the event loop.
-
-struct ReadyObject {
-  PyObject_HEAD
-  PyObject* value;  // handed out by the first await; nullptr after
-};
-
-PyTypeObject* ready_type = nullptr;
-
-PyObject* new_ready(PyObject* value) {  // steals value
-  ReadyObject* self = PyObject_New(ReadyObject, ready_type);
-  if (!self) {
-    Py_DECREF(value);
-    return nullptr;
-  }
-  self->value = value;
-  return reinterpret_cast<PyObject*>(self);
-}
-
-void ready_dealloc(PyObject* self) {
-  PyTypeObject* type = Py_TYPE(self);
-  Py_XDECREF(reinterpret_cast<ReadyObject*>(self)->value);
-  type->tp_free(self);
-  Py_DECREF(type);
-}
-
-PyObject* ready_await(PyObject* self) {
-  Py_INCREF(self);
-  return self;
-}
-
-// The awaiting coroutine receives the value as the StopIteration that ends this iterator.
-PyObject* ready_next(PyObject* self) {
-  auto* ready = reinterpret_cast<ReadyObject*>(self);
-  if (ready->value) {
-    PyErr_SetObject(PyExc_StopIteration, ready->value);
-    Py_CLEAR(ready->value);
-  }
-  return nullptr;
-}
-
-#if PY_VERSION_HEX >= 0x030A0000
-// Python 3.10+ asks for the value through am_send first: no StopIteration is raised at all.
-PySendResult ready_send(PyObject* self, PyObject*, PyObject** result) {
-  auto* ready = reinterpret_cast<ReadyObject*>(self);
-  *result = ready->value ? ready->value : Py_None;
-  if (!ready->value) Py_INCREF(Py_None);
-  ready->value = nullptr;  // the reference moves to *result
-  return PYGEN_RETURN;
-}
-#endif
-
-PyType_Slot ready_slots[] = {
-    {Py_tp_dealloc, reinterpret_cast<void*>(ready_dealloc)},
-    {Py_am_await, reinterpret_cast<void*>(ready_await)},
-#if PY_VERSION_HEX >= 0x030A0000
-    {Py_am_send, reinterpret_cast<void*>(ready_send)},
-#endif
-    {Py_tp_iter, reinterpret_cast<void*>(PyObject_SelfIter)},
-    {Py_tp_iternext, reinterpret_cast<void*>(ready_next)},
-    {0, nullptr},
-};
-
-PyType_Spec ready_spec = {"tidewire._tidewire.Ready", sizeof(ReadyObject), 0, Py_TPFLAGS_DEFAULT, ready_slots};
-
 // --- Runtime -------------------------------------------------------------------------------------
 
 // The runtime (I/O thread) streams are opened on. close() may race with opens on other threads:
@@ -477,11 +410,19 @@ class Stream {
     }
   }
 
-  // An event at hand without waiting (buffered, or in the core's queue), or nullptr with no error
-  // set: then take() tells why (nothing yet, the end, or a failure).
-  PyObject* ready() {
+  // An event at hand without waiting (buffered, or in the core's queue), owned by the caller, or
+  // nullptr: then take() tells why (nothing yet, the end, or a failure).
+  tw_event* ready() {
     if (!buffered()) fetch(0);
-    return buffered() ? pop() : nullptr;
+    return buffered() ? buffer_[head_++] : nullptr;
+  }
+
+  // Puts back an event ready() gave out, as the next one to hand out.
+  void unget(tw_event* event) {
+    if (head_ > 0)
+      buffer_[--head_] = event;
+    else
+      buffer_.insert(buffer_.begin(), event);
   }
 
   tw_stream* handle() const { return stream_; }
@@ -539,6 +480,118 @@ Stream* native(PyObject* self) {
   if (!stream) PyErr_SetString(PyExc_RuntimeError, "the stream was not initialised (Stream.__init__ not called)");
   return stream;
 }
+
+// --- Ready: a coroutine that is already done ----------------------------------------------------
+// What Stream.__anext__ returns when an event is at hand: awaiting it gives the event without a
+// coroutine frame or a trip through the event loop. It has the coroutine protocol (send, throw,
+// close), so asyncio.create_task() takes it as it takes the coroutine returned otherwise. An event
+// it never hands out (closed, cancelled or dropped unawaited) goes back to the front of the stream's
+// buffer: like a coroutine that never ran, it has taken nothing.
+
+struct ReadyObject {
+  PyObject_HEAD
+  PyObject* stream;  // a StreamObject, kept alive for the event's return
+  tw_event* event;   // handed out by the first await; nullptr after
+};
+
+PyTypeObject* ready_type = nullptr;
+
+PyObject* new_ready(PyObject* stream, tw_event* event) {
+  ReadyObject* self = PyObject_New(ReadyObject, ready_type);
+  if (!self) {
+    reinterpret_cast<StreamObject*>(stream)->native->unget(event);
+    return nullptr;
+  }
+  Py_INCREF(stream);
+  self->stream = stream;
+  self->event = event;
+  return reinterpret_cast<PyObject*>(self);
+}
+
+// The event as a new reference (the object takes it over), or None once handed out.
+PyObject* ready_take(ReadyObject* ready) {
+  if (!ready->event) Py_RETURN_NONE;
+  tw_event* event = std::exchange(ready->event, nullptr);
+  return new_event(event);
+}
+
+void ready_release(ReadyObject* ready) {
+  if (ready->event) reinterpret_cast<StreamObject*>(ready->stream)->native->unget(std::exchange(ready->event, nullptr));
+}
+
+void ready_dealloc(PyObject* self) {
+  auto* ready = reinterpret_cast<ReadyObject*>(self);
+  PyTypeObject* type = Py_TYPE(self);
+  ready_release(ready);
+  Py_DECREF(ready->stream);
+  type->tp_free(self);
+  Py_DECREF(type);
+}
+
+PyObject* ready_await(PyObject* self) {
+  Py_INCREF(self);
+  return self;
+}
+
+// The awaiting coroutine receives the event as the StopIteration that ends this iterator.
+PyObject* ready_next(PyObject* self) {
+  PyObject* event = ready_take(reinterpret_cast<ReadyObject*>(self));
+  if (!event) return nullptr;
+  PyErr_SetObject(PyExc_StopIteration, event);
+  Py_DECREF(event);
+  return nullptr;
+}
+
+#if PY_VERSION_HEX >= 0x030A0000
+// Python 3.10+ asks for the value through am_send first: no StopIteration is raised at all.
+PySendResult ready_send(PyObject* self, PyObject*, PyObject** result) {
+  *result = ready_take(reinterpret_cast<ReadyObject*>(self));
+  return *result ? PYGEN_RETURN : PYGEN_ERROR;
+}
+#endif
+
+PyObject* ready_send_method(PyObject* self, PyObject*) { return ready_next(self); }
+
+PyObject* ready_throw(PyObject* self, PyObject* args) {
+  PyObject* type = nullptr;
+  PyObject* value = nullptr;
+  PyObject* traceback = nullptr;
+  if (!PyArg_ParseTuple(args, "O|OO:throw", &type, &value, &traceback)) return nullptr;
+  ready_release(reinterpret_cast<ReadyObject*>(self));
+  if (PyExceptionInstance_Check(type))
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(type)), type);
+  else if (PyExceptionClass_Check(type))
+    PyErr_SetObject(type, value ? value : Py_None);
+  else
+    PyErr_SetString(PyExc_TypeError, "exceptions must be classes or instances deriving from BaseException");
+  return nullptr;
+}
+
+PyObject* ready_close(PyObject* self, PyObject*) {
+  ready_release(reinterpret_cast<ReadyObject*>(self));
+  Py_RETURN_NONE;
+}
+
+PyMethodDef ready_methods[] = {
+    {"send", ready_send_method, METH_O, nullptr},
+    {"throw", ready_throw, METH_VARARGS, nullptr},
+    {"close", ready_close, METH_NOARGS, nullptr},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot ready_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(ready_dealloc)},
+    {Py_am_await, reinterpret_cast<void*>(ready_await)},
+#if PY_VERSION_HEX >= 0x030A0000
+    {Py_am_send, reinterpret_cast<void*>(ready_send)},
+#endif
+    {Py_tp_iter, reinterpret_cast<void*>(PyObject_SelfIter)},
+    {Py_tp_iternext, reinterpret_cast<void*>(ready_next)},
+    {Py_tp_methods, ready_methods},
+    {0, nullptr},
+};
+
+PyType_Spec ready_spec = {"tidewire._tidewire.Ready", sizeof(ReadyObject), 0, Py_TPFLAGS_DEFAULT, ready_slots};
 
 int stream_init(PyObject* self, PyObject* args, PyObject* kwargs) {
   static const char* keywords[] = {"runtime", "settings", nullptr};
@@ -610,7 +663,7 @@ PyObject* stream_next(PyObject* self, PyObject* args, PyObject* kwargs) {
 PyObject* stream_anext(PyObject* self) {
   Stream* stream = native(self);
   if (!stream) return nullptr;
-  if (PyObject* event = stream->ready()) return new_ready(event);
+  if (tw_event* event = stream->ready()) return new_ready(self, event);
   static PyObject* slow = PyUnicode_InternFromString("_next_when_ready");  // leaked
   return PyObject_CallMethodObjArgs(self, slow, nullptr);
 }

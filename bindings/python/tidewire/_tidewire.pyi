@@ -1,6 +1,6 @@
 """Types of the native module tidewire._tidewire (the C ABI as Python objects)."""
 
-from typing import Any, AsyncIterator, Awaitable, Dict, Generator, Iterator, List, Optional, Tuple, Union
+from typing import Any, AsyncIterator, Awaitable, Coroutine, Dict, Generator, Iterator, List, Optional, Tuple, Union
 
 def version() -> str:
     """The core's version string (tw_version_str)."""
@@ -60,10 +60,13 @@ class Runtime:
     def abandon(self) -> None:
         """Forgets the handle without destroying it (in a fork child)."""
 
-class Ready:
-    """An awaitable already done: what Stream.__anext__ returns when an event is at hand."""
+class Ready(Coroutine[Any, Any, Event]):
+    """A coroutine already done: what Stream.__anext__ returns when an event is at hand."""
 
     def __await__(self) -> Generator[Any, None, Event]: ...
+    def send(self, value: Any) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any: ...
+    def close(self) -> None: ...
 
 class Stream:
     """A stream handle, iterable with for and async for. Subclasses provide _next_when_ready(), the
