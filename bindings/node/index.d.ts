@@ -107,6 +107,13 @@ export interface Stats {
   queue_depth: number;
   queue_peak: number;
   paused: number;
+  /** Connections opened (a reused keep-alive connection is not counted). */
+  connections: number;
+  tls_handshakes: number;
+  /** Bytes received, framing included, before decompression. */
+  wire_bytes: number;
+  /** Message payload bytes received, after decompression. */
+  payload_bytes: number;
 }
 
 export interface StreamEvents {
