@@ -1,13 +1,17 @@
 // The Node peers of the benchmarks, each used the way its documentation shows, with its defaults:
 //
 //   node peers.mjs ws PORT SIZE SECONDS           `ws` client on /push/SIZE
+//   node peers.mjs tidewire-ws PORT SIZE SECONDS  tidewire.Stream ('message' listener) on /push/SIZE
 //   node peers.mjs sse PORT SIZE SECONDS          `eventsource` on /push/SIZE
 //   node peers.mjs ws-latency PORT US SAMPLES     `ws` client on /pace/US
 //   node peers.mjs idle PORT CLIENTS              RSS per open `ws` client
 //   node peers.mjs webhook SECRET                 `http` server + `standardwebhooks`; prints "url URL"
 //
-// Results are one JSON line on stdout, as the C clients print them.
+// Results are one JSON line on stdout, as the C clients print them. tidewire is the package in
+// bindings/node, loaded from there: its addon must have been built (`npm --prefix bindings/node ci`,
+// which ./scripts/test.sh node runs).
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { EventSource } from 'eventsource';
 import { Webhook } from 'standardwebhooks';
 import WebSocket from 'ws';
@@ -54,6 +58,23 @@ function wsThroughput(port, size, seconds) {
   const count = throughputWindow(size, seconds, () => ws.terminate());
   ws.on('message', (data) => count(data.length));
   ws.on('error', (e) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}
+
+function tidewireWsThroughput(port, size, seconds) {
+  let tidewire;
+  try {
+    tidewire = createRequire(import.meta.url)('../../bindings/node');
+  } catch (e) {
+    console.error(`cannot load bindings/node (build it: npm --prefix bindings/node ci): ${e.message}`);
+    process.exit(1);
+  }
+  const stream = new tidewire.Stream(`ws://127.0.0.1:${port}/push/${size}`);
+  const count = throughputWindow(size, seconds, () => stream.close());
+  stream.on('message', (event) => count(event.data.length));
+  stream.on('error', (e) => {
     console.error(e.message);
     process.exit(1);
   });
@@ -147,6 +168,9 @@ switch (mode) {
   case 'ws':
     wsThroughput(n(0), n(1), n(2));
     break;
+  case 'tidewire-ws':
+    tidewireWsThroughput(n(0), n(1), n(2));
+    break;
   case 'sse':
     sseThroughput(n(0), n(1), n(2));
     break;
@@ -160,6 +184,6 @@ switch (mode) {
     webhook(args[0]);
     break;
   default:
-    console.error('usage: node peers.mjs ws|sse|ws-latency|idle|webhook ...');
+    console.error('usage: node peers.mjs ws|tidewire-ws|sse|ws-latency|idle|webhook ...');
     process.exit(2);
 }

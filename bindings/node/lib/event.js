@@ -7,34 +7,66 @@ const addon = require('./native');
 // performance.now() counts on it from performance.timeOrigin. Sub-microsecond offset.
 const ORIGIN_NS = Number(process.hrtime.bigint()) - performance.now() * 1e6;
 
-/** Fields per event in a batch, in the order src/addon.cc writes them. */
-const FIELDS = 11;
+// A batch from the addon is [count, strings, chunks]: the numbers of its events are in
+// addon.layout (addon.slots.stride numbers per event, named by addon.slots), valid until the next
+// batch is taken; strings and payload chunks belong to the batch. An event's data is a view of its
+// chunk, never a copy, and keeps the chunk alive. Indices are read with `| 0`: a double used as a
+// key would be looked up as a string.
+const { layout } = addon;
+const {
+  stride: STRIDE,
+  kind: KIND,
+  transport: TRANSPORT,
+  chunk: CHUNK,
+  offset: OFFSET,
+  length: LENGTH,
+  id: ID,
+  type: TYPE,
+  receivedNs: RECEIVED_NS,
+  error: ERROR,
+  status: STATUS,
+  closeCode: CLOSE_CODE,
+  retryMs: RETRY_MS,
+  headers: HEADERS,
+  headerCount: HEADER_COUNT,
+} = addon.slots;
+
+function headers(strings, first, count) {
+  const out = {};
+  for (let i = first; i < first + 2 * count; i += 2) out[strings[i]] = strings[i + 1];
+  return out;
+}
 
 class Event {
   /** @internal */
-  constructor(fields, at) {
+  constructor(at, strings, chunks) {
     /** "message", or with status_events: "open", "reconnecting", "error", "closed". */
-    this.kind = addon.kinds[fields[at]];
+    this.kind = addon.kinds[layout[at + KIND] | 0];
     /** The transport that delivered it: "poll", "longpoll", "sse", "ws" or "webhook". */
-    this.transport = addon.transports[fields[at + 1]];
+    this.transport = addon.transports[layout[at + TRANSPORT] | 0];
     /** SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook id; "" when none. */
-    this.id = fields[at + 2];
+    this.id = strings[layout[at + ID] | 0];
     /** SSE event name, "change" for poll and long-poll, "text"/"binary" for ws, the webhook's type. */
-    this.type = fields[at + 3];
+    this.type = strings[layout[at + TYPE] | 0];
+    const length = layout[at + LENGTH];
+    const chunk = chunks[layout[at + CHUNK] | 0];
     /** The payload, byte for byte as received. */
-    this.data = fields[at + 4];
+    this.data =
+      length === 0 ? Buffer.alloc(0) : Buffer.from(chunk.buffer, chunk.byteOffset + layout[at + OFFSET], length);
+    const headerCount = layout[at + HEADER_COUNT];
     /** Response (poll, long-poll) or request (webhook) headers, lower-case names. */
-    this.headers = fields[at + 5] ?? {};
+    this.headers = headerCount === 0 ? {} : headers(strings, layout[at + HEADERS] | 0, headerCount);
     /** When the I/O thread received it, in ms on the performance.now() clock. */
-    this.receivedAt = (fields[at + 6] - ORIGIN_NS) / 1e6;
+    this.receivedAt = (layout[at + RECEIVED_NS] - ORIGIN_NS) / 1e6;
+    const error = layout[at + ERROR] | 0;
     /** For error and reconnecting events: the error code's name; null otherwise. */
-    this.error = fields[at + 7];
+    this.error = error < 0 ? null : strings[error];
     /** For error and reconnecting events: the HTTP status behind it, 0 if none. */
-    this.status = fields[at + 8];
+    this.status = layout[at + STATUS];
     /** The WebSocket close code behind an error, reconnecting or closed event, 0 if none. */
-    this.closeCode = fields[at + 9];
+    this.closeCode = layout[at + CLOSE_CODE];
     /** For reconnecting events: ms until the next attempt; 0 otherwise. */
-    this.retryIn = fields[at + 10];
+    this.retryIn = layout[at + RETRY_MS];
   }
 
   /** The payload decoded as UTF-8 (invalid bytes replaced). */
@@ -55,11 +87,9 @@ class Event {
   }
 }
 
-/** The events of a batch (a flat array of fields). */
-function events(fields) {
-  const out = new Array(fields.length / FIELDS);
-  for (let i = 0; i < out.length; i++) out[i] = new Event(fields, i * FIELDS);
-  return out;
+/** Calls add(event) for each event of a batch, in order. */
+function eachEvent([count, strings, chunks], add) {
+  for (let i = 0; i < count; i++) add(new Event(i * STRIDE, strings, chunks));
 }
 
-module.exports = { Event, events };
+module.exports = { Event, eachEvent };

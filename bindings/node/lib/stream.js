@@ -8,7 +8,7 @@
 const { EventEmitter } = require('node:events');
 const addon = require('./native');
 const { settings } = require('./config');
-const { events } = require('./event');
+const { eachEvent } = require('./event');
 const { TidewireError, StreamError, native } = require('./errors');
 
 const OWNER = Symbol('tidewire.owner');
@@ -17,8 +17,11 @@ const OWNER = Symbol('tidewire.owner');
 // thread stops before the process tears itself down.
 process.once('exit', () => addon.shutdown());
 
-function streamError(fields) {
-  const [failure] = events(fields);
+function streamError(batch) {
+  let failure;
+  eachEvent(batch, (event) => {
+    failure = event;
+  });
   return new StreamError(failure.text, failure.error, failure.status, failure.closeCode);
 }
 
@@ -49,6 +52,7 @@ class Stream extends EventEmitter {
   #ref = true;
   #signal = null;
   #onAbort = null;
+  #push = (event) => this.#buffer.push(event);
 
   static {
     addon.init((nativeStream) => nativeStream[OWNER].#receive(nativeStream.take()));
@@ -208,7 +212,7 @@ class Stream extends EventEmitter {
   }
 
   /** The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped,
-   * queue_depth, queue_peak, paused. */
+   * queue_depth, queue_peak, paused, connections, tls_handshakes, wire_bytes, payload_bytes. */
   stats() {
     return native(() => this.#native.stats());
   }
@@ -245,7 +249,7 @@ class Stream extends EventEmitter {
       const failure = this.#native.failure();
       this.#failure = failure === null ? null : streamError(failure);
     } else {
-      for (const event of events(batch)) this.#buffer.push(event);
+      eachEvent(batch, this.#push);
     }
   }
 

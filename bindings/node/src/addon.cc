@@ -1,13 +1,17 @@
 // tidewire.node: the C ABI as a few JavaScript-callable objects. Only idiom lives here: handles owned
 // by JavaScript objects, tw_err turned into exceptions, and readiness — each stream's fd watched
-// with a uv_poll on Node's own loop, each wake-up handing one batch of events to JavaScript. What a
-// stream does is the core's business; lib/stream.js builds the public API on these objects.
+// with a uv_poll on Node's own loop, each wake-up handing one batch of events to JavaScript, packed
+// (numbers in one typed array, payloads in a few buffers) so that JavaScript builds its events
+// without a call back in here. What a stream does is the core's business; lib/stream.js builds the
+// public API on these objects.
 #include <napi.h>
 #include <uv.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
-#include <utility>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <tidewire/tidewire.h>
@@ -17,15 +21,45 @@ namespace {
 // Events taken from the core per wake-up: one lock in the core and one call into JavaScript for
 // all of them.
 constexpr size_t kBatch = 256;
-// Fields per event in a batch (see lib/event.js, which reads them back in this order).
-constexpr size_t kFields = 11;
+// Payloads are copied back to back into chunks of at most this many bytes (a larger payload is a
+// chunk of its own). An event's data is a view of its chunk, so a kept event keeps its chunk alive:
+// the bound keeps that cost near what a socket read buffer costs, and the copy to one per payload.
+constexpr size_t kChunkBytes = 256 * 1024;
 
-// Per Node environment (the main thread, each worker): the runtime its streams run on, and the
-// JavaScript function that receives batches.
+// The numbers of one event in the layout array, kStride per event. lib/event.js reads them by the
+// names Register() exports. Strings are indices into the batch's array of strings.
+enum Slot : uint32_t {
+  kKind,
+  kTransport,
+  kChunk,   // which chunk of the batch holds the payload
+  kOffset,  // and where in it
+  kLength,
+  kId,
+  kType,
+  kReceivedNs,
+  kError,  // -1 when none
+  kStatus,
+  kCloseCode,
+  kRetryMs,
+  kHeaders,  // the first header's name; each name is followed by its value
+  kHeaderCount,
+  kStride
+};
+constexpr const char* kSlotNames[kStride] = {"kind",       "transport", "chunk",  "offset", "length",
+                                             "id",         "type",      "receivedNs", "error",
+                                             "status",     "closeCode", "retryMs", "headers",
+                                             "headerCount"};
+static_assert(kSlotNames[kStride - 1] != nullptr, "a name for every slot");
+
+// Per Node environment (the main thread, each worker): the runtime its streams run on, the
+// JavaScript function that receives batches, and the layout array every batch of the environment
+// is written into (JavaScript reads a batch before it takes the next one).
 struct Instance {
   tw_runtime* runtime = nullptr;
   bool shut_down = false;
   Napi::FunctionReference deliver;
+  Napi::Reference<Napi::Float64Array> layout;
+  double* slots = nullptr;  // layout's memory; V8 never moves an ArrayBuffer's backing store
   ~Instance() { tw_runtime_destroy(runtime); }
 };
 
@@ -46,31 +80,104 @@ std::string owned_string(char* text) {
   return copy;
 }
 
-// Appends the fields of one event to `out`, in the order lib/event.js reads them.
-void push_event(Napi::Env env, Napi::Array out, uint32_t& at, const tw_event* e) {
-  size_t headers = tw_event_header_count(e);
-  Napi::Value header_object = env.Null();
-  if (headers > 0) {
-    Napi::Object object = Napi::Object::New(env);
-    for (size_t i = 0; i < headers; ++i) {
+// Events taken from the core, destroyed with this object (also when packing them throws).
+struct Events {
+  tw_event* at[kBatch];
+  size_t count = 0;
+  Events() = default;
+  Events(const Events&) = delete;
+  Events& operator=(const Events&) = delete;
+  ~Events() {
+    for (size_t i = 0; i < count; ++i) tw_event_destroy(at[i]);
+  }
+};
+
+// The strings of a batch, each distinct one once: most values repeat from event to event ("" ids,
+// the "text" type of every WebSocket message), and a JavaScript string costs an allocation.
+class Strings {
+ public:
+  Strings() { index(""); }
+
+  uint32_t index(std::string_view text) {
+    auto [at, added] = seen_.try_emplace(text, static_cast<uint32_t>(list_.size()));
+    if (added) list_.push_back(text);
+    return at->second;
+  }
+  // Header names and values, in order and not shared: the event's slots say where they start.
+  uint32_t append(std::string_view text) {
+    list_.push_back(text);
+    return static_cast<uint32_t>(list_.size() - 1);
+  }
+
+  Napi::Array to_array(Napi::Env env) const {
+    Napi::Array out = Napi::Array::New(env, list_.size());
+    for (uint32_t i = 0; i < list_.size(); ++i) out[i] = Napi::String::New(env, list_[i].data(), list_[i].size());
+    return out;
+  }
+
+ private:
+  std::vector<std::string_view> list_;  // borrowed from the events, alive until the batch is built
+  std::unordered_map<std::string_view, uint32_t> seen_;
+};
+
+// Writes `count` events into the environment's layout array and returns [count, strings, chunks]:
+// the values lib/event.js builds Event objects from. Each payload is copied once, into its chunk.
+Napi::Value pack(Napi::Env env, tw_event* const* events, size_t count) {
+  double* slots = instance(env).slots;
+  Strings strings;
+  std::vector<size_t> chunk_bytes;
+  for (size_t i = 0; i < count; ++i) {
+    const tw_event* e = events[i];
+    double* at = slots + i * kStride;
+    size_t length = tw_event_data_len(e);
+    if (length > 0 && (chunk_bytes.empty() || (chunk_bytes.back() > 0 && chunk_bytes.back() + length > kChunkBytes)))
+      chunk_bytes.push_back(0);
+    at[kChunk] = length > 0 ? static_cast<double>(chunk_bytes.size() - 1) : 0;
+    at[kOffset] = length > 0 ? static_cast<double>(chunk_bytes.back()) : 0;
+    at[kLength] = static_cast<double>(length);
+    if (length > 0) chunk_bytes.back() += length;
+    at[kKind] = tw_event_kind(e);
+    at[kTransport] = tw_event_transport(e);
+    at[kId] = strings.index(tw_event_id(e));
+    at[kType] = strings.index(tw_event_type(e));
+    at[kReceivedNs] = static_cast<double>(tw_event_received_ns(e));
+    tw_err err = tw_event_error(e);
+    at[kError] = err == TW_OK ? -1 : strings.index(tw_err_name(err));
+    at[kStatus] = tw_event_http_status(e);
+    at[kCloseCode] = tw_event_close_code(e);
+    at[kRetryMs] = static_cast<double>(tw_event_retry_ms(e));
+    size_t headers = tw_event_header_count(e);
+    at[kHeaders] = 0;
+    at[kHeaderCount] = 0;
+    for (size_t h = 0; h < headers; ++h) {
       const char* name = nullptr;
       const char* value = nullptr;
-      if (tw_event_header_at(&name, &value, e, i) == TW_OK) object.Set(name, Napi::String::New(env, value));
+      if (tw_event_header_at(&name, &value, e, h) != TW_OK) break;
+      uint32_t first = strings.append(name);
+      strings.append(value);
+      if (h == 0) at[kHeaders] = first;
+      at[kHeaderCount] = static_cast<double>(h + 1);
     }
-    header_object = object;
   }
-  tw_err err = tw_event_error(e);
-  out[at++] = Napi::Number::New(env, tw_event_kind(e));
-  out[at++] = Napi::Number::New(env, tw_event_transport(e));
-  out[at++] = Napi::String::New(env, tw_event_id(e));
-  out[at++] = Napi::String::New(env, tw_event_type(e));
-  out[at++] = Napi::Buffer<char>::Copy(env, tw_event_data(e), tw_event_data_len(e));
-  out[at++] = header_object;
-  out[at++] = Napi::Number::New(env, static_cast<double>(tw_event_received_ns(e)));
-  out[at++] = err == TW_OK ? env.Null() : Napi::Value(Napi::String::New(env, tw_err_name(err)));
-  out[at++] = Napi::Number::New(env, tw_event_http_status(e));
-  out[at++] = Napi::Number::New(env, tw_event_close_code(e));
-  out[at++] = Napi::Number::New(env, static_cast<double>(tw_event_retry_ms(e)));
+  Napi::Array chunks = Napi::Array::New(env, chunk_bytes.size());
+  std::vector<char*> chunk_data(chunk_bytes.size());
+  for (uint32_t c = 0; c < chunk_bytes.size(); ++c) {
+    // Uninitialised memory (unlike a new ArrayBuffer's): every byte is written below.
+    auto chunk = Napi::Buffer<char>::New(env, chunk_bytes[c]);
+    chunk_data[c] = chunk.Data();
+    chunks[c] = chunk;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const double* at = slots + i * kStride;
+    if (at[kLength] > 0)
+      std::memcpy(chunk_data[static_cast<size_t>(at[kChunk])] + static_cast<size_t>(at[kOffset]),
+                  tw_event_data(events[i]), static_cast<size_t>(at[kLength]));
+  }
+  Napi::Array out = Napi::Array::New(env, 3);
+  out[0u] = Napi::Number::New(env, static_cast<double>(count));
+  out[1u] = strings.to_array(env);
+  out[2u] = chunks;
+  return out;
 }
 
 class Stream : public Napi::ObjectWrap<Stream> {
@@ -141,36 +248,27 @@ class Stream : public Napi::ObjectWrap<Stream> {
     Stream* owner;
   };
 
-  // take(): up to kBatch events as a flat array of fields ([] when none is queued now), or null once
-  // the stream has ended and every event has been taken.
+  // take(): up to kBatch events as a packed batch (see pack(); a count of 0 when none is queued now),
+  // or null once the stream has ended and every event has been taken.
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    tw_event* batch[kBatch];
-    size_t count = 0;
-    tw_err err = tw_stream_next_batch(batch, &count, stream_, kBatch, 0);
+    Events batch;
+    tw_err err = tw_stream_next_batch(batch.at, &batch.count, stream_, kBatch, 0);
     if (err == TW_ERR_CLOSED) return env.Null();
-    Napi::Array out = Napi::Array::New(env, count * kFields);
-    uint32_t at = 0;
-    for (size_t i = 0; i < count; ++i) {
-      push_event(env, out, at, batch[i]);
-      tw_event_destroy(batch[i]);
-    }
     // A pending tw_stream_wakeup() also lands here: nothing to take now, the caller waits again.
     if (err != TW_OK && err != TW_ERR_TIMEOUT && err != TW_ERR_WAKEUP) throw_last(env, err);
-    return out;
+    return pack(env, batch.at, batch.count);
   }
 
-  // failure(): the fields of the event the stream failed with, or null (running, or ended cleanly).
+  // failure(): the event the stream failed with as a batch of one, or null (running, or ended
+  // cleanly).
   Napi::Value Failure(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    tw_event* failure = nullptr;
-    tw_stream_failure(&failure, stream_);
-    if (!failure) return env.Null();
-    Napi::Array out = Napi::Array::New(env, kFields);
-    uint32_t at = 0;
-    push_event(env, out, at, failure);
-    tw_event_destroy(failure);
-    return out;
+    Events failure;
+    tw_stream_failure(&failure.at[0], stream_);
+    if (!failure.at[0]) return env.Null();
+    failure.count = 1;
+    return pack(env, failure.at, failure.count);
   }
 
   // watch(on): while on, deliver(this) is called each time the stream's fd is readable. The JavaScript object is held strongly meanwhile, so a consumer that
@@ -324,12 +422,21 @@ Napi::Value Names(Napi::Env env, const char* (*name)(int), int count) {
 }
 
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new Instance);  // deleted (runtime destroyed) when the environment ends
+  auto* inst = new Instance;
+  env.SetInstanceData(inst);  // deleted (runtime destroyed) when the environment ends
   exports.Set("NativeStream", Stream::Define(env));
   exports.Set("init", Napi::Function::New<Init>(env, "init"));
   exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
   exports.Set("configKeys", Napi::Function::New<ConfigKeys>(env, "configKeys"));
   exports.Set("version", Napi::String::New(env, tw_version_str()));
+  Napi::Float64Array layout = Napi::Float64Array::New(env, kBatch * kStride);
+  inst->slots = layout.Data();
+  inst->layout = Napi::Persistent(layout);
+  exports.Set("layout", layout);
+  Napi::Object slots = Napi::Object::New(env);
+  for (uint32_t i = 0; i < kStride; ++i) slots.Set(kSlotNames[i], Napi::Number::New(env, i));
+  slots.Set("stride", Napi::Number::New(env, kStride));
+  exports.Set("slots", slots);
   exports.Set("kinds", Names(env, [](int i) { return tw_kind_name(static_cast<tw_kind>(i)); }, TW_KIND_CLOSED + 1));
   exports.Set("transports",
               Names(env, [](int i) { return tw_transport_name(static_cast<tw_transport>(i)); }, TW_TRANSPORT_WEBHOOK + 1));
