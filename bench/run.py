@@ -136,6 +136,7 @@ class Bench:
                 ("Python websockets", lambda sz=size: self.py("websockets", "ws", p(), sz, t)),
                 ("Python aiohttp", lambda sz=size: self.py("aiohttp", "ws", p(), sz, t)),
                 ("Node ws", lambda sz=size: self.node("ws", p(), sz, t)),
+                ("tidewire Node", lambda sz=size: self.node("tidewire-ws", p(), sz, t)),
                 ("tidewire Java", lambda sz=size: self.java("tidewire", "ws", p(), sz, t)),
                 ("JDK HttpClient WebSocket", lambda sz=size: self.java("jdk", "ws", p(), sz, t)),
             ):
@@ -443,6 +444,13 @@ def evaluate_goals(rows: list[Row]) -> list[dict]:
         goal(
             f"Java binding / JDK HttpClient WebSocket, WS {label}",
             ratio(rate(f"ws-{size}", "tidewire Java"), rate(f"ws-{size}", "JDK HttpClient WebSocket")),
+            1.5,
+            "x",
+        )
+    for size, label in ((64, "64 B"), (1024, "1 KiB"), (16384, "16 KiB")):
+        goal(
+            f"Node binding / Node ws, WS {label}",
+            ratio(rate(f"ws-{size}", "tidewire Node"), rate(f"ws-{size}", "Node ws")),
             1.5,
             "x",
         )
