@@ -10,7 +10,8 @@
 //     GET /events           ?count=N&interval_ms=I: SSE, N events `id: <i>`, `event: tick`,
 //                           `data: {"i":i}`, resuming after Last-Event-ID, then held open
 // - ws (the `ws` package, on the same server): /echo echoes; /push?count=N sends {"i":i} for
-//   i < N then holds; /close?code=C closes at once with code C. `closes` records the close code
+//   i < N, then with sizes=A,B,... binary messages of those sizes (bytes(size, index)), then with
+//   close=C closes with code C, else holds; /close?code=C closes at once with code C. `closes` records the close code
 //   each connection ended with; closesOf(path) those of the connections made to `path` (with
 //   its query), so that a test can tell its connections from the others'.
 //
@@ -170,12 +171,22 @@ class Peers {
     } else if (url.pathname === '/push') {
       const count = Number(url.searchParams.get('count') ?? '1');
       for (let i = 0; i < count; i++) socket.send(JSON.stringify({ i }));
+      const sizes = url.searchParams.get('sizes');
+      for (const [i, size] of (sizes ? sizes.split(',') : []).entries()) socket.send(bytes(Number(size), i));
+      if (url.searchParams.has('close')) socket.close(Number(url.searchParams.get('close')), 'pushed');
     } else if (url.pathname === '/close') {
       socket.close(Number(url.searchParams.get('code') ?? '1000'), 'closed by the test peer');
     } else {
       socket.close(1008, 'no such route');
     }
   }
+}
+
+/** The binary message number `index` of /push?sizes=: every byte value, in an order of its own. */
+function bytes(size, index) {
+  const out = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + index * 13 + (i >> 8)) & 0xff;
+  return out;
 }
 
 /** Peers started for the tests of one file; stopped after them. */
@@ -203,4 +214,4 @@ async function take(stream, n) {
   return events;
 }
 
-module.exports = { startPeers, until, take, selfSigned };
+module.exports = { startPeers, until, take, selfSigned, bytes };
