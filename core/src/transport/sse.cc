@@ -1,4 +1,5 @@
 #include "sse.h"
+#include "pull.h"
 
 #include <algorithm>
 #include <cctype>
@@ -31,7 +32,6 @@ HttpTransport::Request SseTransport::build_request(const Url& url) {
   r.headers.emplace_back("Cache-Control", "no-cache");
   add_config_headers(r.headers, url);
   if (!parser_.last_event_id().empty()) r.headers.emplace_back("Last-Event-ID", parser_.last_event_id());
-  r.want_headers = base_wanted_headers();
   return r;
 }
 
@@ -86,5 +86,10 @@ void SseTransport::on_success_done(tw_err err, const std::string& message) {
 }
 
 void SseTransport::resume() { pause_reading(false); }
+
+std::unique_ptr<Transport> make_http_transport_tmp(Runtime& runtime, std::shared_ptr<StreamCore> core) {  // TMPMERGE
+  if (core->transport == TW_TRANSPORT_SSE) return std::make_unique<SseTransport>(runtime, std::move(core));
+  return std::make_unique<PullTransport>(runtime, std::move(core));
+}
 
 }  // namespace tidewire::detail
