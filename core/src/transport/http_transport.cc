@@ -70,6 +70,7 @@ void HttpTransport::attempt() {
   redirect_to_.reset();
   request_sent_ = false;
   response_started_ = false;
+  done_at_head_ = false;
   reader_.reset();
   request_ = build_request(current_);
   core_->stats.requests++;
@@ -127,6 +128,9 @@ void HttpTransport::on_data(const char* data, size_t size) {
   response_started_ = true;
   core_->stats.wire_bytes += size;
   reader_.feed(data, size);
+  // The response was decided by its head (a 304, a redirect) but its body did not end in this
+  // read: the exchange ends now and the connection, mid-response, is not reused.
+  if (in_exchange_ && done_at_head_) exchange_done(TW_OK, "");
   // A response completed in this read: its connection is free for the next request, unless the
   // peer sent more than the response (the reader then failed with `unsolicited`).
   if (finished_ == connection && connection) {
@@ -210,11 +214,12 @@ void HttpTransport::on_head(const http1::ResponseHead& head) {
   HeaderList headers;
   headers.reserve(head.headers.size());
   for (const auto& h : head.headers) headers.emplace_back(lower(h.name), h.value);
-  if (!on_response(head.status, headers)) exchange_done(TW_OK, "");
+  // Decided by its head: the body (none for a 304) is skipped; on_end or on_data ends the exchange.
+  if (!on_response(head.status, headers)) done_at_head_ = true;
 }
 
 void HttpTransport::on_body(std::string_view data) {
-  if (!in_exchange_) return;
+  if (!in_exchange_ || done_at_head_) return;
   if (success_) {
     if (!bounded_success_body()) arm_read_timeout();
     if (!on_success_body(data.data(), data.size())) abort_exchange();  // handled already

@@ -103,6 +103,7 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   http1::ResponseReader reader_;
   bool reused_ = false;            // the connection came from the pool
   bool response_started_ = false;  // a byte of the response arrived
+  bool done_at_head_ = false;      // the head decided the exchange; the body is skipped
   io::Connection* finished_ = nullptr;  // completed a response in this read; parked after it
   bool finished_keep_alive_ = false;
   bool request_sent_ = false;
