@@ -19,7 +19,8 @@ constexpr uint16_t kCloseAbnormal = 1006;  // the connection ended without a clo
 // Sends are framed and handed to the connection until this many bytes wait in it; the rest stay in
 // the send buffer (bounded by ws.send_buffer_bytes) until the connection has written everything.
 constexpr size_t kMaxQueuedWriteBytes = size_t{1} << 20;
-// How long a close frame may take to leave before the socket is closed regardless.
+// How long the server has to answer our close frame and end the connection before the socket is
+// closed regardless (runtime shutdown waits for it).
 constexpr uint64_t kCloseLingerMs = 250;
 // Reads are parsed in slices, and a slice that completed this many messages hands them to the
 // queue at once rather than at the end of the loop iteration: a queue that fills mid-read then
@@ -31,6 +32,35 @@ void random_bytes(uint8_t* out, size_t size) {
   if (RAND_bytes(out, static_cast<int>(size)) != 1)
     throw Error(TW_ERR_INTERNAL, "OpenSSL could not supply random bytes for the WebSocket");
 }
+
+// After our close frame, waits for the server to end the TCP connection, as RFC 6455 7.1.1 has it
+// (the server closes first), reading and discarding whatever comes before. Closing at once instead
+// resets the connection under a server still writing, and a server that meets the reset first
+// never reads the close frame. Owns itself: gone once the connection ended or the linger passed.
+class ClosingHandshake final : public io::Connection::Observer {
+ public:
+  static void start(uv_loop_t* loop, io::Connection* connection, uint64_t linger_ms) {
+    new ClosingHandshake(loop, connection, linger_ms);
+  }
+
+ private:
+  ClosingHandshake(uv_loop_t* loop, io::Connection* connection, uint64_t linger_ms)
+      : connection_(connection), linger_(loop, [this] {
+          connection_->close();
+          delete this;
+        }) {
+    connection_->set_observer(this);
+    connection_->resume_reading();
+    linger_.start(linger_ms);
+  }
+
+  void on_open() override {}
+  void on_data(const char*, size_t) override {}
+  void on_close(const io::Error&) override { delete this; }
+
+  io::Connection* connection_;
+  Timer linger_;
+};
 
 }  // namespace
 
@@ -124,9 +154,8 @@ void WsTransport::release_connection(uint16_t close_code) {
       frame.clear();
     }
   }
-  if (frame.empty()) return connection->close();
-  connection->write(std::move(frame));
-  connection->close_after_writes(kCloseLingerMs);
+  if (frame.empty() || !connection->write(std::move(frame))) return connection->close();
+  ClosingHandshake::start(runtime_.loop(), connection, kCloseLingerMs);
 }
 
 void WsTransport::failed(Verdict verdict, tw_err err, int http_status, const std::string& why, int close_code) {
