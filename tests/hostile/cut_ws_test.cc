@@ -164,8 +164,9 @@ TEST(SlicedWs, MessagesLargerThanAReadArriveWholeFromOneByteWrites) {
   FaultProxy proxy(peer.port(), [](size_t) { return FaultPlan::at(Fault::slice, 0); });
   Runtime rt;
   const size_t size = 70000;  // over the 64 KiB a read takes at most
+  const std::string path = "/push?count=3&size=" + std::to_string(size) + "&key=" + unique_key();
   Stream stream(rt.get(), {{"transport", "ws"},
-                           {"url", proxy.url("ws", "/push?count=3&size=" + std::to_string(size) + "&key=" + unique_key())},
+                           {"url", proxy.url("ws", path)},
                            {"ws.max_message_bytes", std::to_string(size)}});
   auto messages = stream.messages(3, 60000);
   ASSERT_EQ(messages.size(), 3u);

@@ -483,7 +483,8 @@ TEST(Ws, SlowConsumerWithPauseLosesNothing) {
 
 TEST(Ws, SendsFarBeyondWhatOneWriteQueueHoldsAllArriveInOrder) {
   Runtime rt;
-  Stream s(rt.get(), ws("/echo?key=" + unique_key(), {{"status_events", "true"}, {"ws.send_buffer_bytes", "16777216"}}));
+  Stream s(rt.get(),
+           ws("/echo?key=" + unique_key(), {{"status_events", "true"}, {"ws.send_buffer_bytes", "16777216"}}));
   wait_open(s);
   // 8 MiB in 128 messages of 64 KiB, queued at once: more than the connection is handed at a time,
   // so the rest waits in the send buffer and follows as the socket drains.

@@ -216,9 +216,10 @@ void WsTransport::on_data(const char* data, size_t size) {
   contained("reading from", [&] {
     if (phase_ == Phase::handshake) {
       read_handshake(data, size);
-    } else if (phase_ == Phase::open) {
+    } else if (phase_ == Phase::open && !unparsed_.empty()) {
       // Bytes of an earlier read still wait to be parsed: these come after them.
-      if (!unparsed_.empty()) return unparsed_.append(data, size), void();
+      unparsed_.append(data, size);
+    } else if (phase_ == Phase::open) {
       read_frames(data, size);
     }
   });

@@ -1,9 +1,9 @@
 // WebSocket client: glue between an io::Connection (TCP, proxy, TLS) and the sans-I/O protocol
-// (the opening handshake in ws_handshake.h, proto/ws for frames and permessage-deflate). Messages in
-// become events, copied once from the read buffer; messages out come from the stream's bounded
-// send buffer; keepalive pings with a pong deadline; reconnect by close code per the policy; the
-// subscribe message resent after every connect; a close frame that reaches the peer (1000 on
-// close, 1001 on runtime shutdown).
+// (the opening handshake in ws_handshake.h, proto/ws for frames and permessage-deflate). Messages
+// in become events (the payload copied once, from the read buffer where a whole frame lies in it);
+// messages out come from the stream's bounded send buffer; keepalive pings with a pong deadline;
+// reconnect by close code per the policy; the subscribe message resent after every connect; a
+// close frame that reaches the peer (1000 on close, 1001 on runtime shutdown).
 #pragma once
 
 #include <array>
@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../url.h"
@@ -65,8 +66,8 @@ class WsTransport final : public Transport, private io::Connection::Observer, pr
   void drop(tw_err err, const std::string& why);
   // Runs fn; an exception from it (out of memory above all) fails only the current connection.
   void contained(const char* what, const std::function<void()>& fn);
-  // Forgets the connection: a close frame first when `close_code` is set (then the bytes already
-  // queued leave before the socket closes), an immediate close otherwise.
+  // Forgets the connection: with `close_code`, a close frame, after which the server has a moment
+  // to end the connection itself (the closing handshake); without, an immediate close.
   void release_connection(uint16_t close_code);
   void drain_sends();
   void pause_reading(bool pause);
