@@ -1,18 +1,19 @@
 #include "../error.h"
+#include "pull.h"
+#include "sse.h"
 #include "ws.h"
 #include "transport.h"
 #include "webhook.h"
 
 namespace tidewire::detail {
 
-std::unique_ptr<Transport> make_http_transport_tmp(Runtime& runtime, std::shared_ptr<StreamCore> core);  // TMPMERGE
-
 std::unique_ptr<Transport> make_transport(Runtime& runtime, std::shared_ptr<StreamCore> core) {
   switch (core->transport) {
     case TW_TRANSPORT_POLL:
     case TW_TRANSPORT_LONGPOLL:
+      return std::make_unique<PullTransport>(runtime, std::move(core));
     case TW_TRANSPORT_SSE:
-      return make_http_transport_tmp(runtime, std::move(core));
+      return std::make_unique<SseTransport>(runtime, std::move(core));
     case TW_TRANSPORT_WS:
       return std::make_unique<WsTransport>(runtime, std::move(core));
     case TW_TRANSPORT_WEBHOOK:

@@ -87,6 +87,7 @@ void HttpTransport::attempt() {
   if (!idle) return connect_fresh();
   connection_ = idle;
   reused_ = true;
+  if (log_enabled(TW_LOG_DEBUG)) log(TW_LOG_DEBUG, "reusing a kept-alive connection to " + request_.url.display());
   connection_->set_observer(this);
   send_request();
 }
@@ -99,6 +100,9 @@ void HttpTransport::connect_fresh() {
 void HttpTransport::on_open() {
   core_->stats.connections++;
   if (connection_ && connection_->uses_tls()) core_->stats.tls_handshakes++;
+  if (log_enabled(TW_LOG_DEBUG) && connection_)
+    log(TW_LOG_DEBUG, "connected to " + request_.url.display() + " (" + connection_->peer_address() +
+                          (connection_->uses_tls() ? ", TLS" : "") + ")");
   send_request();
 }
 

@@ -1,5 +1,4 @@
 #include "sse.h"
-#include "pull.h"
 
 #include <algorithm>
 #include <cctype>
@@ -86,10 +85,5 @@ void SseTransport::on_success_done(tw_err err, const std::string& message) {
 }
 
 void SseTransport::resume() { pause_reading(false); }
-
-std::unique_ptr<Transport> make_http_transport_tmp(Runtime& runtime, std::shared_ptr<StreamCore> core) {  // TMPMERGE
-  if (core->transport == TW_TRANSPORT_SSE) return std::make_unique<SseTransport>(runtime, std::move(core));
-  return std::make_unique<PullTransport>(runtime, std::move(core));
-}
 
 }  // namespace tidewire::detail

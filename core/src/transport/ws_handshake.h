@@ -1,8 +1,6 @@
 // The client's side of the WebSocket opening handshake on HTTP/1.1: the GET request (proto/http1's
 // writer carrying proto/ws's headers) and the reading of its answer (proto/http1's reader, then
-// proto/ws's checks). A file of its own because <llhttp.h>, under proto/http1, and
-// <libwebsockets.h>, under the runtime, declare the same HTTP_STATUS_* names: no file may include
-// both, and ws.cc needs the runtime.
+// proto/ws's checks), kept apart from ws.cc so that the frame loop's file holds only the frames.
 #pragma once
 
 #include <array>
