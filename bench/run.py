@@ -547,7 +547,7 @@ def versions(python: str, node_dir: Path) -> dict:
         manifest = node_dir / "node_modules" / pkg / "package.json"
         v[f"npm {pkg}"] = json.loads(manifest.read_text())["version"] if manifest.exists() else None
     dpkg = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Package} ${Version}\n", "libwebsockets17", "libuv1", "wrk"],
+        ["dpkg-query", "-W", "-f=${Package} ${Version}\n", "libuv1", "libssl3", "wrk"],
         capture_output=True,
         text=True,
         check=False,

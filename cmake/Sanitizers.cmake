@@ -7,7 +7,7 @@ endif()
 
 # TIDEWIRE_TSAN=ON instruments every target of the build with ThreadSanitizer. It cannot share a
 # build with ASan (or with the fuzzers, which use ASan): each sanitizer needs the whole process.
-# System libraries (libuv, libwebsockets, OpenSSL) stay uninstrumented; tests/tsan.supp says what
+# System libraries (libuv, OpenSSL) stay uninstrumented; tests/tsan.supp says what
 # that costs.
 if(TIDEWIRE_TSAN)
   if(TIDEWIRE_SANITIZE OR TIDEWIRE_FUZZ)

@@ -13,7 +13,7 @@ cd "$TW_ROOT"
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
-  libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libssl-dev zlib1g-dev node-llhttp
+  libuv1-dev libssl-dev zlib1g-dev node-llhttp
   libgtest-dev googletest
   clang-14 libclang-rt-14-dev openssl
   python3 python3-pip python3-venv curl

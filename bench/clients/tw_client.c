@@ -137,7 +137,7 @@ static void idle(int port, size_t count) {
   /* A stream is counted once its handshake is done: the open status event says so. */
   static const char *const extra[] = {"status_events", "true", NULL};
   tw_stream **streams = calloc(count, sizeof *streams);
-  /* Warm up what the first stream allocates once (lws vhost, buffers), then take the baseline. */
+  /* Warm up what the first stream allocates once (TLS contexts, buffers), then take the baseline. */
   tw_stream *first = open_stream(rt, "ws", url, extra);
   tw_event *e = NULL;
   check(tw_stream_next(&e, first, 10000), "first open");

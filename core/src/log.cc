@@ -1,7 +1,5 @@
 #include "log.h"
 
-#include <libwebsockets.h>
-
 #include <atomic>
 #include <cctype>
 #include <cstdio>
@@ -21,7 +19,6 @@ std::mutex g_mutex;
 tw_log_fn g_fn = stderr_sink;
 void* g_user = nullptr;
 std::atomic<int> g_max_level{TW_LOG_WARN};
-thread_local std::string t_lws_error;
 
 }  // namespace
 
@@ -32,7 +29,6 @@ void log_set(tw_log_level max_level, tw_log_fn fn, void* user) {
     g_user = user;
   }
   g_max_level.store(fn ? max_level : -1);
-  lws_set_log_level(lws_log_mask(), lws_log_emit);
 }
 
 bool log_enabled(tw_log_level level) { return static_cast<int>(level) <= g_max_level.load(); }
@@ -60,35 +56,6 @@ bool run_contained(const char* what, const std::function<void()>& fn) {
     log(TW_LOG_ERROR, std::string(what) + " failed and was skipped: unknown exception");
   }
   return false;
-}
-
-int lws_log_mask() {
-  // lws "notice" is chatty about every connection; it maps to our debug level.
-  int mask = LLL_ERR;  // always: error details are kept for take_lws_error()
-  if (log_enabled(TW_LOG_WARN)) mask |= LLL_WARN;
-  if (log_enabled(TW_LOG_DEBUG)) mask |= LLL_NOTICE | LLL_INFO | LLL_CLIENT;
-  return mask;
-}
-
-void lws_log_emit(int lws_level, const char* line) {
-  if (lws_level & LLL_ERR) {
-    t_lws_error = line;
-    while (!t_lws_error.empty() && (t_lws_error.back() == '\n' || t_lws_error.back() == '\r')) t_lws_error.pop_back();
-  }
-  tw_log_level level = TW_LOG_DEBUG;
-  if (lws_level & LLL_ERR)
-    level = TW_LOG_ERROR;
-  else if (lws_level & LLL_WARN)
-    level = TW_LOG_WARN;
-  std::string text = std::string("lws: ") + line;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  log(level, text);
-}
-
-std::string take_lws_error() {
-  std::string e;
-  e.swap(t_lws_error);
-  return e;
 }
 
 }  // namespace tidewire::detail

@@ -1,6 +1,5 @@
-// One runtime: a libuv loop on a thread it owns, with libwebsockets running on that loop
-// (foreign-loop mode). Every uv and lws call happens on that thread; other threads hand work over
-// with post().
+// One runtime: a libuv loop on a thread it owns, with every connection of its streams on that loop.
+// Every uv and OpenSSL-session call happens on that thread; other threads hand work over with post().
 #pragma once
 
 #include <uv.h>
@@ -17,9 +16,6 @@
 #include "io/connection.h"
 #include "io/pool.h"
 
-struct lws_context;
-struct lws_vhost;
-
 namespace tidewire::detail {
 
 class Transport;
@@ -32,7 +28,7 @@ void check_ca_file(const std::string& path);
 
 class Runtime {
  public:
-  // Starts the I/O thread and the lws context. Throws Error on failure.
+  // Starts the I/O thread. Throws Error on failure.
   static std::shared_ptr<Runtime> start();
   ~Runtime();
 
@@ -43,34 +39,24 @@ class Runtime {
 
   // I/O thread only.
   uv_loop_t* loop() { return &loop_; }
-  lws_context* context() { return context_; }
   bool stopping() const { return stopping_; }
   // TLS contexts shared by every connection of this runtime (one per CA file and verify setting).
   io::TlsContextCache& tls_contexts() { return tls_contexts_; }
   // Idle keep-alive connections, shared by every stream of this runtime: streams polling the same
   // origin reuse each other's connections. Gone once shutdown has begun (null then).
   io::ConnectionPool* pool() { return pool_.get(); }
-  // The vhost whose client TLS context trusts `ca_file` ("" = the system store) and that connects
-  // through `proxy_url` ("" = directly). Throws Error.
-  lws_vhost* vhost_for(const std::string& ca_file, const std::string& proxy_url);
   // Schedules transport->flush() for the end of this loop iteration, so that events received in
-  // several lws callbacks reach the queue as one batch (one lock, one wake-up).
+  // several callbacks reach the queue as one batch (one lock, one wake-up).
   void defer_flush(Transport* transport);
   // Takes ownership of a transport until it releases itself (or the runtime ends).
   Transport* adopt(std::unique_ptr<Transport> transport);
   void release(Transport* transport);
-  // Makes lws re-evaluate its timers after work done from a uv callback (see the lws notes).
-  void kick_lws();
-  // Counts lws connections (LwsLink), so shutdown can wait for close frames to leave.
-  void link_opened();
-  void link_gone();
 
  private:
   Runtime() = default;
   void thread_main(std::function<void(std::exception_ptr)> started);
   void run_commands();
   void begin_shutdown();
-  void finish_shutdown();
   void bury();
 
   uv_loop_t loop_{};
@@ -78,10 +64,7 @@ class Runtime {
   uv_timer_t watchdog_{};
   uv_check_t flush_check_{};
   uv_idle_t flush_idle_{};
-  uv_timer_t grace_{};
-  int live_links_ = 0;
   std::vector<Transport*> flush_pending_;
-  lws_context* context_ = nullptr;
   io::TlsContextCache tls_contexts_;
   std::unique_ptr<io::ConnectionPool> pool_;
   std::thread thread_;
@@ -96,7 +79,6 @@ class Runtime {
   std::set<Transport*> transports_;
   std::vector<Transport*> graveyard_;
   std::mutex shutdown_mutex_;
-  std::map<std::string, lws_vhost*> vhosts_;
 };
 
 }  // namespace tidewire::detail

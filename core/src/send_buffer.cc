@@ -1,14 +1,11 @@
 #include "send_buffer.h"
 
-#include <cstring>
-
 namespace tidewire::detail {
 
 tw_err SendBuffer::push(const void* data, size_t len, bool binary, bool& was_empty) {
   if (len > limit_) return TW_ERR_LIMIT;
   OutgoingMessage m;
-  m.frame.resize(headroom_ + len);
-  if (len) std::memcpy(&m.frame[headroom_], data, len);
+  m.payload.assign(static_cast<const char*>(data), len);
   m.binary = binary;
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) return TW_ERR_CLOSED;
@@ -24,7 +21,7 @@ bool SendBuffer::pop(OutgoingMessage& out) {
   if (messages_.empty()) return false;
   out = std::move(messages_.front());
   messages_.pop_front();
-  bytes_ -= out.frame.size() - headroom_;
+  bytes_ -= out.payload.size();
   return true;
 }
 

@@ -12,14 +12,13 @@
 namespace tidewire::detail {
 
 struct OutgoingMessage {
-  std::string frame;  // headroom for the lws frame header, then the payload
+  std::string payload;
   bool binary = false;
 };
 
 class SendBuffer {
  public:
-  // `headroom` bytes precede each payload (LWS_PRE), so lws can write the frame header in place.
-  SendBuffer(size_t limit_bytes, size_t headroom) : limit_(limit_bytes), headroom_(headroom) {}
+  explicit SendBuffer(size_t limit_bytes) : limit_(limit_bytes) {}
 
   // Any thread. Returns TW_OK, TW_ERR_WOULD_BLOCK (full now; retry later), TW_ERR_LIMIT (larger than
   // the whole buffer) or TW_ERR_CLOSED. `was_empty` tells the caller to wake the writer.
@@ -29,11 +28,9 @@ class SendBuffer {
   bool empty();
   void close();  // refuses later pushes and frees what waits
   size_t limit() const { return limit_; }
-  size_t headroom() const { return headroom_; }
 
  private:
   const size_t limit_;
-  const size_t headroom_;
   std::mutex mutex_;
   Fifo<OutgoingMessage> messages_;
   size_t bytes_ = 0;

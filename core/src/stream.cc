@@ -1,7 +1,5 @@
 #include "stream.h"
 
-#include <libwebsockets.h>
-
 #include <chrono>
 #include <cstring>
 
@@ -48,7 +46,7 @@ StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
       queue(static_cast<size_t>(config.integer("queue.max_events")), overflow_of(config),
             static_cast<uint64_t>(config.integer("queue.max_bytes"))),
       sends(t == TW_TRANSPORT_WS
-                ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("ws.send_buffer_bytes")), LWS_PRE)
+                ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("ws.send_buffer_bytes")))
                 : nullptr),
       url_(config.str("url")) {}
 

@@ -4,7 +4,8 @@
 // resubscribe after every reconnect. What the server wrote into a connection that was then cut
 // is legitimately lost if its frame never reached the client; so the oracle is the proxy's own
 // record of the bytes it delivered: every frame that was delivered complete must arrive exactly
-// once, in order, and nothing else may arrive.
+// once, in order, and nothing else may arrive. And a proxy that forwards one byte per write, under
+// messages larger than a read.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -154,6 +155,30 @@ TEST(CutWs, EveryMessageDeliveredAfterEachResubscribeArrivesOnce) {
   }
   EXPECT_GE(proxy.faults_triggered(), kCuts);
   EXPECT_TRUE(report.ok()) << report.first_problems;
+}
+
+// Messages larger than a read, forwarded one byte per TCP write: headers and payloads come in as
+// many reads as the kernel makes of them, and each message must still arrive whole and in order.
+TEST(SlicedWs, MessagesLargerThanAReadArriveWholeFromOneByteWrites) {
+  Peer peer(peer_script("ws_peer.py"));
+  FaultProxy proxy(peer.port(), [](size_t) { return FaultPlan::at(Fault::slice, 0); });
+  Runtime rt;
+  const size_t size = 70000;  // over the 64 KiB a read takes at most
+  const std::string path = "/push?count=3&size=" + std::to_string(size) + "&key=" + unique_key();
+  Stream stream(rt.get(), {{"transport", "ws"},
+                           {"url", proxy.url("ws", path)},
+                           {"ws.max_message_bytes", std::to_string(size)}});
+  auto messages = stream.messages(3, 60000);
+  ASSERT_EQ(messages.size(), 3u);
+  for (size_t i = 0; i < messages.size(); i++) {
+    const std::string& d = messages[i].data;
+    ASSERT_EQ(d.size(), size) << i;
+    std::string head = "{\"i\":" + std::to_string(i + 1) + ",\"p\":\"";
+    ASSERT_EQ(d.compare(0, head.size(), head), 0) << d.substr(0, 20);
+    ASSERT_EQ(d.find_first_not_of('x', head.size()), size - 2) << i;
+  }
+  EXPECT_EQ(stream.stat("reconnects"), 0u);
+  EXPECT_EQ(proxy.accepted(), 1u);
 }
 
 }  // namespace

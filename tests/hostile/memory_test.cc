@@ -201,6 +201,19 @@ TEST(Memory, HugeWebSocketMessageEndsAtMaxMessageBytes) {
   EXPECT_EQ(r.error, TW_ERR_LIMIT);
 }
 
+TEST(Memory, CompressedWebSocketBombEndsAtMaxMessageBytes) {
+  ChildReport r = in_child([](ChildReport& rep) {
+    Peer peer(peer_script("hostile_ws.py"), {"--compression"});
+    // 256 MiB that deflate into about 256 KiB on the wire: only the inflated size can bound it.
+    std::string url = "ws://127.0.0.1:" + std::to_string(peer.port()) + "/huge?size=" + std::to_string(256 << 20) +
+                      "&frag=" + std::to_string(1 << 20);
+    with_stream({{"transport", "ws"}, {"url", url}, {"ws.max_message_bytes", std::to_string(1 << 20)}}, rep,
+                [&](tw_stream* s) { consume_until_end(s, rep, 30000); });
+  });
+  expect_within_bound("compressed ws bomb", r);
+  EXPECT_EQ(r.error, TW_ERR_LIMIT);
+}
+
 TEST(Memory, InstantLongPollAnswersToANeglectingConsumerStayBounded) {
   ChildReport r = in_child([](ChildReport& rep) {
     Peer peer(peer_script("hostile_feed.py"));

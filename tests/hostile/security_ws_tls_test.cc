@@ -157,7 +157,7 @@ TEST(TlsCaFile, UnreadableFileFailsTheOpenNamingKeyAndFile) {
   }
 }
 
-// lws cuts the host it verifies at the first ':', which broke every IPv6 literal.
+// An IPv6 literal is checked as an IP address against the certificate, not as a host name.
 TEST(TlsVerification, Ipv6LiteralMatchesTheCertificatesIpAddress) {
   PkiPeer tls("::1");
   Runtime rt;

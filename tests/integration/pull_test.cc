@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <set>
 #include <string>
 
 #include "harness.h"
@@ -75,6 +76,53 @@ TEST(Poll, EventCarriesKnownAndExposedHeaders) {
   EXPECT_EQ(events[0].headers["etag"], "\"v0\"");
   EXPECT_EQ(events[0].headers["content-type"].rfind("application/json", 0), 0u);
   EXPECT_EQ(events[0].headers.count("x-absent"), 0u);
+}
+
+TEST(Poll, ExposeHeadersStarCarriesEveryResponseHeader) {
+  Runtime rt;
+  Stream s(rt.get(), poll("/poll/etag?key=" + unique_key(), {{"poll.expose_headers", "*"}}));
+  auto events = s.messages(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].headers["x-custom"], "custom-0");
+  EXPECT_EQ(events[0].headers["etag"], "\"v0\"");
+  EXPECT_EQ(events[0].headers.count("content-length"), 1u);
+}
+
+// The client ports the peer saw for `key`'s requests: one per connection.
+std::set<std::string> connections_seen(const std::string& key, size_t* requests) {
+  auto log = peer_log(http_peer(), key);
+  std::set<std::string> ports;
+  for (auto& line : log) ports.insert(line["conn"]);
+  *requests = log.size();
+  return ports;
+}
+
+TEST(Poll, AThousandPollsShareOneKeptAliveConnection) {
+  Runtime rt;
+  const std::string key = unique_key();
+  Stream s(rt.get(), poll("/poll/etag?key=" + key + "&changes_every=0", {{"poll.interval_ms", "0"}}));
+  ASSERT_EQ(s.messages(1).size(), 1u);
+  ASSERT_TRUE(eventually([&] { return s.stat("requests") >= 1000; }, 60000));
+  tw_stream_close(s.get());
+  size_t requests = 0;
+  auto ports = connections_seen(key, &requests);
+  EXPECT_GE(requests, 1000u);
+  EXPECT_EQ(ports.size(), 1u);
+  EXPECT_EQ(s.stat("connections"), 1u);
+  EXPECT_GE(s.stat("not_modified"), 999u);
+}
+
+TEST(Poll, IdleTimeoutZeroOpensAConnectionPerPoll) {
+  Runtime rt;
+  const std::string key = unique_key();
+  Stream s(rt.get(), poll("/poll/etag?key=" + key + "&changes_every=0",
+                          {{"poll.interval_ms", "0"}, {"http.idle_timeout_ms", "0"}}));
+  ASSERT_TRUE(eventually([&] { return s.stat("requests") >= 5; }, 10000));
+  tw_stream_close(s.get());
+  size_t requests = 0;
+  auto ports = connections_seen(key, &requests);
+  EXPECT_EQ(ports.size(), requests);
+  EXPECT_GE(s.stat("connections"), 5u);
 }
 
 TEST(Poll, XPollIntervalRaisesTheInterval) {

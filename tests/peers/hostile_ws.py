@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """WebSocket peer for the hostile-peer tests (``websockets``, asyncio API).
 
-Run as ``python3 tests/peers/hostile_ws.py [--count N]``; prints ``PORT <n>`` once listening and
-stops on SIGTERM, SIGINT or stdin EOF (peer_lifecycle). No compression, no server pings, so the
-bytes on the wire are plain frames a test can decode.
+Run as ``python3 tests/peers/hostile_ws.py [--count N] [--compression]``; prints ``PORT <n>`` once
+listening and stops on SIGTERM, SIGINT or stdin EOF (peer_lifecycle). No server pings, and no
+compression unless ``--compression`` is given, so the bytes on the wire are plain frames a test can
+decode. With ``--compression``, /huge is a zip bomb: its bytes compress about a thousandfold.
 
 Routes:
   /feed     waits for the client's first text message, which must be ``{"op":"subscribe"}``
@@ -99,7 +100,8 @@ async def main():
     logging.basicConfig(level=logging.CRITICAL)
     stop = stop_event()
     sock = listening_socket()
-    server = await serve(handler, sock=sock, ping_interval=None, compression=None, close_timeout=1,
+    compression = "deflate" if "--compression" in sys.argv else None
+    server = await serve(handler, sock=sock, ping_interval=None, compression=compression, close_timeout=1,
                          max_size=1 << 20)
     announce(sock)
     await stop.wait()

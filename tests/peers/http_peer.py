@@ -41,7 +41,7 @@ Counting: each endpoint counts its own requests per key. ``count`` is 1-based
 request always sees version 0 and N <= 0 means "never changes".
 
 Log format: one line per request,
-``t_ms=<ms>;path=<raw path+query>;if-none-match=<v>;if-modified-since=<v>;``
+``t_ms=<ms>;path=<raw path+query>;conn=<client port>;if-none-match=<v>;if-modified-since=<v>;``
 ``last-event-id=<v>;x-test=<v>``. So that any value can be recovered exactly,
 the characters ``%``, ``;``, CR and LF inside a value are written as ``%25``,
 ``%3B``, ``%0D`` and ``%0A`` (tidewire::test::parse_log undoes this).
@@ -457,7 +457,10 @@ async def dispatch(call):
 
 
 def log_line(request, t_ms):
-    fields = [f"t_ms={t_ms:.3f}", "path=" + escape_log_value(request.raw_path)]
+    # conn: the client's port, which tells one connection from another (keep-alive reuse).
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    fields = [f"t_ms={t_ms:.3f}", "path=" + escape_log_value(request.raw_path),
+              f"conn={peer[1] if peer else 0}"]
     for name in LOG_HEADERS:
         fields.append(f"{name.lower()}={escape_log_value(request.headers.get(name, ''))}")
     return ";".join(fields)

@@ -18,6 +18,9 @@ made with the Python ``cryptography`` package, before it announces its port.
 
 ``--host ADDR`` listens on ADDR instead of 127.0.0.1 (e.g. ``::1``).
 
+``--compression`` accepts permessage-deflate when a client offers it (websockets'
+defaults: window bits 12 both ways); without it the peer never compresses.
+
 Built on the asyncio API of ``websockets`` (>= 13; written against 17).
 
 Every route takes a ``key`` query parameter; all state (counters, connection
@@ -39,10 +42,11 @@ counter, 1-based, that continues across connections):
                         connection.
   /slow-consumer        ?count=N  sends {"i":k} for k = 1..N as fast as the
                         socket takes them, then holds
-  /big                  ?size=S&frag=F&binary=0|1  one message of S bytes sent
-                        as fragments of F bytes (default: one frame), then
-                        holds. Binary (default): byte i = i % 251. Text: the
-                        character chr(33 + i % 94).
+  /big                  ?size=S&frag=F&binary=0|1&zeros=0|1  one message of S
+                        bytes sent as fragments of F bytes (default: one
+                        frame), then holds. Binary (default): byte i = i % 251,
+                        or every byte 0 with zeros=1 (under --compression, a
+                        zip bomb). Text: the character chr(33 + i % 94).
   /close                ?code=C&after=N&reason=R  sends N messages {"i":#k},
                         then closes with code C and reason R. code=1006 aborts
                         the TCP connection instead (no close frame).
@@ -79,7 +83,8 @@ line changes while its connection lives):
 ``subprotocol=<negotiated, or empty>;x-test=<X-Test header>;``
 ``received=<messages received>;close_code=<code of the close frame the``
 `` client sent, or empty>;first=<first text message received, or empty>;``
-``pings=<pings received>;ended=<0|1>``. The characters ``%``, ``;``, CR
+``pings=<pings received>;ended=<0|1>;extensions=<raw Sec-WebSocket-Extensions``
+``offered>;deflate=<1 if permessage-deflate is in use, else 0>``. The characters ``%``, ``;``, CR
 and LF inside a value are written as ``%25``, ``%3B``, ``%0D`` and ``%0A``
 (tidewire::test::parse_log undoes this).
 """
@@ -167,6 +172,7 @@ class Conn:
         self.offered = ", ".join(headers.get_all("Sec-WebSocket-Protocol"))
         self.subprotocol = ""
         self.x_test = headers.get("X-Test", "")
+        self.extensions = ", ".join(headers.get_all("Sec-WebSocket-Extensions"))
         self.received = 0
         self.first = None
         self.ended = False
@@ -188,6 +194,8 @@ class Conn:
             ("first", "" if self.first is None else self.first),
             ("pings", self.proto.pings if self.proto is not None else 0),
             ("ended", 1 if self.ended else 0),
+            ("extensions", self.extensions),
+            ("deflate", 1 if self.proto is not None and self.proto.extensions else 0),
         ]
         return ";".join(f"{k}={escape_log_value(v)}" for k, v in fields)
 
@@ -365,6 +373,8 @@ async def route_big(ws, st, query, inbox):
     frag = int_param(query, "frag", 0) or max(size, 1)
     binary = query.get("binary", "1") != "0"
     make = pattern_bytes if binary else pattern_text
+    if query.get("zeros") == "1":
+        make = lambda start, end: bytes(end - start)  # noqa: E731
     if frag >= size:
         await ws.send(make(0, size))
     else:
@@ -539,7 +549,7 @@ async def main():
         ping_interval=None,     # the peer never pings; clients ping it
         close_timeout=2,
         max_size=64 * 1024 * 1024,
-        compression=None,
+        compression="deflate" if "--compression" in sys.argv else None,
         ssl=tls,
     )
     announce(sock)

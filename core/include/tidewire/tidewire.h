@@ -98,9 +98,8 @@ typedef enum tw_log_level {
 typedef void (*tw_log_fn)(void *user, tw_log_level level, const char *message);
 
 /**
- * Routes Tidewire's log, and that of the libwebsockets it runs on, to `fn` for every message at
- * `max_level` or more severe. The hook is process-wide (libwebsockets' own log is). fn == NULL
- * silences the log. The default is WARN and above to stderr.
+ * Routes Tidewire's log to `fn` for every message at `max_level` or more severe. The hook is
+ * process-wide. fn == NULL silences the log. The default is WARN and above to stderr.
  * Thread-safe; a message already being emitted may still reach the previous hook.
  */
 TW_API void tw_log_set(tw_log_level max_level, tw_log_fn fn, void *user);
@@ -108,7 +107,7 @@ TW_API void tw_log_set(tw_log_level max_level, tw_log_fn fn, void *user);
 /* ---------------------------------------------------------------------------------------------- */
 /* Runtime                                                                                        */
 
-/** One I/O thread (a libuv loop with libwebsockets on it) serving any number of streams. */
+/** One I/O thread (a libuv loop) serving any number of streams and their connections. */
 typedef struct tw_runtime tw_runtime;
 
 /**

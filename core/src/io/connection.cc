@@ -558,6 +558,9 @@ void Connection::send_raw(std::string data) {
                           if (result < 0 && self->state_ != State::closed) {
                             self->fail({ErrorKind::io, "writing to " + self->authority_for_errors() +
                                                            " failed: " + uv_error_text(result)});
+                          } else if (result == 0 && self->queued_write_bytes_ == 0 && self->state_ == State::open &&
+                                     self->observer_ != nullptr) {
+                            self->observer_->on_drained();
                           }
                         });
   if (status < 0) {

@@ -101,6 +101,9 @@ class Connection {
     // The connection ended on its own (never after the owner's close()). The object is being torn
     // down: after this returns the pointer must not be used again.
     virtual void on_close(const Error& error) = 0;
+    // Every byte written so far has left (queued_write_bytes() fell to 0): a sender that held back
+    // on a long queue may write again.
+    virtual void on_drained() {}
   };
 
   // Starts connecting. The returned object is owned by the connection itself and freed once libuv

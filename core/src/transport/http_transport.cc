@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <ctime>
-#include <map>
 
 #include "../error.h"
 #include "../log.h"
@@ -14,57 +12,10 @@ namespace {
 
 constexpr size_t kErrorBodyPrefix = 512;
 
-bool is_redirect(int status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
-
-// Response headers lws parses into tokens are read by token; any other name must be read with
-// lws_hdr_custom_copy (lws 4.1.6 cannot enumerate headers).
-const std::map<std::string, lws_token_indexes>& token_by_name() {
-  static const std::map<std::string, lws_token_indexes> table = [] {
-    std::map<std::string, lws_token_indexes> m;
-    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
-      const char* s = reinterpret_cast<const char*>(lws_token_to_string(static_cast<lws_token_indexes>(t)));
-      if (!s) continue;
-      std::string name(s);
-      if (name.empty() || name.back() != ':') continue;
-      name.pop_back();
-      m.emplace(name, static_cast<lws_token_indexes>(t));
-    }
-    return m;
-  }();
-  return table;
-}
-
-bool read_header(lws* wsi, const std::string& name, std::string& out) {
-  auto it = token_by_name().find(name);
-  int len;
-  int copied;
-  if (it != token_by_name().end()) {
-    len = lws_hdr_total_length(wsi, it->second);
-    if (len <= 0) return false;
-    out.resize(static_cast<size_t>(len) + 1);
-    copied = lws_hdr_copy(wsi, &out[0], len + 1, it->second);
-  } else {
-    std::string key = name + ":";
-    len = lws_hdr_custom_length(wsi, key.c_str(), static_cast<int>(key.size()));
-    if (len < 0) return false;
-    out.resize(static_cast<size_t>(len) + 1);
-    copied = lws_hdr_custom_copy(wsi, &out[0], len + 1, key.c_str(), static_cast<int>(key.size()));
-  }
-  if (copied < 0) return false;
-  out.resize(static_cast<size_t>(copied));
-  return true;
-}
-
-// A failed connection is a TLS error only when the TLS layer recorded a verification failure on it;
-// never guessed from the message, which includes the URL.
-tw_err connection_error_class(const LwsLink* link) {
-  return link && !link->tls_failure().empty() ? TW_ERR_TLS : TW_ERR_IO;
-}
-
-// One receive buffer per I/O thread: lws_http_client_read fills it and hands it straight on.
-thread_local char t_read_buffer[LWS_PRE + 65536];
 
 }  // namespace
 
@@ -73,7 +24,8 @@ HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       origin_(Url::parse(core_->config.str("url"))),
       current_(origin_),
       read_timeout_ms_(core_->config.integer("read_timeout_ms")),
-      io_timer_(runtime.loop(), [this] { on_timer(); }) {}
+      io_timer_(runtime.loop(), [this] { on_timer(); }),
+      reader_(*this) {}
 
 HttpTransport::~HttpTransport() { stop_io(); }
 
@@ -108,10 +60,6 @@ const std::string* HttpTransport::find_header(const HeaderList& headers, const s
   return nullptr;
 }
 
-std::vector<std::string> HttpTransport::base_wanted_headers() const {
-  return {"location", "retry-after", "content-type"};
-}
-
 void HttpTransport::attempt() {
   if (ended()) return;
   success_ = false;
@@ -120,49 +68,115 @@ void HttpTransport::attempt() {
   error_headers_.clear();
   error_body_.clear();
   redirect_to_.reset();
-  connect_error_.clear();
   request_sent_ = false;
+  response_started_ = false;
+  done_at_head_ = false;
+  reader_.reset();
   request_ = build_request(current_);
-  host_header_ = request_.url.authority();
   core_->stats.requests++;
-
-  lws_vhost* vhost;
   try {
-    vhost = runtime_.vhost_for(core_->config.str("tls.ca_file"), core_->config.str("proxy.url"));
+    dial_ = dial_for(request_.url, core_->config, /*http11_alpn=*/true);
   } catch (const Error& e) {
     return end_with_error(e.code(), 0, e.what());
-  }
-  lws_client_connect_info info{};
-  link_ = new LwsLink(runtime_, this);
-  fill_client_connect(info, runtime_, vhost, request_.url, host_header_, core_->config.boolean("tls.verify"), link_);
-  info.method = "GET";
-  info.protocol = "tidewire";
-  info.alpn = "http/1.1";
-  info.ssl_connection |= LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
-  connecting_ = true;
-  lws* wsi = lws_client_connect_via_info(&info);
-  connecting_ = false;
-  runtime_.kick_lws();
-  if (!wsi || !link_) {
-    tw_err err = connection_error_class(link_);
-    if (link_) link_->connect_failed();
-    link_ = nullptr;
-    std::string why = connect_error_.empty() ? "could not start a connection to " + request_.url.display()
-                                             : connect_error_;
-    return attempt_failed(classify_error(err), err, 0, why);
   }
   in_exchange_ = true;
   arm_io_timeout(core_->config.integer("connect_timeout_ms"),
                  "no response within connect_timeout_ms=" + core_->config.str("connect_timeout_ms"));
+  io::ConnectionPool* pool = runtime_.pool();
+  io::Connection* idle = pool ? pool->take(dial_.key) : nullptr;
+  if (!idle) return connect_fresh();
+  connection_ = idle;
+  reused_ = true;
+  if (log_enabled(TW_LOG_DEBUG)) log(TW_LOG_DEBUG, "reusing a kept-alive connection to " + request_.url.display());
+  connection_->set_observer(this);
+  send_request();
 }
 
-// Ends the exchange without a report; closes the connection (after the current callback, if inside one).
+void HttpTransport::connect_fresh() {
+  reused_ = false;
+  connection_ = io::Connection::open(runtime_.loop(), dial_.options, &runtime_.tls_contexts(), this);
+}
+
+void HttpTransport::on_open() {
+  core_->stats.connections++;
+  if (connection_ && connection_->uses_tls()) core_->stats.tls_handshakes++;
+  if (log_enabled(TW_LOG_DEBUG) && connection_)
+    log(TW_LOG_DEBUG, "connected to " + request_.url.display() + " (" + connection_->peer_address() +
+                          (connection_->uses_tls() ? ", TLS" : "") + ")");
+  send_request();
+}
+
+void HttpTransport::send_request() {
+  http1::Request request;
+  request.target = request_.url.target;
+  request.host = request_.url.authority();
+  request.headers.reserve(request_.headers.size());
+  for (const auto& h : request_.headers) request.headers.push_back({h.first, h.second});
+  std::string bytes;
+  try {
+    bytes = http1::write_request(request, std::nullopt);
+  } catch (const Error& e) {
+    abort_exchange();
+    disarm_io_timeout();
+    return end_with_error(e.code(), 0, e.what());
+  }
+  // From here on a server that holds the request is not a connect failure.
+  request_sent_ = true;
+  if (auto held = held_response_timeout_ms()) arm_io_timeout(*held, held_response_timeout_what());
+  if (paused_) connection_->pause_reading();
+  connection_->write(std::move(bytes));
+}
+
+void HttpTransport::on_data(const char* data, size_t size) {
+  io::Connection* connection = connection_;
+  response_started_ = true;
+  core_->stats.wire_bytes += size;
+  reader_.feed(data, size);
+  // The response was decided by its head (a 304, a redirect) but its body did not end in this
+  // read: the exchange ends now and the connection, mid-response, is not reused.
+  if (in_exchange_ && done_at_head_) exchange_done(TW_OK, "");
+  // A response completed in this read: its connection is free for the next request, unless the
+  // peer sent more than the response (the reader then failed with `unsolicited`).
+  if (finished_ == connection && connection) {
+    finished_ = nullptr;
+    io::ConnectionPool* pool = runtime_.pool();
+    const uint64_t idle_ms = static_cast<uint64_t>(core_->config.integer("http.idle_timeout_ms"));
+    if (pool && finished_keep_alive_ && reader_.complete()) {
+      pool->put(dial_.key, connection, idle_ms);
+    } else {
+      connection->close();
+    }
+  }
+}
+
+void HttpTransport::on_close(const io::Error& error) {
+  connection_ = nullptr;
+  if (!in_exchange_) return;
+  // A parked connection the server had already given up on: the request was never answered, so
+  // it goes again on a new connection, not counted as a failure (as browsers and curl do).
+  if (reused_ && !response_started_) {
+    reader_.reset();
+    request_sent_ = false;
+    return connect_fresh();
+  }
+  if (request_sent_) {
+    reader_.eof();  // ends an until-close body, or reports the response as cut
+    if (!in_exchange_) return;
+  }
+  std::string message = error.kind == io::ErrorKind::closed_by_peer
+                            ? "connection to " + request_.url.display() + " closed before the response completed"
+                            : "connecting to " + request_.url.display() + " failed: " + error.message;
+  if (error.kind == io::ErrorKind::tls_verify) message += " (certificate verification failed)";
+  exchange_done(error_code(error), message);
+}
+
+// Ends the exchange without a report and closes its connection.
 void HttpTransport::abort_exchange() {
   in_exchange_ = false;
-  if (link_) {
-    LwsLink* link = link_;
-    link_ = nullptr;
-    link->close();
+  if (connection_) {
+    io::Connection* connection = connection_;
+    connection_ = nullptr;
+    connection->close();
   }
 }
 
@@ -186,85 +200,80 @@ void HttpTransport::arm_read_timeout() {
 void HttpTransport::on_io_timeout(const std::string& what) { attempt_failed(Verdict::retry, TW_ERR_TIMEOUT, 0, what); }
 
 void HttpTransport::pause_reading(bool pause) {
-  if (!link_ || !link_->wsi() || paused_ == pause) return;
+  if (paused_ == pause) return;
   paused_ = pause;
-  lws_rx_flow_control(link_->wsi(), pause ? 0 : 1);
+  if (!connection_) return;
   // A paused socket is silent because of the consumer, not the server: no read timeout meanwhile.
   if (pause) {
+    connection_->pause_reading();
     disarm_io_timeout();
   } else {
+    connection_->resume_reading();
     arm_read_timeout();
-    runtime_.kick_lws();
   }
 }
 
-int HttpTransport::on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
-  switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-      // lws builds the request once the connection (TCP, proxy, TLS) is up: from here on a server
-      // that holds the request is not a connect failure.
-      if (in_exchange_ && !request_sent_) {
-        request_sent_ = true;
-        if (auto held = held_response_timeout_ms()) arm_io_timeout(*held, held_response_timeout_what());
-      }
-      if (append_headers(wsi, request_.headers, in, len)) return 0;
-      exchange_done(TW_ERR_LIMIT, "request headers do not fit the 16 KiB header buffer");
-      return -1;
-    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP: {
-      int status = static_cast<int>(lws_http_client_http_response(wsi));
-      HeaderList headers;
-      std::string value;
-      for (const auto& name : request_.want_headers)
-        if (read_header(wsi, name, value)) headers.emplace_back(name, value);
-      if (on_response(status, headers)) return 0;
-      exchange_done(TW_OK, "");
-      return -1;
-    }
-    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
-      char* p = t_read_buffer + LWS_PRE;
-      int n = static_cast<int>(sizeof t_read_buffer - LWS_PRE);
-      return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
-    }
-    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
-      if (!in_exchange_) return -1;
-      if (on_body(static_cast<const char*>(in), len)) return 0;
-      abort_exchange();  // handled already: no exchange_done follows
-      return -1;
-    case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
-      exchange_done(TW_OK, "");
-      return -1;
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-      std::string message = in ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 512))
-                               : "connection failed";
-      message = "connecting to " + request_.url.display() + " failed: " + message;
-      if (std::string detail = take_lws_error(); !detail.empty()) message += " (" + detail + ")";
-      if (link_ && !link_->tls_failure().empty()) message += ": certificate verification failed: " + link_->tls_failure();
-      if (connecting_)
-        connect_error_ = message;
-      else
-        exchange_done(connection_error_class(link_), message);
-      return 0;
-    }
-    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
-      if (!connecting_)
-        exchange_done(TW_ERR_IO, "connection to " + request_.url.display() + " closed before the response completed");
-      return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-      link_ = nullptr;
-      if (!connecting_) exchange_done(TW_ERR_IO, "connection to " + request_.url.display() + " closed");
-      return 0;
-    default:
-      return 0;
+void HttpTransport::on_head(const http1::ResponseHead& head) {
+  if (!in_exchange_) return;
+  HeaderList headers;
+  headers.reserve(head.headers.size());
+  for (const auto& h : head.headers) headers.emplace_back(lower(h.name), h.value);
+  // Decided by its head: the body (none for a 304) is skipped; on_end or on_data ends the exchange.
+  if (!on_response(head.status, headers)) done_at_head_ = true;
+}
+
+void HttpTransport::on_body(std::string_view data) {
+  if (!in_exchange_ || done_at_head_) return;
+  if (success_) {
+    if (!bounded_success_body()) arm_read_timeout();
+    if (!on_success_body(data.data(), data.size())) abort_exchange();  // handled already
+    return;
   }
+  error_body_.append(data.data(), std::min(data.size(), kErrorBodyPrefix - error_body_.size()));
+  if (error_body_.size() < kErrorBodyPrefix) return;
+  abort_exchange();
+  disarm_io_timeout();
+  report_error_response();
+}
+
+void HttpTransport::on_end(const http1::ResponseEnd& end) {
+  if (!in_exchange_) return;
+  // Parked by on_data once this read is done (the reader may yet find bytes the server should not
+  // have sent); the exchange no longer owns it.
+  finished_ = connection_;
+  finished_keep_alive_ = end.keep_alive;
+  connection_ = nullptr;
+  exchange_done(TW_OK, "");
+}
+
+void HttpTransport::on_upgrade(std::string_view) {
+  // Only a request asking for an upgrade may be answered 101; none of these does.
+  on_error({http1::ResponseError::Kind::malformed, TW_ERR_PROTOCOL,
+            request_.url.display() + " answered 101 Switching Protocols to a request that asked for no upgrade"});
+}
+
+void HttpTransport::on_error(const http1::ResponseError& error) {
+  if (!in_exchange_) return;  // e.g. bytes after a complete response: its connection is closed, not reused
+  exchange_done(error.code, request_.url.display() + ": " + error.message);
 }
 
 bool HttpTransport::on_response(int status, const HeaderList& headers) {
   disarm_io_timeout();
-  if (is_redirect(status)) {
-    if (const std::string* location = find_header(headers, "location")) {
-      redirect_to_ = *location;
+  try {
+    std::vector<http1::Header> fields;
+    if (const std::string* location = find_header(headers, "location")) fields.push_back({"location", *location});
+    auto decision = http1::decide_redirect(status, fields, current_, redirects_ + 1,
+                                           static_cast<int>(core_->config.integer("redirect.max")));
+    if (decision.kind == http1::RedirectDecision::Kind::follow) {
+      redirect_to_ = decision.target;
       return false;
     }
+  } catch (const Error& e) {
+    abort_exchange();
+    current_ = origin_;
+    redirects_ = 0;
+    end_with_error(e.code(), 0, e.what());
+    return true;  // ended: nothing follows (in_exchange_ is false)
   }
   if ((status >= 200 && status < 300 && !(status == 204 && no_content_ends_stream())) || status == 304) {
     success_ = true;
@@ -283,30 +292,15 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
   return true;
 }
 
-bool HttpTransport::on_body(const char* data, size_t len) {
-  if (success_) {
-    if (!bounded_success_body()) arm_read_timeout();
-    return on_success_body(data, len);
-  }
-  error_body_.append(data, std::min(len, kErrorBodyPrefix - error_body_.size()));
-  if (error_body_.size() < kErrorBodyPrefix) return true;
-  disarm_io_timeout();
-  report_error_response();
-  return false;
-}
-
 void HttpTransport::exchange_done(tw_err err, const std::string& message) {
   if (!in_exchange_) return;
-  // Detach now: a late callback of this connection must not be taken for the next exchange's.
+  // A response that ends here without on_end (a redirect, a handled body) leaves its connection
+  // in an unknown state: closed, never reused.
   abort_exchange();
   disarm_io_timeout();
   if (redirect_to_) {
-    try {
-      current_ = redirect_target(current_, *redirect_to_, ++redirects_,
-                                 static_cast<int>(core_->config.integer("redirect.max")));
-    } catch (const Error& e) {
-      return end_with_error(e.code(), 0, e.what());
-    }
+    ++redirects_;
+    current_ = *redirect_to_;
     return schedule_attempt(0);
   }
   // Every later request starts again at the configured URL.
@@ -324,7 +318,7 @@ void HttpTransport::report_error_response() {
     if ((hint = parse_retry_after(*retry_after, static_cast<int64_t>(std::time(nullptr)))))
       hint = std::min(*hint, hint_cap_ms());
   std::string message = origin_.display() + " answered HTTP " + std::to_string(status);
-  if (!error_body_.empty()) message += ": " + error_body_;
+  if (!error_body_.empty()) message += ": " + http1::printable_reason(error_body_, kErrorBodyPrefix);
   attempt_failed(classify_http_status(status), TW_ERR_HTTP_STATUS, status, message, hint);
 }
 

@@ -1,6 +1,7 @@
-// The part of poll, long-poll and SSE that is plain HTTP/1.1 over libwebsockets' client role: one
-// GET at a time, the response deadline, redirects followed here up to redirect.max (lws' own
-// following breaks teardown, see the lws notes), and non-success statuses classified by the policy
+// The part of poll, long-poll and SSE that is plain HTTP/1.1: one GET at a time on an io::Connection
+// (taken from the runtime's keep-alive pool when one to the same origin is idle, and parked there
+// again after a complete response), the response read by proto/http1, the response deadline,
+// redirects followed up to redirect.max, and non-success statuses classified by the policy
 // (Retry-After read as a hint, a bounded prefix of the error body kept for the report).
 #pragma once
 
@@ -10,14 +11,17 @@
 #include <vector>
 
 #include "../url.h"
-#include "lws_link.h"
+#include "connect.h"
+#include "io/connection.h"
+#include "proto/http1.h"
 #include "transport.h"
 
 namespace tidewire::detail {
 
+// Response headers with lower-case names, in the order received, repeated names kept.
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
-class HttpTransport : public Transport, private LwsClient {
+class HttpTransport : public Transport, private io::Connection::Observer, private http1::ResponseSink {
  public:
   HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core);
   ~HttpTransport() override;
@@ -25,8 +29,7 @@ class HttpTransport : public Transport, private LwsClient {
  protected:
   struct Request {
     Url url;
-    HeaderList headers;                     // sent as given
-    std::vector<std::string> want_headers;  // lower-case response header names to report if present
+    HeaderList headers;  // sent as given, after Host
   };
 
   // Subclass hooks; the on_success* ones are called for 2xx and 304 answers only.
@@ -56,7 +59,6 @@ class HttpTransport : public Transport, private LwsClient {
   void arm_io_timeout(int64_t ms, std::string what);
   void disarm_io_timeout();
   void pause_reading(bool pause);
-  std::vector<std::string> base_wanted_headers() const;
   const Url& origin() const { return origin_; }
   // Whether the request was written, i.e. the connection (TCP, TLS, proxy) is established.
   bool request_sent() const { return request_sent_; }
@@ -66,9 +68,20 @@ class HttpTransport : public Transport, private LwsClient {
   static const std::string* find_header(const HeaderList& headers, const std::string& name);
 
  private:
-  int on_lws(lws* wsi, lws_callback_reasons reason, void* in, size_t len) override;
+  // io::Connection::Observer
+  void on_open() override;
+  void on_data(const char* data, size_t size) override;
+  void on_close(const io::Error& error) override;
+  // http1::ResponseSink
+  void on_head(const http1::ResponseHead& head) override;
+  void on_body(std::string_view data) override;
+  void on_end(const http1::ResponseEnd& end) override;
+  void on_upgrade(std::string_view after_head) override;
+  void on_error(const http1::ResponseError& error) override;
+
+  void connect_fresh();
+  void send_request();
   bool on_response(int status, const HeaderList& headers);
-  bool on_body(const char* data, size_t len);
   // The exchange ended (TW_OK: the response completed). Runs at most once per exchange.
   void exchange_done(tw_err err, const std::string& message);
   void abort_exchange();
@@ -85,18 +98,22 @@ class HttpTransport : public Transport, private LwsClient {
 
   // The exchange in progress.
   Request request_;
-  std::string host_header_;
-  LwsLink* link_ = nullptr;
-  bool connecting_ = false;
+  Dial dial_;
+  io::Connection* connection_ = nullptr;
+  http1::ResponseReader reader_;
+  bool reused_ = false;            // the connection came from the pool
+  bool response_started_ = false;  // a byte of the response arrived
+  bool done_at_head_ = false;      // the head decided the exchange; the body is skipped
+  io::Connection* finished_ = nullptr;  // completed a response in this read; parked after it
+  bool finished_keep_alive_ = false;
   bool request_sent_ = false;
   bool in_exchange_ = false;
   bool paused_ = false;
-  std::string connect_error_;
   bool success_ = false;
   int error_status_ = 0;
   HeaderList error_headers_;
   std::string error_body_;
-  std::optional<std::string> redirect_to_;
+  std::optional<Url> redirect_to_;
 };
 
 }  // namespace tidewire::detail

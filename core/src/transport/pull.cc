@@ -22,7 +22,10 @@ PullTransport::PullTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       max_body_bytes_(core_->config.integer("poll.max_body_bytes")),
       cursor_header_(lower(core_->config.str("longpoll.cursor_header"))),
       cursor_(core_->config.str("longpoll.cursor")) {
-  for (const auto& name : core_->config.list("poll.expose_headers")) expose_.push_back(lower(name));
+  for (const auto& name : core_->config.list("poll.expose_headers")) {
+    if (name == "*") expose_all_ = true;
+    expose_.push_back(lower(name));
+  }
 }
 
 std::optional<int64_t> PullTransport::held_response_timeout_ms() const {
@@ -73,11 +76,6 @@ HttpTransport::Request PullTransport::build_request(const Url& url) {
   auto header_safe = [](const std::string& v) { return v.find_first_of(std::string("\r\n\0", 3)) == std::string::npos; };
   if (!etag_.empty() && header_safe(etag_)) r.headers.emplace_back("If-None-Match", etag_);
   if (!last_modified_.empty() && header_safe(last_modified_)) r.headers.emplace_back("If-Modified-Since", last_modified_);
-  r.want_headers = base_wanted_headers();
-  for (const char* name : kKnownHeaders) r.want_headers.emplace_back(name);
-  r.want_headers.emplace_back("x-poll-interval");
-  if (!cursor_header_.empty()) r.want_headers.push_back(cursor_header_);
-  for (const auto& name : expose_) r.want_headers.push_back(name);
   status_ = 0;
   headers_.clear();
   body_.clear();
@@ -141,7 +139,7 @@ void PullTransport::on_success_done(tw_err err, const std::string& message) {
     e->id = longpoll_ ? cursor_ : (!etag_.empty() ? etag_ : last_modified_);
     for (const auto& h : headers_) {
       bool known = std::find(std::begin(kKnownHeaders), std::end(kKnownHeaders), h.first) != std::end(kKnownHeaders);
-      bool wanted = known || h.first == cursor_header_ ||
+      bool wanted = expose_all_ || known || h.first == cursor_header_ ||
                     std::find(expose_.begin(), expose_.end(), h.first) != expose_.end();
       if (wanted) e->headers.push_back(h);
     }

@@ -37,6 +37,7 @@ class PullTransport final : public HttpTransport {
   const int64_t max_body_bytes_;
   std::string cursor_header_;      // lower case
   std::vector<std::string> expose_;  // lower case
+  bool expose_all_ = false;          // poll.expose_headers=*
   std::optional<int64_t> hinted_interval_ms_;
 
   // Validators and the last body, to tell a change from a repeat.

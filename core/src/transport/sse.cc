@@ -31,7 +31,6 @@ HttpTransport::Request SseTransport::build_request(const Url& url) {
   r.headers.emplace_back("Cache-Control", "no-cache");
   add_config_headers(r.headers, url);
   if (!parser_.last_event_id().empty()) r.headers.emplace_back("Last-Event-ID", parser_.last_event_id());
-  r.want_headers = base_wanted_headers();
   return r;
 }
 
