@@ -1,4 +1,4 @@
-/* The JNI layer of the Java binding: SWIG's view of tidewire.h, and nothing else.
+/* The JNI layer of the Java binding: SWIG's view of tidewire.h, plus the batch receive call.
  *
  * The typemaps below only change how values cross JNI, never what a call does:
  * - handles (tw_runtime, tw_config, tw_stream, tw_event) are Java longs;
@@ -7,8 +7,8 @@
  *   "modified UTF-8" (NUL and characters outside the BMP encoded differently) and text from the
  *   wire need not be valid UTF-8 at all; the Java side decodes with replacement;
  * - tw_event_data() is a byte[] of tw_event_data_len() bytes (payloads may hold NUL);
- * - events reach Java in batches through tw_jni_next_batch (at the end of this file), one JNI
- *   crossing for many events instead of a dozen per event.
+ * - events reach Java in batches through tw_jni_next_batch (at the end of this file, written by
+ *   hand over tw_stream_next_batch): one JNI crossing for many events, not a dozen per event.
  * The generated classes land in package io.tidewire and are package-private: the hand-written
  * façade in src/main/java is the API.
  */
@@ -225,16 +225,20 @@ static jobjectArray tw_jni_headers(JNIEnv *jenv, const tw_event *event) {
 }
 
 /* Copies events[0 .. count) into the arrays (the layout of enum tw_jni_batch) and destroys them,
- * whatever happens: the caller owns none of them afterwards. False with a Java exception pending
- * when an array could not be had (the events are lost then, as the JVM is out of memory). */
+ * whatever happens: the caller owns none of them afterwards. count is at most TW_JNI_MAX_BATCH.
+ * False with a Java exception pending when an array could not be had (the events are lost then,
+ * as the JVM is out of memory). */
 static bool tw_jni_pack(JNIEnv *jenv, tw_event **events, size_t count, jlongArray fields,
                         jobjectArray storage, jobjectArray objects) {
   bool ok = true;
   size_t bulk = 0;
+  size_t text_len[TW_JNI_MAX_BATCH][2]; /* of id and type: measured once, copied later */
   for (size_t i = 0; i < count && ok; i++) {
     const tw_event *e = events[i];
     size_t len = tw_event_data_len(e);
-    bulk += strlen(tw_event_id(e)) + strlen(tw_event_type(e));
+    text_len[i][0] = strlen(tw_event_id(e));
+    text_len[i][1] = strlen(tw_event_type(e));
+    bulk += text_len[i][0] + text_len[i][1];
     if (len < TW_JNI_OWN_ARRAY) {
       bulk += len;
     } else if (len > INT32_MAX) {
@@ -288,10 +292,9 @@ static bool tw_jni_pack(JNIEnv *jenv, tw_event **events, size_t count, jlongArra
       jlong *f = field + 1 + i * TW_JNI_FIELDS;
       const char *text[2] = {tw_event_id(e), tw_event_type(e)};
       for (int j = 0; j < 2; j++) {
-        size_t len = strlen(text[j]);
-        memcpy(bytes + at, text[j], len);
-        at += len;
-        f[TW_JNI_ID_LEN + j] = static_cast<jlong>(len);
+        memcpy(bytes + at, text[j], text_len[i][j]);
+        at += text_len[i][j];
+        f[TW_JNI_ID_LEN + j] = static_cast<jlong>(text_len[i][j]);
       }
       size_t len = tw_event_data_len(e);
       if (len < TW_JNI_OWN_ARRAY) {

@@ -80,7 +80,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       new ArrayDeque<>(); // taken from the core, not handed out
   private boolean pulling;
   private final Batch batch = new Batch(); // the puller's, while pulling
-  private final List<Event> pulled = new ArrayList<>(Batch.CAPACITY); // the puller's, as batch
+  private final List<Event> pulled = new ArrayList<>(Batch.CAPACITY); // the puller's, like batch
   private boolean ended; // the core's queue said TW_ERR_CLOSED (or close() gave up waiting for it)
   private StreamException failure; // why it ended, if in failure
 
@@ -283,7 +283,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
    * NoSuchElementException (clean) or StreamException (failure).
    */
   Event take(long timeoutNanos, boolean forever) throws InterruptedException {
-    // Iteration reads no clock: once per event, it cost as much as the rest of the hand-over.
+    // Iteration reads no clock: read for every event, it was the largest cost of the hand-over.
     long deadline = forever ? 0 : System.nanoTime() + timeoutNanos;
     boolean looked = false; // a zero timeout still looks into the core's queue once
     lock.lockInterruptibly();
