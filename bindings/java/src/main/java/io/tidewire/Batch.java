@@ -14,21 +14,24 @@ import java.util.Map;
  * The Java half of the receive path: one JNI call (tw_jni_next_batch in tidewire.i) takes up to
  * {@link #CAPACITY} events and copies them into this object's arrays, then {@link #drainTo} makes
  * the Events from those arrays in Java. The arrays are reused from call to call, so a batch of small
- * messages allocates only its Events and their payloads. Not thread-safe: a stream's one puller at
- * a time owns it.
+ * messages allocates only its Events and their payloads. Each reading thread has one ({@link
+ * #local()}), emptied before the thread reads another stream: the arrays cost a few KiB per thread
+ * (at most KEEP_BYTES more after large batches), not per stream, however many are open.
  */
 final class Batch {
+  private static final ThreadLocal<Batch> LOCAL = ThreadLocal.withInitial(Batch::new);
+
   /** Events taken from the core per call: one lock and one JNI crossing per batch. */
   static final int CAPACITY = 64;
 
   /**
-   * The shared bytes outgrow this only for a batch of large ids or types; such an array is dropped
-   * after its batch, not kept for the stream's lifetime.
+   * Shared bytes kept from batch to batch: room for a full batch of payloads just under
+   * TW_JNI_OWN_ARRAY. A larger array (large ids or types) is dropped after its batch.
    */
-  private static final int KEEP_BYTES = 1 << 20;
+  private static final int KEEP_BYTES = 512 << 10;
 
-  /** Room for a batch of messages of 256 bytes; the native side grows it when a batch needs more. */
-  private static final int INITIAL_BYTES = CAPACITY * 256;
+  /** Room for a batch of 64-byte messages; the native side grows it when a batch needs more. */
+  private static final int INITIAL_BYTES = CAPACITY * 64;
 
   private static final int FIELDS = tw_jni_batch.TW_JNI_FIELDS;
   private static final byte[] EMPTY = new byte[0];
@@ -41,6 +44,11 @@ final class Batch {
   private final byte[][] typeKeys = new byte[4][];
   private final String[] typeNames = new String[4];
   private int typeNext;
+
+  /** The calling thread's. */
+  static Batch local() {
+    return LOCAL.get();
+  }
 
   /**
    * Waits up to timeoutMs for events of {@code stream}; returns tw_stream_next_batch's result. What

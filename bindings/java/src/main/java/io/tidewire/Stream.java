@@ -79,8 +79,6 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   private final ArrayDeque<Event> buffer =
       new ArrayDeque<>(); // taken from the core, not handed out
   private boolean pulling;
-  private final Batch batch = new Batch(); // the puller's, while pulling
-  private final List<Event> pulled = new ArrayList<>(Batch.CAPACITY); // the puller's, like batch
   private boolean ended; // the core's queue said TW_ERR_CLOSED (or close() gave up waiting for it)
   private StreamException failure; // why it ended, if in failure
 
@@ -323,6 +321,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   private void pull(long nanos, boolean interruptible) throws InterruptedException {
     pulling = true;
     lock.unlock();
+    List<Event> pulled = new ArrayList<>(Batch.CAPACITY);
     int err = tw_err.TW_ERR_TIMEOUT;
     StreamException why = null;
     try {
@@ -332,6 +331,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       } else {
         try {
           int ms = (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
+          Batch batch = Batch.local();
           if (interruptible) interruptor.beginWait();
           try {
             err = batch.take(stream, ms);
@@ -354,7 +354,6 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       lock.lock();
       pulling = false;
       buffer.addAll(pulled);
-      pulled.clear();
       if (err == tw_err.TW_ERR_CLOSED && !ended) {
         ended = true;
         failure = why;
