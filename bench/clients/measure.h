@@ -56,13 +56,16 @@ static inline void bench_window_start(struct bench_window *w, double seconds) {
   w->messages = w->bytes = 0;
 }
 
-static inline void bench_window_print(const struct bench_window *w) {
+/* One JSON line; `extra` (may be empty) is more members, each starting with ", ". */
+static inline void bench_window_print_with(const struct bench_window *w, const char *extra) {
   int64_t t1 = bench_now_ns(), cpu1 = bench_cpu_ns();
-  printf("{\"messages\": %llu, \"bytes\": %llu, \"seconds\": %.6f, \"cpu_seconds\": %.6f}\n",
+  printf("{\"messages\": %llu, \"bytes\": %llu, \"seconds\": %.6f, \"cpu_seconds\": %.6f%s}\n",
          (unsigned long long)w->messages, (unsigned long long)w->bytes, (double)(t1 - w->t0) / 1e9,
-         (double)(cpu1 - w->cpu0) / 1e9);
+         (double)(cpu1 - w->cpu0) / 1e9, extra);
   fflush(stdout);
 }
+
+static inline void bench_window_print(const struct bench_window *w) { bench_window_print_with(w, ""); }
 
 /* Latency samples: the payload starts with the server's CLOCK_MONOTONIC send time (20 digits). */
 struct bench_latency {

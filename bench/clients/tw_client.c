@@ -7,7 +7,12 @@
  *                                             send-to-application latency of /pace/US, blocking
  *                                             tw_stream_next (the consumer sleeps between messages)
  *   tw_client poll PORT SECONDS               poll stream on /poll, poll.interval_ms=0 (304s)
- *   tw_client idle PORT STREAMS               RSS per open ws stream, all in one runtime
+ *   tw_client idle PORT STREAMS               RSS per open ws stream, all in one runtime, and the
+ *                                             time to open them all
+ *   tw_client https-poll URL CA_FILE POLLS    POLLS polls of an https URL (poll.interval_ms=0):
+ *                                             connections and TLS handshakes they took
+ *   tw_client ws-compression URL on|off       reads a WebSocket feed to its end with
+ *                                             ws.compression on or off: wire bytes / payload bytes
  *   tw_client webhook SECRET SECONDS          a Standard Webhooks receiver: prints "url URL", then
  *                                             consumes verified deliveries for SECONDS
  */
@@ -123,7 +128,11 @@ static void poll_304(int port, double seconds) {
   usleep((useconds_t)(seconds * 1e6));
   check(tw_stream_stat(&after, stream, "not_modified"), "stat");
   w.messages = after - before;
-  bench_window_print(&w);
+  uint64_t connections = 0;
+  check(tw_stream_stat(&connections, stream, "connections"), "stat");
+  char more[64];
+  snprintf(more, sizeof more, ", \"connections\": %llu", (unsigned long long)connections);
+  bench_window_print_with(&w, more);
   tw_stream_destroy(stream);
   tw_runtime_destroy(rt);
 }
@@ -143,6 +152,7 @@ static void idle(int port, size_t count) {
   check(tw_stream_next(&e, first, 10000), "first open");
   tw_event_destroy(e);
   long base = bench_rss_kib();
+  int64_t open_start_ns = bench_now_ns();
   /* Opened in waves of 500, as the peers' clients are: every stream is open before RSS is read. */
   for (size_t wave = 0; wave < count; wave += 500) {
     size_t end = wave + 500 < count ? wave + 500 : count;
@@ -156,14 +166,72 @@ static void idle(int port, size_t count) {
       tw_event_destroy(e);
     }
   }
+  double open_seconds = (double)(bench_now_ns() - open_start_ns) / 1e9;
   usleep(200000);
   long rss = bench_rss_kib();
-  printf("{\"streams\": %zu, \"rss_base_kib\": %ld, \"rss_kib\": %ld, \"kib_per_stream\": %.3f}\n", count, base, rss,
-         (double)(rss - base) / (double)count);
+  printf("{\"streams\": %zu, \"open_seconds\": %.3f, \"rss_base_kib\": %ld, \"rss_kib\": %ld, "
+         "\"kib_per_stream\": %.3f}\n",
+         count, open_seconds, base, rss, (double)(rss - base) / (double)count);
   fflush(stdout);
   for (size_t i = 0; i < count; i++) tw_stream_destroy(streams[i]);
   tw_stream_destroy(first);
   free(streams);
+  tw_runtime_destroy(rt);
+}
+
+static uint64_t stat_of(tw_stream *stream, const char *name) {
+  uint64_t value = 0;
+  check(tw_stream_stat(&value, stream, name), name);
+  return value;
+}
+
+static void https_poll(const char *url, const char *ca_file, unsigned long polls) {
+  tw_runtime *rt = NULL;
+  check(tw_runtime_create(&rt), "runtime");
+  const char *const extra[] = {"tls.ca_file", ca_file, "poll.interval_ms", "0", NULL};
+  tw_stream *stream = open_stream(rt, "poll", url, extra);
+  int64_t deadline = bench_now_ns() + 60 * (int64_t)1000000000;
+  /* No event marks a 304: the request counter is watched instead. */
+  while (stat_of(stream, "requests") < polls && bench_now_ns() < deadline) usleep(1000);
+  tw_stream_close(stream);
+  uint64_t requests = stat_of(stream, "requests");
+  if (requests < polls) {
+    fprintf(stderr, "tw_client: only %llu polls in 60 s\n", (unsigned long long)requests);
+    exit(1);
+  }
+  printf("{\"polls\": %llu, \"connections\": %llu, \"tls_handshakes\": %llu, \"errors\": %llu}\n",
+         (unsigned long long)requests, (unsigned long long)stat_of(stream, "connections"),
+         (unsigned long long)stat_of(stream, "tls_handshakes"), (unsigned long long)stat_of(stream, "errors"));
+  fflush(stdout);
+  tw_stream_destroy(stream);
+  tw_runtime_destroy(rt);
+}
+
+static void ws_compression(const char *url, const char *compression) {
+  tw_runtime *rt = NULL;
+  check(tw_runtime_create(&rt), "runtime");
+  const char *const extra[] = {"ws.compression", compression, NULL};
+  tw_stream *stream = open_stream(rt, "ws", url, extra);
+  uint64_t messages = 0;
+  for (;;) {
+    tw_event *e = NULL;
+    tw_err err = tw_stream_next(&e, stream, 30000);
+    if (err == TW_ERR_CLOSED) break;
+    check(err, "next");
+    messages++;
+    tw_event_destroy(e);
+  }
+  tw_event *failure = NULL;
+  if (tw_stream_failure(&failure, stream) == TW_OK && failure) {
+    fprintf(stderr, "tw_client: the feed failed: %s\n", tw_event_data(failure));
+    exit(1);
+  }
+  uint64_t wire = stat_of(stream, "wire_bytes"), payload = stat_of(stream, "payload_bytes");
+  printf("{\"messages\": %llu, \"wire_bytes\": %llu, \"payload_bytes\": %llu, \"wire_per_payload\": %.4f}\n",
+         (unsigned long long)messages, (unsigned long long)wire, (unsigned long long)payload,
+         payload ? (double)wire / (double)payload : 0.0);
+  fflush(stdout);
+  tw_stream_destroy(stream);
   tw_runtime_destroy(rt);
 }
 
@@ -200,7 +268,7 @@ static void webhook(const char *secret, double seconds) {
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: tw_client ws|sse|ws-latency|sse-latency|poll|idle|webhook ...\n");
+    fprintf(stderr, "usage: tw_client ws|sse|ws-latency|sse-latency|poll|idle|https-poll|ws-compression|webhook ...\n");
     return 2;
   }
   const char *mode = argv[1];
@@ -212,6 +280,10 @@ int main(int argc, char **argv) {
     poll_304(atoi(argv[2]), atof(argv[3]));
   } else if (strcmp(mode, "idle") == 0) {
     idle(atoi(argv[2]), strtoul(argv[3], NULL, 10));
+  } else if (strcmp(mode, "https-poll") == 0 && argc == 5) {
+    https_poll(argv[2], argv[3], strtoul(argv[4], NULL, 10));
+  } else if (strcmp(mode, "ws-compression") == 0 && argc == 4) {
+    ws_compression(argv[2], argv[3]);
   } else if (strcmp(mode, "webhook") == 0) {
     webhook(argv[2], atof(argv[3]));
   } else {

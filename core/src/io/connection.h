@@ -208,8 +208,6 @@ class Connection {
   BIO* tls_in_ = nullptr;   // network -> SSL (owned by ssl_)
   BIO* tls_out_ = nullptr;  // SSL -> network (owned by ssl_)
 
-  std::unique_ptr<char[]> read_buffer_;
-  std::unique_ptr<char[]> plain_buffer_;  // SSL_read target
   bool paused_ = false;
   bool lingering_ = false;  // close_after_writes() waits for queued writes
   size_t queued_write_bytes_ = 0;
