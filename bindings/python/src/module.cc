@@ -432,8 +432,8 @@ class Stream {
 
   PyObject* pop() { return new_event(buffer_[head_++]); }
 
-  // Takes a batch from the core into the buffer. A wait releases the GIL; a poll (slice 0) only
-  // takes the core's lock and keeps it.
+  // Takes a batch from the core into the buffer. A wait releases the GIL; a poll (slice 0) keeps
+  // it, as it only holds the core's queue lock for a moment.
   tw_err fetch(int slice) {
     tw_event* batch[kBatch];
     size_t count = 0;
