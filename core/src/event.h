@@ -1,25 +1,77 @@
 // The event object behind tw_event. Created on the I/O thread, owned by whoever holds it after.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "tidewire/tidewire.h"
+
+namespace tidewire::detail {
+
+// An event's payload: bytes stored right after the event, in the event's own allocation
+// (tw_event::with_payload, the receive path: one allocation and one copy from the read buffer), or
+// a string built elsewhere and moved in (an SSE event's data lines, a poll body). A copy always
+// owns its bytes.
+class Payload {
+ public:
+  Payload() = default;
+  Payload(const Payload& other) : owned_(other.view()) {}
+  Payload& operator=(const Payload& other) {
+    if (this != &other) *this = std::string(other.view());
+    return *this;
+  }
+  Payload& operator=(std::string bytes) {
+    owned_ = std::move(bytes);
+    inline_ = nullptr;
+    inline_size_ = 0;
+    return *this;
+  }
+
+  std::string_view view() const { return inline_ ? std::string_view(inline_, inline_size_) : std::string_view(owned_); }
+  // NUL-terminated in both forms.
+  const char* c_str() const { return inline_ ? inline_ : owned_.c_str(); }
+  size_t size() const { return inline_ ? inline_size_ : owned_.size(); }
+  bool empty() const { return size() == 0; }
+  bool operator==(std::string_view other) const { return view() == other; }
+
+ private:
+  friend struct ::tw_event;
+  std::string owned_;
+  const char* inline_ = nullptr;  // into the event's allocation
+  size_t inline_size_ = 0;
+};
+
+}  // namespace tidewire::detail
 
 struct tw_event {
   tw_kind kind = TW_KIND_MESSAGE;
   tw_transport transport = TW_TRANSPORT_POLL;
   std::string id;
   std::string type;
-  std::string data;
+  tidewire::detail::Payload data;
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
   int64_t received_ns = 0;
   tw_err error = TW_OK;
   int http_status = 0;
   int close_code = 0;
   int64_t retry_ms = 0;
+
+  tw_event() = default;
+  tw_event(const tw_event&) = default;  // Payload's copy owns its bytes
+  tw_event& operator=(const tw_event&) = default;
+
+  // A new event whose payload is a copy of `bytes`, stored after the event in the same allocation.
+  // Free it with delete, like any other.
+  static tw_event* with_payload(std::string_view bytes);
+
+  // Every event comes from ::operator new, with or without room for a payload after it, so one
+  // operator delete frees both.
+  static void* operator new(size_t size) { return ::operator new(size); }
+  static void operator delete(void* memory) { ::operator delete(memory); }
 };
 
 namespace tidewire::detail {

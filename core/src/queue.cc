@@ -4,7 +4,24 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <new>
 #include <ctime>
+
+namespace tidewire::detail {
+
+}  // namespace tidewire::detail
+
+tw_event* tw_event::with_payload(std::string_view bytes) {
+  void* memory = ::operator new(sizeof(tw_event) + bytes.size() + 1);
+  auto* event = ::new (memory) tw_event;
+  char* payload = static_cast<char*>(memory) + sizeof(tw_event);
+  if (!bytes.empty()) std::memcpy(payload, bytes.data(), bytes.size());
+  payload[bytes.size()] = '\0';
+  event->data.inline_ = payload;
+  event->data.inline_size_ = bytes.size();
+  return event;
+}
 
 namespace tidewire::detail {
 

@@ -34,7 +34,7 @@ EventPtr status(tw_kind kind, int64_t retry_ms = 0) {
 EventPtr sized(const std::string& id, size_t bytes) {
   EventPtr e(new tw_event);
   e->id = id;
-  e->data.assign(bytes - id.size(), 'x');
+  e->data = std::string(bytes - id.size(), 'x');
   return e;
 }
 

@@ -139,6 +139,14 @@ bool Deflater::compress(std::string_view message, std::string& out) {
     } while (z.avail_out == 0 || z.avail_in > 0);
     if (left == 0) break;
   }
+  // Nothing to flush (an empty message after a flushed one): zlib writes no block at all. The
+  // receiver appends the tail's LEN/NLEN, so the message must still carry the empty stored block's
+  // header byte (RFC 7692 7.2.3.6); without it the tail would be read as a block header.
+  if (out.size() == start) {
+    out.push_back('\0');
+    if (reset_per_message_) deflateReset(&z);
+    return true;
+  }
   // A sync flush always ends with the empty stored block; the wire form leaves it out.
   if (out.size() - start >= sizeof kDeflateTail &&
       std::memcmp(out.data() + out.size() - sizeof kDeflateTail, kDeflateTail, sizeof kDeflateTail) == 0)

@@ -35,6 +35,14 @@ EventPtr Transport::new_event(tw_kind kind, int64_t received_ns) const {
   return e;
 }
 
+EventPtr Transport::new_message(std::string_view payload, int64_t received_ns) const {
+  EventPtr e(tw_event::with_payload(payload));
+  e->kind = TW_KIND_MESSAGE;
+  e->transport = core_->transport;
+  e->received_ns = received_ns;
+  return e;
+}
+
 bool Transport::deliver(std::vector<EventPtr>& batch) {
   if (batch.empty()) return false;
   if (ended_) {  // the terminal status is queued: nothing may follow it

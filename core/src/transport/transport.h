@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../policy.h"
@@ -46,6 +47,9 @@ class Transport {
   EventPtr new_event(tw_kind kind) const { return new_event(kind, monotonic_ns()); }
   // Events parsed from one read share its receive time: one clock read per read, not per event.
   EventPtr new_event(tw_kind kind, int64_t received_ns) const;
+  // A message whose payload is copied from `payload` (a read buffer) into the event's own
+  // allocation: one allocation, one copy.
+  EventPtr new_message(std::string_view payload, int64_t received_ns) const;
   // Hands a batch of message events to the queue (counting them). True: the producer must pause.
   bool deliver(std::vector<EventPtr>& batch);
   // A connection is established (or a poll succeeded): the backoff learns when, and an `open`

@@ -349,9 +349,8 @@ void WsTransport::on_message(bool text, std::string_view payload) {
     batch_received_ns_ = monotonic_ns();
     runtime_.defer_flush(this);
   }
-  EventPtr e = new_event(TW_KIND_MESSAGE, batch_received_ns_);
+  EventPtr e = new_message(payload, batch_received_ns_);
   e->type = text ? "text" : "binary";
-  e->data.assign(payload.data(), payload.size());
   batch_.push_back(std::move(e));
 }
 

@@ -53,6 +53,33 @@ TEST(WsDeflate, Rfc7692Examples) {
   EXPECT_EQ(out, bytes({0xc1, 0x85, 0, 0, 0, 0, 0xf2, 0x00, 0x11, 0x00, 0x00}));
 }
 
+// An empty message between two others: compressed, it is the empty stored block's header alone
+// (0x00, RFC 7692 7.2.3.6), and the next message still reads with the shared window.
+TEST(WsDeflate, EmptyMessageKeepsTheStreamReadable) {
+  for (bool reset : {false, true}) {
+    DeflateParams params;
+    params.client_no_context_takeover = reset;
+    FrameWriter writer([] { return std::array<uint8_t, 4>{0, 0, 0, 0}; }, params);
+    std::string out;
+    ASSERT_TRUE(writer.write_text("t", out));
+    std::string empty;
+    ASSERT_TRUE(writer.write_binary("", empty));
+    EXPECT_EQ(empty, bytes({0xc2, 0x81, 0, 0, 0, 0, 0x00}));
+    out += empty;
+    ASSERT_TRUE(writer.write_text("t", out));
+    ASSERT_TRUE(writer.write_binary("", out));
+    ASSERT_TRUE(writer.write_binary("", out));
+    ASSERT_TRUE(writer.write_text("tt", out));
+    DeflateParams server_view;
+    server_view.server_no_context_takeover = reset;
+    auto frames = unmask_client_frames(out);
+    ASSERT_TRUE(frames);
+    Outcome o = run(*frames, {}, 1 << 20, server_view);
+    EXPECT_EQ(o.close_code, 0) << o.error;
+    EXPECT_EQ(o.events, (std::vector<std::string>{"text:t", "binary:", "text:t", "binary:", "binary:", "text:tt"}));
+  }
+}
+
 TEST(WsDeflate, ServerNoContextTakeoverResetsTheWindow) {
   const std::string hello = bytes({0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00});
   const std::string shared = bytes({0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00});
