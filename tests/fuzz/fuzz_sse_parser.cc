@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "transport/sse_parser.h"
+#include "proto/sse_parser.h"
 
 using tidewire::detail::SseEvent;
 using tidewire::detail::SseParser;

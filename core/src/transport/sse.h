@@ -3,7 +3,7 @@
 #pragma once
 
 #include "http_transport.h"
-#include "sse_parser.h"
+#include "proto/sse_parser.h"
 
 namespace tidewire::detail {
 

@@ -1,4 +1,4 @@
-#include "transport/sse_parser.h"
+#include "proto/sse_parser.h"
 
 #include <cstring>
 #include <utility>
