@@ -18,6 +18,7 @@ Verdict classify_ws_close(int code) {
     case 1000:
       return Verdict::end_clean;
     case 1001:  // going away (server restart)
+    case 1005:  // a close frame without a code: no reason to stop was given
     case 1006:  // abnormal closure, no close frame
     case 1011:  // server error
     case 1012:  // service restart

@@ -13,7 +13,7 @@ TEST(Policy, HttpStatusesAreClassifiedAsTheTableSays) {
 
 TEST(Policy, WebSocketCloseCodesAreClassifiedAsTheTableSays) {
   EXPECT_EQ(classify_ws_close(1000), Verdict::end_clean);
-  for (int code : {1001, 1006, 1011, 1012, 1013}) EXPECT_EQ(classify_ws_close(code), Verdict::retry) << code;
+  for (int code : {1001, 1005, 1006, 1011, 1012, 1013}) EXPECT_EQ(classify_ws_close(code), Verdict::retry) << code;
   for (int code : {1002, 1003, 1007, 1008, 1009, 1010, 4000}) EXPECT_EQ(classify_ws_close(code), Verdict::fatal) << code;
 }
 

@@ -336,10 +336,7 @@ void WsTransport::after_feed(const ws::FeedResult& result) {
   release_connection(code);
   std::string why = url_.display() + " closed the WebSocket with " + std::to_string(code) +
                     (reason.empty() ? "" : " (" + printable_peer_text(reason, 123) + ")");
-  // A close frame without a code gives no reason to stop: retried like a connection that ended
-  // without one, and reported with the code as received.
-  int classified = code == ws::kCloseNoStatus ? kCloseAbnormal : code;
-  failed(classify_ws_close(classified), TW_ERR_PROTOCOL, 0, why, code);
+  failed(classify_ws_close(code), TW_ERR_PROTOCOL, 0, why, code);
 }
 
 void WsTransport::on_message(bool text, std::string_view payload) {
