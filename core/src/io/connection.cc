@@ -198,7 +198,6 @@ Connection::Connection(uv_loop_t* loop, ConnectOptions options, Observer* observ
       options_(std::move(options)),
       observer_(observer),
       connect_timer_(loop, [this] {
-        if (lingering_) return close();  // close_after_writes(): the peer did not take the bytes in time
         static const char* const phase[] = {"name lookup", "TCP connect", "proxy CONNECT", "TLS handshake"};
         size_t index = static_cast<size_t>(state_);
         fail({ErrorKind::timeout, "connecting to " + authority_for_errors() + " took longer than " +
@@ -565,7 +564,6 @@ void Connection::send_raw(std::string data) {
                           Connection* self = done->connection;
                           self->queued_write_bytes_ -= done->data.size();
                           delete done;
-                          if (self->lingering_ && self->queued_write_bytes_ == 0) return self->close();
                           if (result < 0 && self->state_ != State::closed) {
                             self->fail({ErrorKind::io, "writing to " + self->authority_for_errors() +
                                                            " failed: " + uv_error_text(result)});
@@ -592,7 +590,7 @@ void Connection::become_open() {
 }
 
 bool Connection::write(std::string data) {
-  if (state_ != State::open || lingering_) return false;
+  if (state_ != State::open) return false;
   if (data.empty()) return true;
   if (ssl_ == nullptr) {
     send_raw(std::move(data));
@@ -638,19 +636,8 @@ void Connection::deliver_pending() {
   drain_tls();
 }
 
-void Connection::close_after_writes(uint64_t linger_ms) {
-  if (state_ == State::closed || lingering_) return;
-  observer_ = nullptr;
-  if (state_ != State::open || queued_write_bytes_ == 0) return close();
-  lingering_ = true;
-  pause_reading();
-  deferred_.stop();
-  connect_timer_.start(linger_ms);
-}
-
 void Connection::close() {
   if (state_ == State::closed) return;
-  lingering_ = false;
   if (ssl_ != nullptr && state_ == State::open) {
     // close_notify, best effort: uv_close cancels queued writes, so only what the socket takes
     // right now goes out; a peer that misses it sees a plain EOF.

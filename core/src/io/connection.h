@@ -135,10 +135,6 @@ class Connection {
   // Ends the connection: a best-effort TLS close_notify, then the socket is closed. No callback
   // comes after this call. Idempotent; the pointer is invalid once control returns to the loop.
   void close();
-  // Ends the connection once the bytes already written have left (a WebSocket close frame), or
-  // after `linger_ms` if the peer does not take them. No callback comes after this call, and
-  // nothing may be written; close() still closes at once. Idempotent.
-  void close_after_writes(uint64_t linger_ms);
 
   bool is_open() const { return state_ == State::open; }
   bool uses_tls() const { return ssl_ != nullptr; }
@@ -209,7 +205,6 @@ class Connection {
   BIO* tls_out_ = nullptr;  // SSL -> network (owned by ssl_)
 
   bool paused_ = false;
-  bool lingering_ = false;  // close_after_writes() waits for queued writes
   size_t queued_write_bytes_ = 0;
 };
 
