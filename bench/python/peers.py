@@ -97,6 +97,8 @@ def url(port: int, path: str, ws: bool) -> str:
 def tidewire_stream(port: int, path: str, transport: str, **config):
     import tidewire
 
+    # A benchmark whose server is gone fails at once rather than reconnecting until its timeout.
+    config.setdefault("reconnect_first_connect", False)
     return tidewire.Stream(url(port, path, transport == "ws"), transport, **config)
 
 
