@@ -11,7 +11,6 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <tidewire/tidewire.h>
@@ -92,18 +91,21 @@ struct Events {
   }
 };
 
-// The strings of a batch, each distinct one once: most values repeat from event to event ("" ids,
-// the "text" type of every WebSocket message), and a JavaScript string costs an allocation.
+// The strings of a batch. Most values repeat from event to event ("" ids, the "text" type of every
+// WebSocket message) and a JavaScript string costs an allocation, so each of the first kShared
+// distinct values looked up is given once; later ones (ids, unique per event) are not looked up.
 class Strings {
  public:
   Strings() { index(""); }
 
   uint32_t index(std::string_view text) {
-    auto [at, added] = seen_.try_emplace(text, static_cast<uint32_t>(list_.size()));
-    if (added) list_.push_back(text);
-    return at->second;
+    for (uint32_t i = 0; i < shared_count_; ++i)
+      if (list_[shared_[i]] == text) return shared_[i];
+    uint32_t at = append(text);
+    if (shared_count_ < kShared) shared_[shared_count_++] = at;
+    return at;
   }
-  // Header names and values, in order and not shared: the event's slots say where they start.
+  // Header names and values, in order: the event's slots say where they start.
   uint32_t append(std::string_view text) {
     list_.push_back(text);
     return static_cast<uint32_t>(list_.size() - 1);
@@ -116,8 +118,10 @@ class Strings {
   }
 
  private:
+  static constexpr uint32_t kShared = 8;
   std::vector<std::string_view> list_;  // borrowed from the events, alive until the batch is built
-  std::unordered_map<std::string_view, uint32_t> seen_;
+  uint32_t shared_[kShared];            // indices in list_ of the values index() looks up
+  uint32_t shared_count_ = 0;
 };
 
 // Writes `count` events into the environment's layout array and returns [count, strings, chunks]:
