@@ -71,9 +71,10 @@ describe('longpoll', () => {
     }
   });
 
-  test('a held request answers a waiting iterator', T, async () => {
+  test('a held request answers a waiting iterator', T, async (t) => {
     const key = fresh('longpoll');
-    const stream = new Stream(`${peers.httpUrl}/longpoll/${key}`, LONGPOLL);
+    // Closed when the test ends, timed out included: an open stream would keep the file's process alive.
+    const stream = new Stream(`${peers.httpUrl}/longpoll/${key}`, { ...LONGPOLL, signal: t.signal });
     const reader = take(stream, 2);
     await until(() => peers.waiters.size > 0, 5000, 'the long-poll to be held');
     peers.publish(key, { n: 0 });
