@@ -50,4 +50,9 @@ tw_err error_code(const io::Error& error) {
   }
 }
 
+std::string connect_failure_text(const Url& url, const io::Error& error) {
+  return "connecting to " + url.display() + " failed: " +
+         (error.kind == io::ErrorKind::tls_verify ? "certificate verification failed: " : "") + error.message;
+}
+
 }  // namespace tidewire::detail

@@ -25,4 +25,8 @@ Dial dial_for(const Url& url, const Config& config, bool http11_alpn);
 // rejection (fatal by the policy), TW_ERR_TIMEOUT for the connect deadline, TW_ERR_IO otherwise.
 tw_err error_code(const io::Error& error);
 
+// What a failed connection attempt to `url` reports: the URL without its secrets, and the
+// connection's reason ("certificate verification failed: ..." when the certificate was rejected).
+std::string connect_failure_text(const Url& url, const io::Error& error);
+
 }  // namespace tidewire::detail

@@ -165,8 +165,7 @@ void HttpTransport::on_close(const io::Error& error) {
   }
   std::string message = error.kind == io::ErrorKind::closed_by_peer
                             ? "connection to " + request_.url.display() + " closed before the response completed"
-                            : "connecting to " + request_.url.display() + " failed: " + error.message;
-  if (error.kind == io::ErrorKind::tls_verify) message += " (certificate verification failed)";
+                            : connect_failure_text(request_.url, error);
   exchange_done(error_code(error), message);
 }
 

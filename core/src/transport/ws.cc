@@ -234,10 +234,7 @@ void WsTransport::on_close(const io::Error& error) {
   }
   tw_err err = error_code(error);
   // TLS only when the TLS layer itself rejected the certificate: never guessed from the message.
-  std::string why = "connecting to " + current_.display() + " failed: " +
-                    (error.kind == io::ErrorKind::tls_verify ? "certificate verification failed: " : "") +
-                    error.message;
-  failed(classify_error(err), err, 0, why);
+  failed(classify_error(err), err, 0, connect_failure_text(current_, error));
 }
 
 void WsTransport::on_drained() { contained("writing to", [this] { drain_sends(); }); }
