@@ -456,7 +456,8 @@ def headline(row: Row) -> str:
                f"{s['tls_handshakes']['median']:.0f} TLS handshake(s)"
     if row.kind == "feed":
         return f"{s['messages']['median']:,.0f} messages, wire/payload {s['wire_per_payload']['median']:.3f}"
-    return f"{s['kib_per_stream']['median']:.1f} KiB per stream, all open in {s['open_seconds']['median']:.2f} s"
+    opened = f", all open in {s['open_seconds']['median']:.2f} s" if s.get("open_seconds") else ""
+    return f"{s['kib_per_stream']['median']:.1f} KiB per stream{opened}"
 
 
 def find(rows: list[Row], group: str, client: str) -> dict:
