@@ -1,6 +1,7 @@
 'use strict';
 // tidewire.Event: one event of a stream, built from the fields the addon hands over.
 const { performance } = require('node:perf_hooks');
+const { Buffer } = require('node:buffer');
 const addon = require('./native');
 
 // The core stamps events on CLOCK_MONOTONIC, the clock of process.hrtime() (libuv's uv_hrtime);
@@ -9,10 +10,10 @@ const ORIGIN_NS = Number(process.hrtime.bigint()) - performance.now() * 1e6;
 
 // A batch from the addon is [count, strings, chunks]: the numbers of its events are in
 // addon.layout (addon.slots.stride numbers per event, named by addon.slots), valid until the next
-// batch is taken; strings and payload chunks belong to the batch. An event's data is a view of its
+// batch is taken; strings and payload chunks (ArrayBuffers) belong to the batch. An event's data is a view of its
 // chunk, never a copy, and keeps the chunk alive. Indices are read with `| 0`: a double used as a
 // key would be looked up as a string.
-const { layout } = addon;
+const { layout, kinds: KINDS, transports: TRANSPORTS } = addon;
 const {
   stride: STRIDE,
   kind: KIND,
@@ -41,18 +42,17 @@ class Event {
   /** @internal */
   constructor(at, strings, chunks) {
     /** "message", or with status_events: "open", "reconnecting", "error", "closed". */
-    this.kind = addon.kinds[layout[at + KIND] | 0];
+    this.kind = KINDS[layout[at + KIND] | 0];
     /** The transport that delivered it: "poll", "longpoll", "sse", "ws" or "webhook". */
-    this.transport = addon.transports[layout[at + TRANSPORT] | 0];
+    this.transport = TRANSPORTS[layout[at + TRANSPORT] | 0];
     /** SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook id; "" when none. */
     this.id = strings[layout[at + ID] | 0];
     /** SSE event name, "change" for poll and long-poll, "text"/"binary" for ws, the webhook's type. */
     this.type = strings[layout[at + TYPE] | 0];
     const length = layout[at + LENGTH];
-    const chunk = chunks[layout[at + CHUNK] | 0];
     /** The payload, byte for byte as received. */
     this.data =
-      length === 0 ? Buffer.alloc(0) : Buffer.from(chunk.buffer, chunk.byteOffset + layout[at + OFFSET], length);
+      length === 0 ? Buffer.alloc(0) : Buffer.from(chunks[layout[at + CHUNK] | 0], layout[at + OFFSET], length);
     const headerCount = layout[at + HEADER_COUNT];
     /** Response (poll, long-poll) or request (webhook) headers, lower-case names. */
     this.headers = headerCount === 0 ? {} : headers(strings, layout[at + HEADERS] | 0, headerCount);

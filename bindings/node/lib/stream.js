@@ -43,7 +43,8 @@ function streamError(batch) {
  */
 class Stream extends EventEmitter {
   #native;
-  #buffer = []; // events taken from the core, not yet delivered
+  #buffer = []; // events taken from the core; those from #head on are not yet delivered
+  #head = 0;
   #waiters = []; // pending next() calls, in order
   #drained = false; // the core said: ended, and every event was taken
   #failure = null; // the StreamError the stream ended with
@@ -129,10 +130,10 @@ class Stream extends EventEmitter {
         new TidewireError("next() on a stream that is flowing to 'message' listeners", 'TW_ERR_INVALID_ARGUMENT'),
       );
     }
-    if (this.#buffer.length === 0 && this.#waiters.length === 0 && !this.#drained) {
+    if (this.#queued() === 0 && this.#waiters.length === 0 && !this.#drained) {
       this.#take(native(() => this.#native.take()));
     }
-    if (this.#buffer.length > 0) return Promise.resolve(this.#buffer.shift());
+    if (this.#queued() > 0) return Promise.resolve(this.#shift());
     if (this.#drained) {
       this.#finish();
       return this.#failure ? Promise.reject(this.#failure) : Promise.resolve(null);
@@ -242,6 +243,21 @@ class Stream extends EventEmitter {
     return this.listenerCount('message') > 0;
   }
 
+  #queued() {
+    return this.#buffer.length - this.#head;
+  }
+
+  // The oldest undelivered event. An index rather than Array#shift, which moves the rest each time.
+  #shift() {
+    const event = this.#buffer[this.#head];
+    this.#buffer[this.#head++] = undefined;
+    if (this.#head === this.#buffer.length) {
+      this.#buffer = [];
+      this.#head = 0;
+    }
+    return event;
+  }
+
   // Adds a batch from the addon to the buffer; null means the stream has ended and is drained.
   #take(batch) {
     if (batch === null) {
@@ -260,19 +276,19 @@ class Stream extends EventEmitter {
   }
 
   #deliver() {
-    while (this.#buffer.length > 0) {
+    while (this.#queued() > 0) {
       if (this.#flowing()) {
-        const event = this.#buffer.shift();
+        const event = this.#shift();
         this.emit(event.kind === 'message' ? 'message' : 'status', event);
       } else if (this.#waiters.length > 0) {
         const waiter = this.#waiters.shift();
         clearTimeout(waiter.timer);
-        waiter.resolve(this.#buffer.shift());
+        waiter.resolve(this.#shift());
       } else {
         break;
       }
     }
-    if (this.#buffer.length === 0 && this.#drained) this.#finish();
+    if (this.#queued() === 0 && this.#drained) this.#finish();
     this.#update();
   }
 
@@ -294,7 +310,7 @@ class Stream extends EventEmitter {
 
   // Watches the fd while someone wants events, not otherwise.
   #update() {
-    if (this.#flowing() && this.#buffer.length > 0) {
+    if (this.#flowing() && this.#queued() > 0) {
       this.#deliver();
       return;
     }

@@ -31,7 +31,7 @@ enum Slot : uint32_t {
   kKind,
   kTransport,
   kChunk,   // which chunk of the batch holds the payload
-  kOffset,  // and where in it
+  kOffset,  // and where in it (in its ArrayBuffer)
   kLength,
   kId,
   kType,
@@ -165,17 +165,22 @@ Napi::Value pack(Napi::Env env, tw_event* const* events, size_t count) {
   }
   Napi::Array chunks = Napi::Array::New(env, chunk_bytes.size());
   std::vector<char*> chunk_data(chunk_bytes.size());
+  std::vector<size_t> chunk_offset(chunk_bytes.size());
   for (uint32_t c = 0; c < chunk_bytes.size(); ++c) {
-    // Uninitialised memory (unlike a new ArrayBuffer's): every byte is written below.
+    // Uninitialised memory (unlike a new ArrayBuffer's): every byte is written below. JavaScript
+    // gets the ArrayBuffer itself, to make views of without asking a Buffer for it each time.
     auto chunk = Napi::Buffer<char>::New(env, chunk_bytes[c]);
     chunk_data[c] = chunk.Data();
-    chunks[c] = chunk;
+    chunk_offset[c] = chunk.ByteOffset();
+    chunks[c] = chunk.ArrayBuffer();
   }
   for (size_t i = 0; i < count; ++i) {
-    const double* at = slots + i * kStride;
-    if (at[kLength] > 0)
-      std::memcpy(chunk_data[static_cast<size_t>(at[kChunk])] + static_cast<size_t>(at[kOffset]),
-                  tw_event_data(events[i]), static_cast<size_t>(at[kLength]));
+    double* at = slots + i * kStride;
+    if (at[kLength] == 0) continue;
+    auto c = static_cast<size_t>(at[kChunk]);
+    std::memcpy(chunk_data[c] + static_cast<size_t>(at[kOffset]), tw_event_data(events[i]),
+                static_cast<size_t>(at[kLength]));
+    at[kOffset] += static_cast<double>(chunk_offset[c]);
   }
   Napi::Array out = Napi::Array::New(env, 3);
   out[0u] = Napi::Number::New(env, static_cast<double>(count));
