@@ -96,7 +96,7 @@ struct Events {
 // distinct values looked up is given once; later ones (ids, unique per event) are not looked up.
 class Strings {
  public:
-  Strings() { index(""); }
+  Strings() { index(std::string_view()); }
 
   uint32_t index(std::string_view text) {
     for (uint32_t i = 0; i < shared_count_; ++i)
@@ -104,6 +104,15 @@ class Strings {
     uint32_t at = append(text);
     if (shared_count_ < kShared) shared_[shared_count_++] = at;
     return at;
+  }
+  // The same for a C string of one of the batch's events. The events all live until the batch is
+  // built, so a pointer seen before is the same string: no need to measure or compare it again.
+  uint32_t index(const char* text) {
+    if (*text == '\0') return 0;
+    if (text == last_) return last_index_;
+    last_ = text;
+    last_index_ = index(std::string_view(text));
+    return last_index_;
   }
   // Header names and values, in order: the event's slots say where they start.
   uint32_t append(std::string_view text) {
@@ -122,6 +131,8 @@ class Strings {
   std::vector<std::string_view> list_;  // borrowed from the events, alive until the batch is built
   uint32_t shared_[kShared];            // indices in list_ of the values index() looks up
   uint32_t shared_count_ = 0;
+  const char* last_ = nullptr;
+  uint32_t last_index_ = 0;
 };
 
 // Writes `count` events into the environment's layout array and returns [count, strings, chunks]:
