@@ -23,7 +23,9 @@ constexpr size_t kBatch = 256;
 // Payloads are copied back to back into chunks of at most this many bytes (a larger payload is a
 // chunk of its own). An event's data is a view of its chunk, so a kept event keeps its chunk alive:
 // the bound keeps that cost near what a socket read buffer costs, and the copy to one per payload.
-constexpr size_t kChunkBytes = 256 * 1024;
+// Below malloc's mmap threshold (128 KiB), chunks reuse freed memory instead of faulting in fresh
+// pages for every batch (measured: 16 KiB messages 30% faster than with 256 KiB chunks).
+constexpr size_t kChunkBytes = 64 * 1024;
 
 // The numbers of one event in the layout array, kStride per event. lib/event.js reads them by the
 // names Register() exports. Strings are indices into the batch's array of strings.
