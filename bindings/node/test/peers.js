@@ -132,6 +132,8 @@ class Peers {
       clearTimeout(timer);
       this.waiters.delete(answer);
     });
+    // Which key the held request waits on: a request of an earlier test may still be held.
+    answer.key = key;
     if (!answer()) this.waiters.add(answer);
   }
 

@@ -76,7 +76,7 @@ describe('longpoll', () => {
     // Closed when the test ends, timed out included: an open stream would keep the file's process alive.
     const stream = new Stream(`${peers.httpUrl}/longpoll/${key}`, { ...LONGPOLL, signal: t.signal });
     const reader = take(stream, 2);
-    await until(() => peers.waiters.size > 0, 5000, 'the long-poll to be held');
+    await until(() => [...peers.waiters].some((w) => w.key === key), 5000, 'the long-poll to be held');
     peers.publish(key, { n: 0 });
     peers.publish(key, { n: 1 });
     const events = await reader;

@@ -297,6 +297,15 @@ void Connection::start(TlsContextCache* contexts) {
 
   std::string dial_host = strip_brackets(options_.proxy_host.empty() ? options_.host : options_.proxy_host);
   uint16_t dial_port = options_.proxy_host.empty() ? options_.port : options_.proxy_port;
+  // An IP literal needs no name lookup, so no round trip through libuv's thread pool.
+  sockaddr_storage literal{};
+  if (uv_ip4_addr(dial_host.c_str(), dial_port, reinterpret_cast<sockaddr_in*>(&literal)) == 0 ||
+      uv_ip6_addr(dial_host.c_str(), dial_port, reinterpret_cast<sockaddr_in6*>(&literal)) == 0) {
+    addresses_.push_back(literal);
+    state_ = State::connecting;
+    try_next_address(/*inside_open=*/true);
+    return;
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -344,7 +353,7 @@ void Connection::on_resolved(int status, addrinfo* addresses) {
   try_next_address();
 }
 
-void Connection::try_next_address() {
+void Connection::try_next_address(bool inside_open) {
   while (next_address_ < addresses_.size()) {
     const sockaddr* address = reinterpret_cast<const sockaddr*>(&addresses_[next_address_]);
     if (next_address_ > 0) new_tcp();
@@ -356,7 +365,10 @@ void Connection::try_next_address() {
     if (status == 0) return;
     attempt_errors_ += (attempt_errors_.empty() ? "" : "; ") + address_text(address) + ": " + uv_error_text(status);
   }
-  fail({ErrorKind::connect, "cannot connect to " + dial_target() + ": " + attempt_errors_});
+  Error error{ErrorKind::connect, "cannot connect to " + dial_target() + ": " + attempt_errors_};
+  // Never a callback from inside open(): the caller does not hold the pointer yet.
+  if (inside_open) return fail_later(std::move(error));
+  fail(std::move(error));
 }
 
 void Connection::on_connected(int status) {

@@ -157,7 +157,7 @@ class Connection {
 
   void start(TlsContextCache* contexts);
   void on_resolved(int status, struct addrinfo* result);
-  void try_next_address();
+  void try_next_address(bool inside_open = false);
   void on_connected(int status);
   void on_tcp_established();
   void on_read(ssize_t nread, const char* data);
