@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import os
 import sys
 from typing import Any, Dict, List, Optional
@@ -127,8 +126,8 @@ class Entity:
     async def post(self, message: Dict[str, Any]) -> None:
         url = f"{self.callback_url}/{next(self.counter)}"
         try:
-            async with self.session.post(url, data=json.dumps(message), headers={"Content-Type": "application/json"}) as r:
-                await r.read()
+            async with self.session.post(url, json=message) as response:
+                await response.read()
         except aiohttp.ClientError as error:
             # The harness closes a test's callback endpoint when the test ends, maybe before its
             # DELETE reached us: nothing left to tell it.
