@@ -27,7 +27,7 @@ import asyncio
 import itertools
 import os
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import aiohttp
 from aiohttp import web
@@ -42,26 +42,17 @@ from peer_lifecycle import announce, close_within, listening_socket, stop_event 
 MAX_EVENT_BYTES = 32 * 1024 * 1024
 
 
-def capabilities() -> List[str]:
-    """The optional features of docs/optional_features.md that this tidewire build provides."""
-    keys = tidewire.config_keys()
-    offered = ["headers", "last-event-id", "read-timeout"]
-    if "http.method" in keys and "http.body" in keys:
-        offered += ["post", "report"]
-    if hasattr(tidewire.Stream, "restart"):
-        offered.append("restart")
-    if "sse.comments" in keys:
-        offered.append("comments")
-    return offered
-
-
-CAPABILITIES = capabilities()
+# The optional features of the harness's docs/optional_features.md that tidewire.Stream provides.
+# Not "event-type-listeners": a Stream delivers every event type without being asked, which is the
+# harness's default.
+CAPABILITIES = ["headers", "last-event-id", "read-timeout", "post", "report", "restart", "comments"]
 
 
 def stream_config(params: Dict[str, Any]) -> Dict[str, Any]:
     """The Stream(...) keywords for a create-stream request; KeyError/ValueError if malformed."""
     config: Dict[str, Any] = {
         "status_events": True,  # failed attempts arrive as "reconnecting"/"error" events
+        "sse_comments": True,
         "sse_max_line_bytes": MAX_EVENT_BYTES,
         "sse_max_event_bytes": MAX_EVENT_BYTES,
     }
@@ -80,8 +71,6 @@ def stream_config(params: Dict[str, Any]) -> Dict[str, Any]:
         config["http_replay_body"] = "always"
     if params.get("body"):
         config["http_body"] = params["body"]
-    if "comments" in CAPABILITIES:
-        config["sse_comments"] = True
     return config
 
 
@@ -174,8 +163,11 @@ class Service:
             name = (await request.json())["command"]
         except (ValueError, KeyError, TypeError) as error:
             return web.Response(status=400, text=f"bad command: {error}")
-        if name == "restart" and "restart" in CAPABILITIES:
-            entity.stream.restart()
+        if name == "restart":
+            try:
+                entity.stream.restart()
+            except tidewire.Error as error:  # the stream has ended
+                return web.Response(status=409, text=str(error))
             return web.Response(status=204)
         return web.Response(status=400, text=f"unsupported command {name!r}")
 
