@@ -145,7 +145,9 @@ export interface Stats {
 export interface StreamEvents {
   /** A message. A 'message' listener makes the stream flowing: events go to listeners, not to next(). */
   message: [event: Event];
-  /** A status event (open, reconnecting, error, closed), with status_events: true, while flowing. */
+  /** An SSE comment (sse_comments: true), while flowing. */
+  comment: [event: Event];
+  /** A status event (open, reconnecting, error, closed with status_events: true; auth_required), while flowing. */
   status: [event: Event];
   /** The stream ended in failure. Emitted when the stream is flowing or 'error' has listeners. */
   error: [error: StreamError];

@@ -36,8 +36,8 @@ function streamError(batch) {
  * `options` (raw keys: `{ 'reconnect.max_ms': 2000 }`), `headers`, and `signal` (an AbortSignal
  * that closes the stream). Throws ConfigError for an unknown key or a refused value.
  *
- * Emits 'message' (event) for each message, 'status' (event) for status events (with
- * status_events: true), 'error' (StreamError) when the stream ends in failure, and 'close' once it
+ * Emits 'message' (event) for each message, 'comment' (event) for SSE comments (sse_comments: true),
+ * 'status' (event) for status events (with status_events: true) and 'auth_required', 'error' (StreamError) when the stream ends in failure, and 'close' once it
  * has ended and every event was delivered. A 'message' listener makes the stream flowing: every
  * event then goes to the listeners. Otherwise events go to next() and to iteration.
  */
@@ -298,7 +298,7 @@ class Stream extends EventEmitter {
     while (this.#buffer.length > 0) {
       if (this.#flowing()) {
         const event = this.#buffer.shift();
-        this.emit(event.kind === 'message' ? 'message' : 'status', event);
+        this.emit(event.kind === 'message' || event.kind === 'comment' ? event.kind : 'status', event);
       } else if (this.#waiters.length > 0) {
         const waiter = this.#waiters.shift();
         clearTimeout(waiter.timer);
