@@ -104,7 +104,8 @@ async def events(request):
     args, tokens = request.app["args"], request.app["tokens"]
     token = bearer(request)
     if token not in tokens or tokens[token] == 0:
-        return web.json_response(UNAUTHORIZED, status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        return web.json_response(UNAUTHORIZED, status=401, headers=challenge)
     last = request.headers.get("Last-Event-ID", "")
     first = int(last) + 1 if last.isdigit() else 0
     if first >= args.events:
@@ -136,7 +137,7 @@ def watch_stdin(loop, stop):
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api-key", default="sk-local", help="the chat endpoint's key (default sk-local)")
-    parser.add_argument("--interval-ms", type=int, default=30, help="time between chunks and events (default 30)")
+    parser.add_argument("--interval-ms", type=int, default=30, help="between chunks, events (default 30)")
     parser.add_argument("--error-after", type=int, metavar="N", help="send event: error after N tokens")
     parser.add_argument("--events", type=int, default=12, help="events of /v1/events (default 12)")
     parser.add_argument("--token-events", type=int, default=0, metavar="N",
