@@ -26,13 +26,14 @@ const prompt = positionals[0] ?? 'Stream me a reply';
 
 /** Prints the reply token by token; returns the exit status. */
 async function complete(baseUrl, apiKey) {
+  const body = { model: args.model, stream: true, messages: [{ role: 'user', content: prompt }] };
   const stream = new Stream(`${baseUrl}/chat/completions`, {
     transport: 'sse',
     http_method: 'POST',
-    http_body: JSON.stringify({ model: args.model, stream: true, messages: [{ role: 'user', content: prompt }] }),
+    http_body: JSON.stringify(body),
     headers: { Authorization: `Bearer ${apiKey}` },
     sse_end_data: '[DONE]',
-    read_timeout_ms: 30000,
+    read_timeout_ms: 30000, // a model silent this long has stalled: end (a POST is not re-sent)
   });
   try {
     for await (const event of stream) {
@@ -44,7 +45,8 @@ async function complete(baseUrl, apiKey) {
       for (const choice of event.json().choices) process.stdout.write(choice.delta.content ?? '');
     }
   } catch (error) {
-    console.error(`\nthe stream failed: ${error.message}`); // a StreamError: .status, e.g. 401 for a wrong key
+    // A StreamError: .status is e.g. 401 for a wrong key.
+    console.error(`\nthe stream failed: ${error.message}`);
     return 1;
   } finally {
     stream.close();

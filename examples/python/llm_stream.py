@@ -35,7 +35,7 @@ def complete(base_url, api_key, model, prompt):
         http_body=body,
         headers={"Authorization": f"Bearer {api_key}"},
         sse_end_data="[DONE]",
-        read_timeout_ms=30000,
+        read_timeout_ms=30000,  # a model silent this long has stalled: end (a POST is not re-sent)
     ) as stream:
         for event in stream:
             if event.type == "error":
@@ -58,7 +58,8 @@ def main():
     args = parser.parse_args()
     try:
         if args.base_url:
-            return complete(args.base_url.rstrip("/"), os.environ.get("OPENAI_API_KEY", ""), args.model, args.prompt)
+            api_key = os.environ.get("OPENAI_API_KEY", "")
+            return complete(args.base_url.rstrip("/"), api_key, args.model, args.prompt)
         command = [sys.executable, str(FAKE_SERVER)]
         if args.error_after is not None:
             command += ["--error-after", str(args.error_after)]

@@ -8,7 +8,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "python"
 
 
 def run_example(name, *args):
-    return subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, timeout=30)
+    command = [sys.executable, str(EXAMPLES / name), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30)
 
 
 def test_llm_stream_prints_the_tokens_in_order_then_ends_at_done():
