@@ -183,6 +183,7 @@ class Peers {
       res.writeHead(200, { 'x-cursor': String(want), 'content-type': 'application/json' }).end(versions[want]);
       return true;
     };
+    answer.key = key; // tells a test's held request from another test's, still being torn down
     const timer = setTimeout(() => {
       this.waiters.delete(answer);
       res.writeHead(204, { 'x-cursor': cursor }).end();

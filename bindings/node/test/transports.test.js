@@ -75,7 +75,7 @@ describe('longpoll', () => {
     const key = fresh('longpoll');
     const stream = new Stream(`${peers.httpUrl}/longpoll/${key}`, LONGPOLL);
     const reader = take(stream, 2);
-    await until(() => peers.waiters.size > 0, 5000, 'the long-poll to be held');
+    await until(() => [...peers.waiters].some((waiter) => waiter.key === key), 5000, 'the long-poll to be held');
     peers.publish(key, { n: 0 });
     peers.publish(key, { n: 1 });
     const events = await reader;
