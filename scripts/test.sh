@@ -20,6 +20,9 @@
 #               consumer against it with pkg-config and with find_package(Tidewire)
 #   fuzz        scripts/fuzz.sh 10: every libFuzzer target for 10 s (clang, build-fuzz/)
 #   python      pip install . into build-python/venv (tw_python_package), then pytest tests/python
+#   conformance LaunchDarkly's sse-contract-tests (../shared/peers/sse-contract-tests) against
+#               tests/conformance/sse_service.py, a test service over tidewire.Stream;
+#               TW_CONFORMANCE_RUN=REGEX runs only the tests it matches (the harness's --run)
 #   node        npm ci in bindings/node (cmake-js builds the addon), then node --test there
 #   java        mvn package in bindings/java: the JNI library into build-java/, the JUnit suite,
 #               the jar (bindings/java/target/tidewire-<version>.jar)
@@ -36,7 +39,7 @@ cd "$TW_ROOT"
 BUILD=build
 ASAN_BUILD=build-asan
 TSAN_BUILD=build-tsan
-PHASES=(deps build ctest asan-build asan-ctest tsan-build tsan-ctest install python node java fuzz bench)
+PHASES=(deps build ctest asan-build asan-ctest tsan-build tsan-ctest install python conformance node java fuzz bench)
 CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
 
 phase_deps() { ./scripts/install-deps.sh; }
@@ -94,6 +97,65 @@ phase_python() {
       *) TESTS_FAILED=$((TESTS_FAILED + ${count%%:*})) ;;
     esac
   done
+  CTEST_RAN=1
+  return "$status"
+}
+
+# The harness creates streams through the service, serves their event streams itself and checks
+# what the service reports back: a failing test fails the phase. It runs only the tests of the
+# capabilities the service offers (printed), bounded in time. The service and harness logs are
+# kept in build-python/conformance/.
+phase_conformance() {
+  local harness dir=build-python/conformance status=0
+  harness=$(cd "$TW_ROOT/.." && pwd)/shared/peers/sse-contract-tests
+  if [[ ! -x $harness ]]; then
+    echo "conformance: the harness $harness is missing (sse-contract-tests v2.3.0, see ../shared/peers/README.md)" >&2
+    return 1
+  fi
+  [[ -n ${TW_PYTHON:-} ]] || tw_python_package
+  mkdir -p "$dir"
+  # The service exits at EOF on its stdin: the coprocess pipe, closed below or when this shell ends.
+  # Bash forgets SERVICE once the coprocess has ended, so its descriptors are kept here.
+  coproc SERVICE { exec "$TW_PYTHON" tests/conformance/sse_service.py 2>"$dir/service.log"; }
+  local service_pid=$SERVICE_PID service_out=${SERVICE[0]} service_in=${SERVICE[1]} word port capabilities
+  if ! read -r -t 30 -u "$service_out" word port || [[ $word != PORT ]] ||
+    ! read -r -t 5 -u "$service_out" word capabilities; then
+    echo "conformance: the test service did not start (log: $dir/service.log)" >&2
+    cat "$dir/service.log" >&2
+    exec {service_in}>&- {service_out}<&-
+    return 1
+  fi
+  echo "capabilities offered: $capabilities"
+  local harness_port args=(--url "http://127.0.0.1:$port" --host 127.0.0.1 --debug)
+  harness_port=$("$TW_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  args+=(--port "$harness_port")
+  [[ -z ${TW_CONFORMANCE_RUN:-} ]] || args+=(--run "$TW_CONFORMANCE_RUN")
+  timeout 300 "$harness" "${args[@]}" >"$dir/harness.log" 2>&1 || status=$?
+  exec {service_in}>&- {service_out}<&-
+  local service_status=0
+  wait "$service_pid" || service_status=$?
+  ((status != 124)) || echo "conformance: the harness did not finish within 300 s" >&2
+  if ((service_status != 0)); then
+    echo "conformance: the test service exited with status $service_status; its log ($dir/service.log) ends:" >&2
+    tail -n 20 "$dir/service.log" >&2
+    status=1
+  fi
+  # One "[group/test]" line per test and group as it starts; what follows it (errors, "FAILED: ...",
+  # "SKIPPED: ...") is shown, the bare lines of passing tests and of those TW_CONFORMANCE_RUN left
+  # out are not (the whole run is in the log).
+  local unselected='^  SKIPPED: .* [(]excluded by filter parameters[)]$'
+  grep -Ev "^\[.*\]$|$unselected" "$dir/harness.log" || true
+  local counts passed failed skipped
+  counts=$(awk -v unselected="$unselected" '
+    /^\[.*\]$/ { id = substr($0, 2, length($0) - 2); if (last != "" && index(id, last "/") != 1) leaves++; last = id }
+    /^  FAILED: / { failed++ }
+    $0 ~ unselected { left_out++; next }
+    /^  SKIPPED: / { skipped++ }
+    END { if (last != "") leaves++; print leaves - failed - skipped - left_out, failed + 0, skipped + 0 }' "$dir/harness.log")
+  read -r passed failed skipped <<<"$counts"
+  echo "conformance: $passed passed, $failed failed, $skipped skipped for a capability not offered (log: $dir/harness.log)"
+  TESTS_PASSED=$((TESTS_PASSED + passed))
+  TESTS_FAILED=$((TESTS_FAILED + failed))
   CTEST_RAN=1
   return "$status"
 }

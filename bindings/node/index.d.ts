@@ -4,8 +4,11 @@ import { EventEmitter } from 'node:events';
 
 /** The transports of the `transport` option. */
 export type Transport = 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook';
-/** "message", or with status_events: true the status kinds. */
-export type Kind = 'message' | 'open' | 'reconnecting' | 'error' | 'closed';
+/**
+ * "message"; "comment" with sse_comments: true; "auth_required" with reconnect_on_auth_failure:
+ * 'wait'; with status_events: true the status kinds.
+ */
+export type Kind = 'message' | 'open' | 'reconnecting' | 'error' | 'closed' | 'auth_required' | 'comment';
 /** A configuration value: strings as they are, integers and booleans written out, lists joined by ",". */
 export type ConfigValue = string | number | bigint | boolean | readonly string[];
 
@@ -31,6 +34,9 @@ export interface StreamOptions {
   reconnect_max_attempts?: number;
   reconnect_reset_after_ms?: number;
   reconnect_first_connect?: boolean;
+  /** 'wait': a 401/403 queues an 'auth_required' event and waits for setHeader() or restart(). */
+  reconnect_on_auth_failure?: 'fatal' | 'wait';
+  reconnect_auth_wait_ms?: number;
   poll_interval_ms?: number;
   poll_max_interval_ms?: number;
   poll_expose_headers?: string | readonly string[];
@@ -41,6 +47,17 @@ export interface StreamOptions {
   longpoll_cursor?: string;
   sse_last_event_id?: string;
   sse_max_line_bytes?: number;
+  /** An event whose data equals this (e.g. "[DONE]") ends the stream cleanly, undelivered. */
+  sse_end_data?: string;
+  /** An event of this type (e.g. "message_stop") is delivered, then the stream ends cleanly. */
+  sse_end_event?: string;
+  /** Deliver SSE comments as 'comment' events. */
+  sse_comments?: boolean;
+  /** The request method for sse, poll and longpoll, e.g. "POST". */
+  http_method?: string;
+  /** The request body (Content-Type application/json unless a Content-Type header is given). */
+  http_body?: string | Buffer | ArrayBufferView | ArrayBuffer;
+  http_replay_body?: 'auto' | 'always' | 'never';
   queue_max_events?: number;
   queue_overflow?: 'pause' | 'drop_oldest';
   /** Also deliver open, reconnecting, error and closed events. */
@@ -63,7 +80,14 @@ export interface StreamOptions {
   webhook_signature_header?: string;
   webhook_signature_encoding?: 'hex' | 'base64';
   webhook_signature_prefix?: string;
-  [key: string]: ConfigValue | Record<string, string> | Record<string, ConfigValue> | AbortSignal | undefined;
+  [key: string]:
+    | ConfigValue
+    | ArrayBufferView
+    | ArrayBuffer
+    | Record<string, string>
+    | Record<string, ConfigValue>
+    | AbortSignal
+    | undefined;
 }
 
 /** One event of a stream: a message, or a status event (status_events: true). */
@@ -114,12 +138,16 @@ export interface Stats {
   wire_bytes: number;
   /** Message payload bytes received, after decompression. */
   payload_bytes: number;
+  /** SSE comments delivered (sse_comments: true). */
+  comments: number;
 }
 
 export interface StreamEvents {
   /** A message. A 'message' listener makes the stream flowing: events go to listeners, not to next(). */
   message: [event: Event];
-  /** A status event (open, reconnecting, error, closed), with status_events: true, while flowing. */
+  /** An SSE comment (sse_comments: true), while flowing. */
+  comment: [event: Event];
+  /** A status event (open, reconnecting, error, closed with status_events: true; auth_required), while flowing. */
   status: [event: Event];
   /** The stream ended in failure. Emitted when the stream is flowing or 'error' has listeners. */
   error: [error: StreamError];
@@ -143,6 +171,10 @@ export class Stream extends EventEmitter implements AsyncIterable<Event> {
   [Symbol.asyncIterator](): AsyncIterator<Event, undefined>;
   /** A WebSocket message: a string as text, bytes as binary. */
   send(message: string | ArrayBufferView | ArrayBuffer): void;
+  /** Drops the connection and connects again at once, resuming (Last-Event-ID, ETag, cursor). */
+  restart(): void;
+  /** Sets (null: removes) a request header from the next request or handshake on. */
+  setHeader(name: string, value: string | null): void;
   /** The stream's URL; for a webhook stream the URL really bound (with the real port). */
   readonly url: string;
   /** True once the stream has ended (events may still be queued). */

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <strings.h>
 
 #include "config.h"
@@ -181,6 +182,8 @@ const char* tw_kind_name(tw_kind kind) {
     case TW_KIND_RECONNECTING: return "reconnecting";
     case TW_KIND_ERROR: return "error";
     case TW_KIND_CLOSED: return "closed";
+    case TW_KIND_AUTH_REQUIRED: return "auth_required";
+    case TW_KIND_COMMENT: return "comment";
   }
   return "unknown";
 }
@@ -330,6 +333,45 @@ tw_err tw_stream_send(tw_stream* stream, const void* data, size_t len, int binar
       core->runtime->post([core] {
         if (core->running) core->running->send_ready();
       });
+  });
+}
+
+namespace {
+
+// Checks that the stream can take a restart or a header (a running HTTP or ws stream), naming the
+// function in the error.
+void check_controllable(const tw_stream* stream, const char* function) {
+  if (!stream) invalid_argument((std::string(function) + ": stream is NULL").c_str());
+  if (stream->core->transport == TW_TRANSPORT_WEBHOOK)
+    throw Error(TW_ERR_UNSUPPORTED, std::string(function) + ": a webhook stream makes no requests");
+  if (stream->core->queue.ended()) throw Error(TW_ERR_CLOSED, std::string(function) + ": the stream has ended");
+}
+
+}  // namespace
+
+tw_err tw_stream_restart(tw_stream* stream) {
+  return guarded([&] {
+    check_controllable(stream, "tw_stream_restart");
+    std::shared_ptr<StreamCore> core = stream->core;
+    if (!core->runtime->post([core] {
+          if (core->running) core->running->restart();
+        }))
+      throw Error(TW_ERR_SHUTDOWN, "tw_stream_restart: the runtime is shutting down");
+  });
+}
+
+tw_err tw_stream_set_header(tw_stream* stream, const char* name, const char* value) {
+  return guarded([&] {
+    if (!name) invalid_argument("tw_stream_set_header: name is NULL");
+    check_controllable(stream, "tw_stream_set_header");
+    std::optional<std::string> v;
+    if (value) v = value;
+    check_header(name, v ? &*v : nullptr);
+    std::shared_ptr<StreamCore> core = stream->core;
+    core->set_header(name, v);
+    core->runtime->post([core] {
+      if (core->running) core->running->headers_changed();
+    });
   });
 }
 

@@ -44,6 +44,14 @@ std::vector<KeySpec> make_table() {
        "A connection that stayed healthy this long resets the backoff to its first step.", 0, kDay},
       {"reconnect.first_connect", K::boolean, "true", "true|false",
        "Whether a failed first connection is retried like any other (false: it ends the stream).", 0, 0},
+      {"reconnect.on_auth_failure", K::enumeration, "fatal", "fatal|wait",
+       "What a 401 or 403 (to a request or a WebSocket handshake) does. `fatal`: the stream ends with "
+       "TW_ERR_HTTP_STATUS. `wait`: an `auth_required` event (with the status) is queued, even without "
+       "status_events, and the stream waits up to reconnect.auth_wait_ms for tw_stream_set_header or "
+       "tw_stream_restart, then tries again once; without either in time it ends as with `fatal`.", 0, 0},
+      {"reconnect.auth_wait_ms", K::integer, "60000", "1..86400000",
+       "With reconnect.on_auth_failure=wait: how long a stream refused with 401/403 waits for new credentials.",
+       1, kDay},
       {"poll.interval_ms", K::integer, "5000", "0..86400000",
        "Delay between the end of one poll and the start of the next.", 0, kDay},
       {"poll.max_interval_ms", K::integer, "300000", "0..86400000",
@@ -68,6 +76,14 @@ std::vector<KeySpec> make_table() {
        "Query parameter that sends the cursor back (e.g. `index`).", 0, 0},
       {"longpoll.cursor", K::string, "", "any string",
        "Cursor to send on the first request.", 0, 0},
+      {"sse.end_data", K::string, "", "any text without CR or LF (empty = none)",
+       "An SSE event whose data equals this text (e.g. `[DONE]`) ends the stream cleanly; that event is not "
+       "delivered.", 0, 0},
+      {"sse.end_event", K::string, "", "an event name without CR or LF (empty = none)",
+       "An SSE event of this type (e.g. `message_stop`) is delivered, then the stream ends cleanly.", 0, 0},
+      {"sse.comments", K::boolean, "false", "true|false",
+       "Deliver SSE comment lines (`: text`) as events of kind `comment` whose data is the text after the "
+       "colon (one leading space removed). Counted in `comments`, not `messages`.", 0, 0},
       {"sse.last_event_id", K::string, "", "any string without NUL, CR or LF",
        "`Last-Event-ID` to send on the first connection (resume a previous session).", 0, 0},
       {"sse.max_line_bytes", K::integer, "1048576", "16..1073741824",
@@ -105,6 +121,20 @@ std::vector<KeySpec> make_table() {
       {"proxy.url", K::string, "", "http://host:port",
        "HTTP CONNECT proxy for every connection of the stream. When empty, HTTPS_PROXY (https, wss) or "
        "HTTP_PROXY (http, ws) from the environment is used unless NO_PROXY exempts the host.", 0, 0},
+      {"http.method", K::string, "GET", "an HTTP method token (GET, POST, PUT, PATCH, DELETE, REPORT, QUERY, ...)",
+       "Request method for sse, poll and longpoll (case kept: methods are case-sensitive). Not for ws or "
+       "webhook.", 0, 0},
+      {"http.body", K::string, "", "any bytes, NUL included",
+       "Request body for sse, poll and longpoll, sent with Content-Length and, unless header.Content-Type is "
+       "set, `Content-Type: application/json`. Unset: no body. Never logged, never shown in an error. Not for "
+       "ws or webhook.", 0, 0},
+      {"http.replay_body", K::enumeration, "auto", "auto|always|never",
+       "Whether an SSE reconnect (or a retry on a fresh connection after a kept-alive one was found closed) "
+       "sends the request again. `auto`: when the method is idempotent (RFC 9110: GET, HEAD, PUT, DELETE, "
+       "OPTIONS, TRACE; also QUERY, REPORT, PROPFIND, SEARCH) or the server gave an event id to resume from "
+       "(sent as Last-Event-ID); `never`: idempotent methods only; `always`: every method. A stream that may "
+       "not send its request again ends when its response ends: cleanly if it completed, with TW_ERR_IO "
+       "\"cut, not resumable\" if it was cut. tw_stream_restart always sends it again.", 0, 0},
       {"http.idle_timeout_ms", K::integer, "30000", "0..86400000 (0 = no reuse)",
        "How long a kept-alive connection waits for the stream's next request (poll, long-poll, a reconnect) "
        "before it is closed; requests to the same origin reuse it instead of connecting again.", 0, kDay},
@@ -252,6 +282,17 @@ bool is_query_name(const std::string& value) {
 
 }  // namespace
 
+void check_header(const std::string& name, const std::string* value) {
+  const std::string key = "header." + name;
+  if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
+    throw Error(TW_ERR_UNKNOWN_KEY, "invalid header name in key \"" + printable(key) +
+                                        "\": header.<Name> needs an HTTP token (letters, digits, -)");
+  if (!value) return;
+  if (value->find('\0') != std::string::npos)
+    invalid_secret(key, "it contains a NUL character, which would cut it short");
+  if (has_line_break(*value)) invalid_secret(key, "a header value cannot contain CR or LF");
+}
+
 const std::vector<KeySpec>& key_table() {
   static const std::vector<KeySpec> table = make_table();
   return table;
@@ -278,14 +319,12 @@ void Config::set(const std::string& key, const std::string& value) {
   // short without a word. The value is not shown: it may be a secret.
   if (key.find('\0') != std::string::npos)
     throw Error(TW_ERR_UNKNOWN_KEY, "invalid key \"" + printable(key) + "\": it contains a NUL character");
-  if (value.find('\0') != std::string::npos)
+  // http.body is the one value that is bytes, not text: it is sent with its length.
+  if (value.find('\0') != std::string::npos && key != "http.body")
     invalid_secret(key, "it contains a NUL character, which would cut it short");
   if (key.rfind("header.", 0) == 0) {
     std::string name = key.substr(7);
-    if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
-      throw Error(TW_ERR_UNKNOWN_KEY, "invalid header name in key \"" + key +
-                                          "\": header.<Name> needs an HTTP token (letters, digits, -)");
-    if (has_line_break(value)) invalid_secret(key, "a header value cannot contain CR or LF");
+    check_header(name, &value);
     for (auto& h : headers_)
       if (strcasecmp(h.first.c_str(), name.c_str()) == 0) {
         h.second = value;
@@ -336,7 +375,9 @@ void Config::set(const std::string& key, const std::string& value) {
         }
         if (!ok) invalid(key, value, found->accepted);
       }
-      if (key == "sse.last_event_id" && value.find_first_of("\r\n") != std::string::npos)
+      if ((key == "sse.last_event_id" || key == "sse.end_data" || key == "sse.end_event") && has_line_break(value))
+        invalid(key, value, found->accepted);
+      if (key == "http.method" && (value.empty() || !std::all_of(value.begin(), value.end(), is_token_char)))
         invalid(key, value, found->accepted);
       break;
     case KeyType::list:
@@ -435,6 +476,11 @@ tw_transport Config::validated_transport() const {
                                           (ws_url ? " (use ws)" : " (ws needs ws:// or wss://)"));
   if (parsed.port == 0 && transport != TW_TRANSPORT_WEBHOOK)
     throw Error(TW_ERR_INVALID_VALUE, "url: port 0 (any free port) is only for transport webhook");
+  if (transport == TW_TRANSPORT_WS || transport == TW_TRANSPORT_WEBHOOK)
+    for (const char* key : {"http.method", "http.body"})
+      if (is_set(key))
+        throw Error(TW_ERR_INVALID_VALUE, std::string(key) + " is only for sse, poll and longpoll, not transport " +
+                                              (transport == TW_TRANSPORT_WS ? "ws" : "webhook"));
   if (transport == TW_TRANSPORT_LONGPOLL &&
       str("longpoll.cursor_header").empty() != str("longpoll.cursor_param").empty())
     throw Error(TW_ERR_INVALID_VALUE,

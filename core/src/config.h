@@ -30,6 +30,11 @@ const char* key_type_name(KeyType type);
 // The table key's display name ("header.<Name>" for the map prefix).
 std::string key_display_name(const KeySpec& spec);
 
+// Checks a header.<Name> name and, when given, its value, as tw_config_set and
+// tw_stream_set_header do. Throws Error(TW_ERR_UNKNOWN_KEY) for a name that is not an HTTP token,
+// Error(TW_ERR_INVALID_VALUE) for a value with CR, LF or NUL; the message never shows the value.
+void check_header(const std::string& name, const std::string* value);
+
 class Config {
  public:
   Config();  // every key at its default
@@ -39,6 +44,8 @@ class Config {
   std::string get(const std::string& key) const;
 
   const std::string& str(const char* key) const;
+  // Whether `key` was set (to any value, its default included).
+  bool is_set(const char* key) const { return values_.find(key) != values_.end(); }
   int64_t integer(const char* key) const;
   bool boolean(const char* key) const;
   std::vector<std::string> list(const char* key) const;

@@ -39,6 +39,32 @@ Verdict classify_error(tw_err err) {
   }
 }
 
+Replay parse_replay(const std::string& text) {
+  if (text == "always") return Replay::always;
+  if (text == "never") return Replay::never;
+  return Replay::automatic;
+}
+
+bool idempotent_method(const std::string& method) {
+  static const char* const kIdempotent[] = {"GET",   "HEAD",   "PUT",      "DELETE", "OPTIONS",
+                                            "TRACE", "QUERY",  "REPORT",   "PROPFIND", "SEARCH"};
+  for (const char* m : kIdempotent)
+    if (method == m) return true;
+  return false;
+}
+
+bool may_replay(Replay mode, const std::string& method, bool has_resume_id) {
+  switch (mode) {
+    case Replay::always:
+      return true;
+    case Replay::never:
+      return idempotent_method(method);
+    case Replay::automatic:
+      break;
+  }
+  return idempotent_method(method) || has_resume_id;
+}
+
 Backoff::Backoff(BackoffSettings settings, uint64_t seed)
     : settings_(settings), rng_(seed), base_ms_(settings.initial_ms) {}
 

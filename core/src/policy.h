@@ -25,6 +25,24 @@ Verdict classify_ws_close(int code);
 // Local errors (connect refused, reset, read timeout, TLS failure, limits).
 Verdict classify_error(tw_err err);
 
+// http.replay_body: whether a request may be sent again on a reconnect.
+enum class Replay { automatic, always, never };
+Replay parse_replay(const std::string& text);  // "auto" | "always" | "never"
+
+// Idempotent request methods (RFC 9110 9.2.2: GET, HEAD, PUT, DELETE, OPTIONS, TRACE) and the safe
+// ones other specifications define (QUERY, WebDAV's REPORT, PROPFIND, SEARCH). Case-sensitive, as
+// methods are.
+bool idempotent_method(const std::string& method);
+
+// Whether a reconnect may send the request again. With `automatic`: an idempotent method, or a
+// non-idempotent one that the server made resumable by giving an event id (then sent back as
+// Last-Event-ID). `never`: idempotent methods only. `always`: every method. Sending a POST again
+// otherwise could repeat what it did (a second order, a second LLM completion).
+bool may_replay(Replay mode, const std::string& method, bool has_resume_id);
+
+// A 401 or 403: credentials the application may replace (reconnect.on_auth_failure=wait).
+inline bool is_auth_failure(int http_status) { return http_status == 401 || http_status == 403; }
+
 struct BackoffSettings {
   int64_t initial_ms = 1000;
   int64_t max_ms = 30000;

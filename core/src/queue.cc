@@ -128,7 +128,8 @@ void EventQueue::push_status(EventPtr event) {
       // Always queued, over any limit: the consumer must learn how the stream ended.
       terminal_queued_ = true;
       append_locked(std::move(event));
-    } else if (!full_locked()) {
+    } else if (!full_locked() || event->kind == TW_KIND_AUTH_REQUIRED) {
+      // auth_required too goes over the limit: the stream waits on the application to act on it.
       append_locked(std::move(event));
     } else if (tail_ && transient_status(*tail_)) {
       // Full: the newest connection state replaces the older one nobody has read yet.

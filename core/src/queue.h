@@ -46,7 +46,8 @@ class EventQueue {
   // Returns true when the producer must pause (the queue is at or above capacity).
   bool push_batch(std::vector<EventPtr>& batch);
   // Status events count against the capacity too (a failing stream must not grow the queue), but
-  // the terminal one (CLOSED / ERROR) is always queued, over any limit, and never evicted. When
+  // the terminal one (CLOSED / ERROR) is always queued, over any limit, and never evicted (so is
+  // AUTH_REQUIRED, which the stream waits on the application to act upon). When
   // the queue is full, an OPEN / RECONNECTING status replaces the not-yet-consumed OPEN /
   // RECONNECTING at the tail if there is one (the newest state wins), otherwise it is dropped and
   // counted in dropped(). Nothing is queued after the terminal status.

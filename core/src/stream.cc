@@ -1,7 +1,9 @@
 #include "stream.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <strings.h>
 
 #include "error.h"
 
@@ -32,6 +34,7 @@ const StatSpec kStats[] = {
     {"tls_handshakes", [](const StreamCore& s) -> uint64_t { return s.stats.tls_handshakes; }},
     {"wire_bytes", [](const StreamCore& s) -> uint64_t { return s.stats.wire_bytes; }},
     {"payload_bytes", [](const StreamCore& s) -> uint64_t { return s.stats.payload_bytes; }},
+    {"comments", [](const StreamCore& s) -> uint64_t { return s.stats.comments; }},
 };
 }  // namespace
 
@@ -48,7 +51,33 @@ StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
       sends(t == TW_TRANSPORT_WS
                 ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("ws.send_buffer_bytes")))
                 : nullptr),
-      url_(config.str("url")) {}
+      url_(config.str("url")),
+      headers_(config.headers()) {}
+
+std::vector<std::pair<std::string, std::string>> StreamCore::headers(uint64_t* out_generation) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (out_generation) *out_generation = header_generation_;
+  return headers_;
+}
+
+void StreamCore::set_header(const std::string& name, const std::optional<std::string>& value) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = std::find_if(headers_.begin(), headers_.end(),
+                         [&](const auto& h) { return strcasecmp(h.first.c_str(), name.c_str()) == 0; });
+  if (!value) {
+    if (it != headers_.end()) headers_.erase(it);
+  } else if (it != headers_.end()) {
+    it->second = *value;
+  } else {
+    headers_.emplace_back(name, *value);
+  }
+  header_generation_++;
+}
+
+uint64_t StreamCore::header_generation() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return header_generation_;
+}
 
 void StreamCore::set_failure(const tw_event& event) {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "config.h"
 #include "queue.h"
@@ -22,6 +23,7 @@ class Transport;
 
 struct StreamStats {
   std::atomic<uint64_t> messages{0};
+  std::atomic<uint64_t> comments{0};  // SSE comments delivered (sse.comments=true)
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> not_modified{0};
@@ -51,6 +53,14 @@ class StreamCore {
   // I/O thread only: the transport running this stream, null before it starts and after it ends.
   Transport* running = nullptr;
 
+  // header.* as configured, then as tw_stream_set_header changed them (any thread). Read for each
+  // request and handshake, so a change applies from the next one. `out_generation` receives the
+  // number of changes so far, which tells whether a refused request went out with old credentials.
+  std::vector<std::pair<std::string, std::string>> headers(uint64_t* out_generation = nullptr) const;
+  // Sets (value) or removes (nullopt) a header, replacing one of the same name (case-insensitive).
+  void set_header(const std::string& name, const std::optional<std::string>& value);
+  uint64_t header_generation() const;
+
   void set_failure(const tw_event& event);
   EventPtr failure() const;
   void set_url(std::string url);
@@ -70,6 +80,8 @@ class StreamCore {
   std::string url_;
   mutable std::condition_variable ready_cv_;
   std::optional<std::pair<tw_err, std::string>> ready_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  uint64_t header_generation_ = 0;
 };
 
 // Name of statistic number `index`, or null past the end.

@@ -145,6 +145,31 @@ TEST(CppStream, RangeForYieldsSseEventsInOrderAndEndsAfterClose) {
   EXPECT_FALSE(stream.failure());
 }
 
+TEST(CppStream, SetHeaderAndRestartReachTheServerAndThrowAfterTheEnd) {
+  tidewire::Runtime runtime;
+  tidewire::Config config;
+  const std::string key = unique_key();
+  config.set("transport", "sse").set("url", peer().url("/sse?count=2&hold=1&key=" + key));
+  tidewire::Stream stream(runtime, config);
+  CloseAfter limit(stream, 10s);
+  ASSERT_TRUE(stream.next(5s));
+  ASSERT_TRUE(stream.next(5s));
+  stream.set_header("X-Test", "rotated");
+  stream.restart();
+  std::vector<std::map<std::string, std::string>> log;
+  for (auto deadline = Clock::now() + 5s; Clock::now() < deadline && log.size() < 2;
+       std::this_thread::sleep_for(5ms))
+    log = tidewire::test::parse_log(tidewire::test::http_get(peer().port(), "/_log?key=" + key).body);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1]["x-test"], "rotated");
+  EXPECT_EQ(log[1]["last-event-id"], "2");
+  EXPECT_THROW(stream.set_header("Bad Name", "x"), tidewire::Error);
+  stream.close();
+  while (stream.next(5s)) {
+  }
+  EXPECT_THROW(stream.restart(), tidewire::Error);
+}
+
 TEST(CppStream, FailureReportsHttp401AfterTheIterationEnds) {
   tidewire::Runtime runtime;
   tidewire::Stream stream(runtime, sse_config("/sse/status?code=401"));

@@ -50,7 +50,8 @@ class Stream {
     tw_config* config = nullptr;
     EXPECT_EQ(tw_config_create(&config), TW_OK);
     for (const auto& kv : settings)
-      EXPECT_EQ(tw_config_set(config, kv.first.c_str(), kv.second.c_str()), TW_OK)
+      EXPECT_EQ(tw_config_set_n(config, kv.first.data(), kv.first.size(), kv.second.data(), kv.second.size()),
+                TW_OK)
           << kv.first << ": " << tw_last_error_message();
     EXPECT_EQ(tw_stream_open(&stream_, rt, config), TW_OK) << tw_last_error_message();
     tw_config_destroy(config);

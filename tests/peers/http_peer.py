@@ -35,6 +35,16 @@ Endpoints (GET; the method is not checked):
   /sse/raw             ?body=B
   /sse/status          ?code=C&times=T&then=PATH
   /sse/wrongtype
+  /sse/post            ?count=N&ids=1&cut_after=C&cut_times=T&end=done|stop&comments=1&hold=1
+                       an LLM-style stream (any method): events 1..N (from
+                       Last-Event-ID + 1 when ids=1), each preceded by a
+                       comment when comments=1; the first T requests (default
+                       1) are cut after C events; then `data: [DONE]`
+                       (end=done) or `event: message_stop` (end=stop), then
+                       the end of the response or, with hold=1, silence
+  /sse/token           ?old=A&new=B&old_uses=U plus the /sse parameters: 401
+                       unless `Authorization: Bearer B`, or Bearer A on one of
+                       the first U requests that carry it
 
 Counting: each endpoint counts its own requests per key. ``count`` is 1-based
 (this request included). Poll versions are V = (count - 1) // N, so the first
@@ -42,7 +52,7 @@ request always sees version 0 and N <= 0 means "never changes".
 
 Log format: one line per request,
 ``t_ms=<ms>;path=<raw path+query>;conn=<client port>;if-none-match=<v>;if-modified-since=<v>;``
-``last-event-id=<v>;x-test=<v>``. So that any value can be recovered exactly,
+``last-event-id=<v>;x-test=<v>;authorization=<v>;content-type=<v>;method=<m>;body=<hex>``. So that any value can be recovered exactly,
 the characters ``%``, ``;``, CR and LF inside a value are written as ``%25``,
 ``%3B``, ``%0D`` and ``%0A`` (tidewire::test::parse_log undoes this).
 
@@ -70,7 +80,8 @@ LASTMOD_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
 # still see the stream arrive in many reads.
 SSE_BATCH = 64
 
-LOG_HEADERS = ("If-None-Match", "If-Modified-Since", "Last-Event-ID", "X-Test")
+LOG_HEADERS = ("If-None-Match", "If-Modified-Since", "Last-Event-ID", "X-Test", "Authorization",
+               "Content-Type")
 
 
 class KeyState:
@@ -401,6 +412,63 @@ async def sse(call):
     return resp
 
 
+async def sse_post(call):
+    request = call.request
+    q = call.query
+    count = int_param(q, "count", 3)
+    ids = q.get("ids") == "1"
+    cut_after = int_param(q, "cut_after", -1)
+    cut_times = int_param(q, "cut_times", 1)
+    n = call.count()
+    first = 1
+    last_id = request.headers.get("Last-Event-ID", "").strip()
+    if ids and last_id.isascii() and last_id.isdigit():
+        first = int(last_id) + 1
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                       "Cache-Control": "no-cache"})
+    await resp.prepare(request)
+    try:
+        sent = 0
+        for i in range(first, count + 1):
+            if cut_after >= 0 and n <= cut_times and sent >= cut_after:
+                await flush_transport(request)
+                request.transport.abort()
+                return resp
+            chunk = b": ping %d\n" % i if q.get("comments") == "1" else b""
+            if ids:
+                chunk += b"id: %d\n" % i
+            chunk += b'event: delta\ndata: {"i":%d}\n\n' % i
+            await resp.write(chunk)
+            sent += 1
+        if cut_after >= 0 and n <= cut_times and sent >= cut_after:
+            await flush_transport(request)
+            request.transport.abort()
+            return resp
+        end = q.get("end", "")
+        if end == "done":
+            await resp.write(b"data: [DONE]\n\n")
+        elif end == "stop":
+            await resp.write(b"event: message_stop\ndata: {}\n\n")
+        if q.get("hold") == "1":
+            await wait_until_client_leaves(request)
+            return resp
+        await resp.write_eof()
+    except ConnectionResetError:
+        pass
+    return resp
+
+
+async def sse_token(call):
+    auth = call.request.headers.get("Authorization", "")
+    if auth == "Bearer " + call.query.get("new", "new"):
+        return await sse(call)
+    if auth == "Bearer " + call.query.get("old", "old"):
+        if call.state.bump("/sse/token old") <= int_param(call.query, "old_uses", 1):
+            return await sse(call)
+    call.count()
+    return web.Response(status=401, text="token refused")
+
+
 async def sse_raw(call):
     call.count()
     body = call.query.get("body", "").encode("latin-1")
@@ -446,6 +514,8 @@ ENDPOINTS = {
     "/sse/big": sse_big,
     "/sse/status": sse_status,
     "/sse/wrongtype": sse_wrongtype,
+    "/sse/post": sse_post,
+    "/sse/token": sse_token,
 }
 
 
@@ -456,13 +526,15 @@ async def dispatch(call):
     return await handler(call)
 
 
-def log_line(request, t_ms):
+def log_line(request, t_ms, body):
     # conn: the client's port, which tells one connection from another (keep-alive reuse).
     peer = request.transport.get_extra_info("peername") if request.transport else None
     fields = [f"t_ms={t_ms:.3f}", "path=" + escape_log_value(request.raw_path),
               f"conn={peer[1] if peer else 0}"]
     for name in LOG_HEADERS:
         fields.append(f"{name.lower()}={escape_log_value(request.headers.get(name, ''))}")
+    fields.append("method=" + escape_log_value(request.method))
+    fields.append("body=" + body.hex())
     return ";".join(fields)
 
 
@@ -476,7 +548,8 @@ async def handle(request):
         text = "".join(line + "\n" for line in st.log) if st else ""
         return web.Response(text=text)
     call = Call(request, request.path, query, key)
-    call.state.log.append(log_line(request, t_ms))
+    body = await request.read()
+    call.state.log.append(log_line(request, t_ms, body))
     return await dispatch(call)
 
 

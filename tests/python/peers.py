@@ -8,6 +8,16 @@ Each listens on 127.0.0.1 with an ephemeral port:
     GET /longpoll/{key}      ?cursor=C&wait_s=W: the first version after C (absent: the latest),
                              with X-Cursor: <version>; held until it exists (W s at most, then 204)
     GET /status/{code}       answers that status
+    * /llm/{key}             ?count=N&end=done|stop&cut=1: an LLM-style SSE answer to any method:
+                             N events ``event: delta``, ``data: {"i": i}``, each after a comment
+                             ``: ping``, then ``data: [DONE]`` (end=done) or ``event: message_stop``
+                             (end=stop) and silence, or with cut=1 a cut after the events
+    GET /auth/{key}          ?count=N&per_connection=P: SSE ``id: <i>``, ``data: {"i": i}`` from
+                             Last-Event-ID + 1, below N and at most P per connection (then held),
+                             or 401 unless ``Authorization: Bearer <token>`` for the key's token
+                             (``Peers.set_token``)
+    Every request to /llm and /auth is recorded: ``Peers.requests(key)``, dicts of method, body
+    (bytes), content_type, authorization, last_event_id.
 - ``sse`` (sse-starlette on uvicorn)
     GET /events              ?count=N&interval_ms=I: N events ``id: <i>``, ``event: tick``,
                              ``data: {"i": i}``, then holds the response open (keepalive
@@ -16,6 +26,7 @@ Each listens on 127.0.0.1 with an ephemeral port:
     /echo                    echoes every message, text as text, binary as binary
     /push                    ?count=N: sends {"i": i} for i < N, then holds
     /close                   ?code=C: closes at once with code C
+    /headers                 sends the handshake's X-Test header as a text message, then holds
 
 Tests publish poll / long-poll state with ``Peers.publish(key, obj)``. ``Peers.ws_connections``
 counts open WebSocket connections (a stream that is closed or collected drops its connection).
@@ -52,6 +63,8 @@ class Peers:
         self.loop = asyncio.new_event_loop()
         self.versions: Dict[str, List[str]] = {}
         self.ws_connections = 0
+        self.tokens: Dict[str, str] = {}
+        self._requests: Dict[str, List[Dict[str, Any]]] = {}
         self._changed: asyncio.Condition
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="peers", daemon=True)
@@ -63,6 +76,20 @@ class Peers:
     def publish(self, key: str, obj: Any) -> None:
         """Adds a version of `key` for /poll and /longpoll."""
         asyncio.run_coroutine_threadsafe(self._publish(key, json.dumps(obj)), self.loop).result(5)
+
+    def set_token(self, key: str, token: str) -> None:
+        """The bearer token /auth/{key} accepts from now on."""
+        asyncio.run_coroutine_threadsafe(self._set_token(key, token), self.loop).result(5)
+
+    async def _set_token(self, key: str, token: str) -> None:
+        self.tokens[key] = token
+
+    def requests(self, key: str) -> List[Dict[str, Any]]:
+        """The requests /llm/{key} and /auth/{key} received so far."""
+        return asyncio.run_coroutine_threadsafe(self._copy_requests(key), self.loop).result(5)
+
+    async def _copy_requests(self, key: str) -> List[Dict[str, Any]]:
+        return [dict(r) for r in self._requests.get(key, [])]
 
     def stop(self) -> None:
         async def shutdown() -> None:
@@ -95,6 +122,8 @@ class Peers:
         app.router.add_get("/poll/{key}", self._poll)
         app.router.add_get("/longpoll/{key}", self._longpoll)
         app.router.add_get("/status/{code}", self._status)
+        app.router.add_route("*", "/llm/{key}", self._llm)
+        app.router.add_get("/auth/{key}", self._auth)
         self._http = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1, access_log=None)
         await self._http.setup()
         sock = _listen()
@@ -147,6 +176,48 @@ class Peers:
     async def _status(self, request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["code"]), text="refused by the test peer")
 
+    async def _record(self, request: web.Request) -> None:
+        self._requests.setdefault(request.match_info["key"], []).append(
+            {
+                "method": request.method,
+                "body": await request.read(),
+                "content_type": request.headers.get("Content-Type", ""),
+                "authorization": request.headers.get("Authorization", ""),
+                "last_event_id": request.headers.get("Last-Event-ID", ""),
+            }
+        )
+
+    async def _event_stream(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        return response
+
+    async def _llm(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        response = await self._event_stream(request)
+        for i in range(int(request.query.get("count", "3"))):
+            await response.write(b': ping\nevent: delta\ndata: {"i": %d}\n\n' % i)
+        if request.query.get("cut") == "1":
+            request.transport.abort()
+            return response
+        end = request.query.get("end", "done")
+        await response.write(b"data: [DONE]\n\n" if end == "done" else b"event: message_stop\ndata: {}\n\n")
+        await asyncio.Event().wait()  # held until the client leaves (handler cancellation)
+        return response
+
+    async def _auth(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        key = request.match_info["key"]
+        if request.headers.get("Authorization") != f"Bearer {self.tokens.get(key)}":
+            return web.Response(status=401, text="token refused")
+        response = await self._event_stream(request)
+        start = int(request.headers.get("Last-Event-ID", "-1")) + 1
+        end = min(int(request.query.get("count", "3")), start + int(request.query.get("per_connection", "1000")))
+        for i in range(start, end):
+            await response.write(b'id: %d\ndata: {"i": %d}\n\n' % (i, i))
+        await asyncio.Event().wait()
+        return response
+
     async def _sse(self, request):  # Starlette request
         count = int(request.query_params.get("count", "0"))
         interval_s = int(request.query_params.get("interval_ms", "0")) / 1000
@@ -176,6 +247,10 @@ class Peers:
             elif route == "/push":
                 for i in range(int(params.get("count", "1"))):
                     await connection.send(json.dumps({"i": i}))
+                await connection.wait_closed()
+            elif route == "/headers":
+                # One message per handshake: the X-Test header it carried.
+                await connection.send(connection.request.headers.get("X-Test", ""))
                 await connection.wait_closed()
             elif route == "/close":
                 await connection.close(code=int(params.get("code", "1000")), reason="closed by the test peer")

@@ -125,6 +125,7 @@ def test_stats_has_the_cores_names(peers):
             "tls_handshakes",
             "wire_bytes",
             "payload_bytes",
+            "comments",
         }
 
 

@@ -167,5 +167,85 @@ TEST(Config, PortZeroMeansAnyFreePortAndOnlyForWebhook) {
   }
 }
 
+TEST(Config, HttpMethodTakesAnyTokenCaseKeptAndRefusesTheRest) {
+  for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "REPORT", "QUERY", "M-SEARCH", "post"}) {
+    Config c;
+    EXPECT_EQ(set_code(c, "http.method", m), TW_OK) << m;
+    EXPECT_EQ(c.str("http.method"), m);
+  }
+  for (const char* m : {"", "GE T", "GET\r\n", "P(OST)", "GET/1"}) {
+    Config c;
+    std::string message;
+    EXPECT_EQ(set_code(c, "http.method", m, &message), TW_ERR_INVALID_VALUE) << m;
+    EXPECT_NE(message.find("http.method"), std::string::npos) << message;
+  }
+}
+
+TEST(Config, HttpBodyKeepsNulBytesWhileEveryOtherValueRefusesThem) {
+  using namespace std::string_literals;
+  Config c;
+  const std::string body = "{\"a\":\0\"b\"}\0"s;
+  EXPECT_EQ(set_code(c, "http.body", body), TW_OK);
+  EXPECT_EQ(c.str("http.body"), body);
+  EXPECT_TRUE(c.is_set("http.body"));
+  std::string message;
+  EXPECT_EQ(set_code(c, "sse.end_data", "a\0b"s, &message), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "header.Authorization", "Bearer \0x"s, &message), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(message.find("Bearer"), std::string::npos) << message;
+}
+
+TEST(Config, NewEnumsAndEndMarkersAreChecked) {
+  Config c;
+  EXPECT_EQ(set_code(c, "http.replay_body", "sometimes"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "reconnect.on_auth_failure", "retry"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "reconnect.auth_wait_ms", "0"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "sse.end_event", "a\nb"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(set_code(c, "sse.end_data", "[DONE]"), TW_OK);
+  EXPECT_EQ(set_code(c, "sse.comments", "yes"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(c.str("http.replay_body"), "auto");
+  EXPECT_EQ(c.str("reconnect.on_auth_failure"), "fatal");
+  EXPECT_EQ(c.str("http.method"), "GET");
+  EXPECT_FALSE(c.is_set("http.body"));
+}
+
+TEST(Config, MethodAndBodyAreRefusedForWsAndWebhookNamingTheKey) {
+  for (const char* key : {"http.method", "http.body"}) {
+    for (const char* url : {"ws://127.0.0.1:1/x", "http://127.0.0.1:0/hooks"}) {
+      Config c;
+      c.set("url", url);
+      if (std::string(url).rfind("http", 0) == 0) c.set("transport", "webhook");
+      c.set(key, "POST");
+      try {
+        c.validated_transport();
+        ADD_FAILURE() << key << " accepted for " << url;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), TW_ERR_INVALID_VALUE);
+        EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+      }
+    }
+    Config sse;
+    sse.set("url", "http://127.0.0.1:1/x");
+    sse.set("transport", "sse");
+    sse.set(key, "POST");
+    EXPECT_EQ(sse.validated_transport(), TW_TRANSPORT_SSE);
+  }
+}
+
+TEST(Config, CheckHeaderValidatesLikeHeaderKeys) {
+  const std::string ok = "v";
+  EXPECT_NO_THROW(check_header("X-Token", &ok));
+  EXPECT_NO_THROW(check_header("X-Token", nullptr));
+  EXPECT_THROW(check_header("", &ok), Error);
+  EXPECT_THROW(check_header("Bad Name", nullptr), Error);
+  const std::string crlf = "secret\r\nX: y";
+  try {
+    check_header("Authorization", &crlf);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), TW_ERR_INVALID_VALUE);
+    EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tidewire::detail

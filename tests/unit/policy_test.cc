@@ -120,5 +120,33 @@ TEST(PollInterval, ParsesWholeAndDecimalSeconds) {
   EXPECT_FALSE(parse_seconds_ms("-2"));
 }
 
+TEST(Replay, AutoSendsIdempotentMethodsAgainAndOthersOnlyWithAnEventId) {
+  for (const char* m : {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "QUERY", "REPORT"}) {
+    EXPECT_TRUE(idempotent_method(m)) << m;
+    EXPECT_TRUE(may_replay(Replay::automatic, m, false)) << m;
+  }
+  for (const char* m : {"POST", "PATCH", "CONNECT", "get", "Post", "FOO"}) {
+    EXPECT_FALSE(idempotent_method(m)) << m;
+    EXPECT_FALSE(may_replay(Replay::automatic, m, false)) << m;
+    EXPECT_TRUE(may_replay(Replay::automatic, m, true)) << m;
+  }
+}
+
+TEST(Replay, NeverSendsOnlyIdempotentMethodsAgainAndAlwaysSendsEvery) {
+  EXPECT_FALSE(may_replay(Replay::never, "POST", true));
+  EXPECT_TRUE(may_replay(Replay::never, "GET", false));
+  EXPECT_TRUE(may_replay(Replay::always, "POST", false));
+  EXPECT_TRUE(may_replay(Replay::always, "PATCH", true));
+  EXPECT_EQ(parse_replay("auto"), Replay::automatic);
+  EXPECT_EQ(parse_replay("always"), Replay::always);
+  EXPECT_EQ(parse_replay("never"), Replay::never);
+}
+
+TEST(Replay, OnlyFourOhOneAndFourOhThreeAreAuthFailures) {
+  EXPECT_TRUE(is_auth_failure(401));
+  EXPECT_TRUE(is_auth_failure(403));
+  for (int status : {400, 404, 407, 429, 500}) EXPECT_FALSE(is_auth_failure(status)) << status;
+}
+
 }  // namespace
 }  // namespace tidewire::detail

@@ -20,6 +20,11 @@ const RESERVED = new Set(['headers', 'options', 'signal']);
 
 /** A JavaScript value as the string the core expects for `key`. */
 function text(key, value) {
+  // http.body is bytes: a Buffer or typed array goes to the core as it is, NULs included.
+  if (key === 'http.body' && ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (key === 'http.body' && value instanceof ArrayBuffer) return new Uint8Array(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number' && Number.isInteger(value)) return String(value);
   if (typeof value === 'bigint') return String(value);
@@ -28,7 +33,7 @@ function text(key, value) {
   const accepted = KEYS.get(key)?.accepted ?? 'see docs/CONFIGURATION.md';
   throw new ConfigError(
     `invalid value ${describe(value)} for ${key}: give a string, an integer, a boolean or an array of strings ` +
-      `(accepted: ${accepted})`,
+      `(bytes for http.body; accepted: ${accepted})`,
     'TW_ERR_INVALID_VALUE',
   );
 }

@@ -41,7 +41,11 @@ function headers(strings, first, count) {
 class Event {
   /** @internal */
   constructor(at, strings, chunks) {
-    /** "message", or with status_events: "open", "reconnecting", "error", "closed". */
+    /**
+     * "message"; "comment" (sse_comments: true); "auth_required" (a 401/403 with
+     * reconnect_on_auth_failure: 'wait'); with status_events: "open", "reconnecting", "error",
+     * "closed".
+     */
     this.kind = KINDS[layout[at + KIND] | 0];
     /** The transport that delivered it: "poll", "longpoll", "sse", "ws" or "webhook". */
     this.transport = TRANSPORTS[layout[at + TRANSPORT] | 0];

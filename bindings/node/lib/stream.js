@@ -9,7 +9,7 @@ const { EventEmitter } = require('node:events');
 const addon = require('./native');
 const { settings } = require('./config');
 const { eachEvent } = require('./event');
-const { TidewireError, StreamError, native } = require('./errors');
+const { ConfigError, TidewireError, StreamError, native } = require('./errors');
 
 const OWNER = Symbol('tidewire.owner');
 
@@ -36,8 +36,8 @@ function streamError(batch) {
  * `options` (raw keys: `{ 'reconnect.max_ms': 2000 }`), `headers`, and `signal` (an AbortSignal
  * that closes the stream). Throws ConfigError for an unknown key or a refused value.
  *
- * Emits 'message' (event) for each message, 'status' (event) for status events (with
- * status_events: true), 'error' (StreamError) when the stream ends in failure, and 'close' once it
+ * Emits 'message' (event) for each message, 'comment' (event) for SSE comments (sse_comments: true),
+ * 'status' (event) for status events (with status_events: true) and 'auth_required', 'error' (StreamError) when the stream ends in failure, and 'close' once it
  * has ended and every event was delivered. A 'message' listener makes the stream flowing: every
  * event then goes to the listeners. Otherwise events go to next() and to iteration.
  */
@@ -196,6 +196,40 @@ class Stream extends EventEmitter {
     native(() => this.#native.send(bytes, true));
   }
 
+  /**
+   * Drops the connection and connects again at once, without backoff, resuming where the stream
+   * was (SSE Last-Event-ID, poll ETag, long-poll cursor). The request is sent again even when
+   * http_replay_body would not. A stream waiting for credentials (an 'auth_required' event) tries
+   * again now. Throws a TidewireError for webhook streams (TW_ERR_UNSUPPORTED) and after the end
+   * (TW_ERR_CLOSED).
+   */
+  restart() {
+    native(() => this.#native.restart());
+  }
+
+  /**
+   * Sets request header `name` to `value` (null removes it) from the next request or WebSocket
+   * handshake on; restart() applies it at once. A stream waiting for credentials (an
+   * 'auth_required' event) tries again now. Throws a ConfigError for a name that is not an HTTP
+   * token or a value with CR, LF or NUL (the message never shows the value).
+   * @param {string} name
+   * @param {string | null} value
+   */
+  setHeader(name, value) {
+    if (typeof name !== 'string') throw new TypeError(`setHeader() takes a string name, not ${typeof name}`);
+    if (value !== null && typeof value !== 'string') {
+      throw new TypeError(`setHeader() takes a string value or null, not ${typeof value}`);
+    }
+    // The core takes C strings: a NUL would cut the name or value short without a word.
+    if (name.includes('\0') || (value !== null && value.includes('\0'))) {
+      throw new ConfigError(
+        `invalid value for header.${name.replaceAll('\0', '\\0')} (value not shown): it contains a NUL character`,
+        'TW_ERR_INVALID_VALUE',
+      );
+    }
+    native(() => this.#native.setHeader(name, value));
+  }
+
   /** The stream's URL; for a webhook stream the URL really bound (with the real port). */
   get url() {
     return native(() => this.#native.url());
@@ -213,7 +247,8 @@ class Stream extends EventEmitter {
   }
 
   /** The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped,
-   * queue_depth, queue_peak, paused, connections, tls_handshakes, wire_bytes, payload_bytes. */
+   * queue_depth, queue_peak, paused, connections, tls_handshakes, wire_bytes, payload_bytes,
+   * comments. */
   stats() {
     return native(() => this.#native.stats());
   }
@@ -279,7 +314,7 @@ class Stream extends EventEmitter {
     while (this.#queued() > 0) {
       if (this.#flowing()) {
         const event = this.#shift();
-        this.emit(event.kind === 'message' ? 'message' : 'status', event);
+        this.emit(event.kind === 'message' || event.kind === 'comment' ? event.kind : 'status', event);
       } else if (this.#waiters.length > 0) {
         const waiter = this.#waiters.shift();
         clearTimeout(waiter.timer);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -210,7 +211,9 @@ class Stream : public Napi::ObjectWrap<Stream> {
                         InstanceMethod<&Stream::Watch>("watch"), InstanceMethod<&Stream::SetRef>("setRef"),
                         InstanceMethod<&Stream::Close>("close"), InstanceMethod<&Stream::Send>("send"),
                         InstanceMethod<&Stream::Url>("url"), InstanceMethod<&Stream::Stats>("stats"),
-                        InstanceMethod<&Stream::Ended>("ended"), InstanceMethod<&Stream::Fd>("fd")});
+                        InstanceMethod<&Stream::Ended>("ended"), InstanceMethod<&Stream::Fd>("fd"),
+                        InstanceMethod<&Stream::Restart>("restart"),
+                        InstanceMethod<&Stream::SetHeader>("setHeader")});
   }
 
   // new NativeStream([[key, value], ...]): opens a stream on this environment's runtime.
@@ -229,8 +232,15 @@ class Stream : public Napi::ObjectWrap<Stream> {
     for (uint32_t i = 0; i < settings.Length() && err == TW_OK; ++i) {
       Napi::Array pair = settings.Get(i).As<Napi::Array>();
       std::string key = pair.Get(0u).As<Napi::String>();
-      std::string value = pair.Get(1u).As<Napi::String>();
-      err = tw_config_set_n(config, key.data(), key.size(), value.data(), value.size());
+      Napi::Value raw = pair.Get(1u);
+      if (raw.IsTypedArray()) {  // http.body given as bytes: passed on as they are, NULs included
+        Napi::TypedArray view = raw.As<Napi::TypedArray>();
+        const auto* bytes = static_cast<const char*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+        err = tw_config_set_n(config, key.data(), key.size(), bytes, view.ByteLength());
+      } else {
+        std::string value = raw.As<Napi::String>();
+        err = tw_config_set_n(config, key.data(), key.size(), value.data(), value.size());
+      }
     }
     // A webhook stream's open waits (milliseconds, 5 s at most) until its endpoint listens.
     if (err == TW_OK) err = tw_stream_open(&stream_, inst.runtime, config);
@@ -370,6 +380,22 @@ class Stream : public Napi::ObjectWrap<Stream> {
     return env.Undefined();
   }
 
+  Napi::Value Restart(const Napi::CallbackInfo& info) {
+    tw_err err = tw_stream_restart(stream_);
+    if (err != TW_OK) throw_last(info.Env(), err);
+    return info.Env().Undefined();
+  }
+
+  // setHeader(name, value): value null removes the header. lib/stream.js checks the types and NULs.
+  Napi::Value SetHeader(const Napi::CallbackInfo& info) {
+    std::string name = info[0].As<Napi::String>();
+    std::optional<std::string> value;
+    if (info[1].IsString()) value = info[1].As<Napi::String>().Utf8Value();
+    tw_err err = tw_stream_set_header(stream_, name.c_str(), value ? value->c_str() : nullptr);
+    if (err != TW_OK) throw_last(info.Env(), err);
+    return info.Env().Undefined();
+  }
+
   Napi::Value Url(const Napi::CallbackInfo& info) {
     char* text = nullptr;
     tw_err err = tw_stream_url(&text, stream_);
@@ -459,7 +485,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   for (uint32_t i = 0; i < kStride; ++i) slots.Set(kSlotNames[i], Napi::Number::New(env, i));
   slots.Set("stride", Napi::Number::New(env, kStride));
   exports.Set("slots", slots);
-  exports.Set("kinds", Names(env, [](int i) { return tw_kind_name(static_cast<tw_kind>(i)); }, TW_KIND_CLOSED + 1));
+  exports.Set("kinds", Names(env, [](int i) { return tw_kind_name(static_cast<tw_kind>(i)); }, TW_KIND_COMMENT + 1));
   exports.Set("transports",
               Names(env, [](int i) { return tw_transport_name(static_cast<tw_transport>(i)); }, TW_TRANSPORT_WEBHOOK + 1));
   return exports;

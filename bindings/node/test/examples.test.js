@@ -13,17 +13,21 @@ const REPO = path.join(__dirname, '..', '..', '..');
 const T = { timeout: 30000 };
 
 // Each example runs from a copy beside a node_modules/tidewire that links this package, as
-// `npm install` in examples/node makes it.
+// `npm install` in examples/node makes it; examples/llm is copied beside it, where llm_stream.mjs
+// finds its server.
+let top;
 let dir;
 before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tidewire-examples-'));
-  fs.mkdirSync(path.join(dir, 'node_modules'));
+  top = fs.mkdtempSync(path.join(os.tmpdir(), 'tidewire-examples-'));
+  dir = path.join(top, 'node');
+  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   fs.symlinkSync(path.join(__dirname, '..'), path.join(dir, 'node_modules', 'tidewire'));
   for (const file of fs.readdirSync(path.join(REPO, 'examples', 'node'))) {
     if (/\.m?js$/.test(file)) fs.copyFileSync(path.join(REPO, 'examples', 'node', file), path.join(dir, file));
   }
+  fs.cpSync(path.join(REPO, 'examples', 'llm'), path.join(top, 'llm'), { recursive: true });
 });
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+after(() => fs.rmSync(top, { recursive: true, force: true }));
 
 /** Starts a program; `output()` is what it printed so far, `done` resolves at its exit. */
 function start(command, args, { input = null } = {}) {
@@ -117,4 +121,20 @@ test("webhook_receiver.js prints GitHub's signed delivery and refuses a forged o
   assert.match(receiver.output(), /^delivery-1 \(push\): Hello, World!$/m);
   assert.match(receiver.output(), /1 deliveries accepted, 1 refused/);
   assert.doesNotMatch(receiver.output(), /000000/);
+});
+
+test('llm_stream.mjs prints the tokens of a POSTed chat completion in order, without [DONE]', T, async () => {
+  const program = start(process.execPath, ['llm_stream.mjs', 'count to three']);
+  const { code } = await program.done;
+  assert.equal(code, 0, program.output());
+  assert.equal(program.output(), 'You said: "count to three". This reply streams one token at a time.\n');
+});
+
+test('llm_stream.mjs shows an event: error sent mid-stream as an error line', T, async () => {
+  const program = start(process.execPath, ['llm_stream.mjs', 'count to three', '--error-after', '3']);
+  const { code } = await program.done;
+  assert.equal(code, 1, program.output());
+  assert.match(program.output(), /^You said: "count\n?/);
+  assert.match(program.output(), /^error: the model is overloaded, try again later$/m);
+  assert.doesNotMatch(program.output(), /three"|\[DONE\]/);
 });

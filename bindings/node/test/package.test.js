@@ -119,7 +119,7 @@ test('stats has the core names', T, () => {
   try {
     assert.deepEqual(Object.keys(stream.stats()), [
       'messages', 'bytes', 'requests', 'not_modified', 'reconnects', 'errors', 'dropped', 'queue_depth',
-      'queue_peak', 'paused', 'connections', 'tls_handshakes', 'wire_bytes', 'payload_bytes',
+      'queue_peak', 'paused', 'connections', 'tls_handshakes', 'wire_bytes', 'payload_bytes', 'comments',
     ]);
     assert.equal(typeof stream.fd, 'number');
     assert.equal(stream.url, `${peers.httpUrl}/events`);

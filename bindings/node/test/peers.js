@@ -9,9 +9,19 @@
 //     GET /status/:code     answers that status
 //     GET /events           ?count=N&interval_ms=I: SSE, N events `id: <i>`, `event: tick`,
 //                           `data: {"i":i}`, resuming after Last-Event-ID, then held open
+//     *   /llm/:key         ?count=N&end=done|stop&cut=1: an LLM-style SSE answer to any method: N
+//                           events `event: delta`, `data: {"i":i}`, each after a comment `: ping`,
+//                           then `data: [DONE]` (end=done) or `event: message_stop`, held; with
+//                           cut=1 the connection is cut after the events
+//     GET /auth/:key        ?count=N&per_connection=P: SSE `id: <i>`, `data: {"i":i}` from
+//                           Last-Event-ID + 1, at most P per connection, then held; 401 unless
+//                           `Authorization: Bearer <tokens.get(key)>`
+//   requests(key): what /llm/:key and /auth/:key received ({ method, body (Buffer), contentType,
+//   authorization, lastEventId }).
 // - ws (the `ws` package, on the same server): /echo echoes; /push?count=N sends {"i":i} for
 //   i < N, then with sizes=A,B,... binary messages of those sizes (bytes(size, index)), then with
-//   close=C closes with code C, else holds; /close?code=C closes at once with code C. `closes` records the close code
+//   close=C closes with code C, else holds; /close?code=C closes at once with code C; /headers
+//   sends the handshake's X-Test header as a text message, then holds. `closes` records the close code
 //   each connection ended with; closesOf(path) those of the connections made to `path` (with
 //   its query), so that a test can tell its connections from the others'.
 //
@@ -50,6 +60,12 @@ class Peers {
     this.closes = []; // close code of each ended WebSocket connection
     this.closed = []; // [path with query, close code] of each ended WebSocket connection
     this.sockets = new Set();
+    this.tokens = new Map(); // key -> the bearer token /auth/:key accepts
+    this.log = new Map(); // key -> requests to /llm/:key and /auth/:key
+  }
+
+  requests(key) {
+    return this.log.get(key) ?? [];
   }
 
   async start() {
@@ -102,7 +118,50 @@ class Peers {
       return res.end('refused by the test peer');
     }
     if (route === 'events') return this.#sse(req, res, url.searchParams);
+    if (route === 'llm' || route === 'auth') {
+      const chunks = [];
+      req.on('data', (chunk) => chunks.push(chunk));
+      req.on('end', () => {
+        if (!this.log.has(arg)) this.log.set(arg, []);
+        this.log.get(arg).push({
+          method: req.method,
+          body: Buffer.concat(chunks),
+          contentType: req.headers['content-type'] ?? '',
+          authorization: req.headers.authorization ?? '',
+          lastEventId: req.headers['last-event-id'] ?? '',
+        });
+        if (route === 'llm') this.#llm(res, url.searchParams);
+        else this.#auth(req, res, arg, url.searchParams);
+      });
+      return undefined;
+    }
     res.writeHead(404).end();
+  }
+
+  #llm(res, query) {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let chunk = '';
+    for (let i = 0; i < Number(query.get('count') ?? '3'); i++) chunk += `: ping\nevent: delta\ndata: {"i":${i}}\n\n`;
+    if (query.get('cut') === '1') {
+      res.write(chunk, () => res.socket.destroy());
+      return;
+    }
+    chunk += query.get('end') === 'stop' ? 'event: message_stop\ndata: {}\n\n' : 'data: [DONE]\n\n';
+    res.write(chunk);
+  }
+
+  #auth(req, res, key, query) {
+    if (req.headers.authorization !== `Bearer ${this.tokens.get(key)}`) {
+      res.writeHead(401, { 'content-type': 'text/plain' }).end('token refused');
+      return;
+    }
+    const last = Number.parseInt(req.headers['last-event-id'] ?? '', 10);
+    const start = Number.isNaN(last) ? 0 : last + 1;
+    const end = Math.min(Number(query.get('count') ?? '3'), start + Number(query.get('per_connection') ?? '1000'));
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let chunk = '';
+    for (let i = start; i < end; i++) chunk += `id: ${i}\ndata: {"i":${i}}\n\n`;
+    res.write(chunk);
   }
 
   #poll(req, res, key) {
@@ -124,6 +183,7 @@ class Peers {
       res.writeHead(200, { 'x-cursor': String(want), 'content-type': 'application/json' }).end(versions[want]);
       return true;
     };
+    answer.key = key; // tells a test's held request from another test's, still being torn down
     const timer = setTimeout(() => {
       this.waiters.delete(answer);
       res.writeHead(204, { 'x-cursor': cursor }).end();
@@ -132,8 +192,6 @@ class Peers {
       clearTimeout(timer);
       this.waiters.delete(answer);
     });
-    // Which key the held request waits on: a request of an earlier test may still be held.
-    answer.key = key;
     if (!answer()) this.waiters.add(answer);
   }
 
@@ -176,6 +234,8 @@ class Peers {
       const sizes = url.searchParams.get('sizes');
       for (const [i, size] of (sizes ? sizes.split(',') : []).entries()) socket.send(bytes(Number(size), i));
       if (url.searchParams.has('close')) socket.close(Number(url.searchParams.get('close')), 'pushed');
+    } else if (url.pathname === '/headers') {
+      socket.send(req.headers['x-test'] ?? '');
     } else if (url.pathname === '/close') {
       socket.close(Number(url.searchParams.get('code') ?? '1000'), 'closed by the test peer');
     } else {

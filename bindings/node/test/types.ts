@@ -10,11 +10,15 @@ async function uses(): Promise<void> {
     status_events: true,
     ws_subprotocols: ['a', 'b'],
     headers: { Authorization: 'Bearer t0k3n' },
+    http_method: 'POST',
+    http_body: Buffer.from('{}'),
+    sse_end_data: '[DONE]',
+    reconnect_on_auth_failure: 'wait',
     options: { 'reconnect.initial_ms': 100 },
     signal: controller.signal,
   });
   for await (const event of stream) {
-    const kind: 'message' | 'open' | 'reconnecting' | 'error' | 'closed' = event.kind;
+    const kind: 'message' | 'open' | 'reconnecting' | 'error' | 'closed' | 'auth_required' | 'comment' = event.kind;
     const data: Buffer = event.data;
     const text: string = event.text;
     const value = event.json<{ i: number }>();
@@ -22,6 +26,8 @@ async function uses(): Promise<void> {
     const headers: Record<string, string> = event.headers;
     const error: string | null = event.error;
     void [kind, data, text, n, headers, error, event.id, event.type, event.transport];
+    stream.setHeader('Authorization', null);
+    stream.restart();
   }
   const next: Event | null | undefined = await stream.next({ timeout: 1000 });
   stream.on('message', (event: Event) => event.text);

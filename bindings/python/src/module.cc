@@ -703,6 +703,40 @@ PyObject* stream_send(PyObject* self, PyObject* message) {
   Py_RETURN_NONE;
 }
 
+PyObject* stream_restart(PyObject* self, PyObject*) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  tw_err err = tw_stream_restart(stream->handle());
+  if (err != TW_OK) return guarded([&]() -> PyObject* { raise_last(err); });
+  Py_RETURN_NONE;
+}
+
+PyObject* stream_set_header(PyObject* self, PyObject* args) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  PyObject* name_object = nullptr;
+  PyObject* value_object = nullptr;
+  if (!PyArg_ParseTuple(args, "UO:set_header", &name_object, &value_object)) return nullptr;
+  if (value_object != Py_None && !PyUnicode_Check(value_object))
+    return PyErr_Format(PyExc_TypeError, "set_header() takes a str value or None, not %s",
+                        Py_TYPE(value_object)->tp_name);
+  Py_ssize_t name_len = 0;
+  const char* name = PyUnicode_AsUTF8AndSize(name_object, &name_len);
+  if (!name) return nullptr;
+  Py_ssize_t value_len = 0;
+  const char* value = nullptr;
+  if (value_object != Py_None && !(value = PyUnicode_AsUTF8AndSize(value_object, &value_len))) return nullptr;
+  // The C call takes C strings: a NUL inside would cut the name or value short without a word.
+  if (std::memchr(name, '\0', static_cast<size_t>(name_len)) ||
+      (value && std::memchr(value, '\0', static_cast<size_t>(value_len))))
+    return guarded([&]() -> PyObject* {
+      raise(TW_ERR_INVALID_VALUE, "invalid header for set_header (value not shown): it contains a NUL character");
+    });
+  tw_err err = tw_stream_set_header(stream->handle(), name, value);
+  if (err != TW_OK) return guarded([&]() -> PyObject* { raise_last(err); });
+  Py_RETURN_NONE;
+}
+
 PyObject* stream_stats(PyObject* self, PyObject*) {
   Stream* stream = native(self);
   if (!stream) return nullptr;
@@ -753,6 +787,21 @@ PyMethodDef stream_methods[] = {
      "Raises :class:`tidewire.Error` on other transports (code ``TW_ERR_UNSUPPORTED``), when the send buffer "
      "is full (``TW_ERR_WOULD_BLOCK``, see ``ws_send_buffer_bytes``) and after the stream has ended "
      "(``TW_ERR_CLOSED``)."},
+    {"restart", stream_restart, METH_NOARGS,
+     "restart()\n--\n\n"
+     "Drops the connection and connects again at once, without backoff, resuming where the stream was "
+     "(SSE Last-Event-ID, poll ETag, long-poll cursor). The request is sent again even when "
+     "``http_replay_body`` would not. A stream waiting for credentials (an ``auth_required`` event) tries "
+     "again now. Any thread.\n\n"
+     "Raises :class:`tidewire.Error` for webhook streams (``TW_ERR_UNSUPPORTED``) and after the stream has "
+     "ended (``TW_ERR_CLOSED``)."},
+    {"set_header", stream_set_header, METH_VARARGS,
+     "set_header(name, value)\n--\n\n"
+     "Sets request header `name` to `value` (None removes it) from the next request or WebSocket "
+     "handshake on; call restart() to apply it at once. Replaces a header given at open. A stream waiting "
+     "for credentials (an ``auth_required`` event) tries again now. Any thread.\n\n"
+     "Raises :class:`tidewire.ConfigError` for a name that is not an HTTP token or a value with CR, LF or "
+     "NUL (the value is never shown), :class:`tidewire.Error` for webhook streams and after the end."},
     {"fileno", stream_fileno, METH_NOARGS,
      "fileno()\n--\n\n"
      "A file descriptor readable while events are waiting in the core or the stream has ended "
@@ -761,7 +810,7 @@ PyMethodDef stream_methods[] = {
     {"stats", stream_stats, METH_NOARGS,
      "stats()\n--\n\n"
      "The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped, "
-     "queue_depth, queue_peak, paused, connections, tls_handshakes, wire_bytes, payload_bytes (see "
+     "queue_depth, queue_peak, paused, connections, tls_handshakes, wire_bytes, payload_bytes, comments (see "
      "tw_stat_name in tidewire.h). Events the stream has taken in but not handed out yet are no longer "
      "counted in queue_depth."},
     {"close", stream_close, METH_NOARGS,

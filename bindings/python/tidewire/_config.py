@@ -7,7 +7,7 @@ A keyword is a key with "." written as "_": reconnect_max_ms is reconnect.max_ms
 from __future__ import annotations
 
 import difflib
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import _tidewire
 from ._errors import ConfigError
@@ -19,8 +19,10 @@ KEYS: Dict[str, Tuple[str, str, str, str]] = {
 KEYWORDS: Dict[str, str] = {name.replace(".", "_"): name for name, (type_, *_rest) in KEYS.items() if type_ != "map"}
 
 
-def text(key: str, value: Any) -> str:
-    """A Python value as the string the core expects for `key`."""
+def text(key: str, value: Any) -> Union[str, bytes]:
+    """A Python value as the string the core expects for `key` (http.body may also be bytes)."""
+    if key == "http.body" and isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -32,7 +34,8 @@ def text(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return ",".join(value)
     raise ConfigError(
-        f"invalid value {value!r} for {key}: give a str, int, bool or a list of str "
+        f"invalid value for {key}: give a str, int, bool or a list of str (bytes for http.body), "
+        f"not {type(value).__name__} "
         f"(accepted: {KEYS.get(key, ('', '', 'see docs/CONFIGURATION.md'))[2]})",
         "TW_ERR_INVALID_VALUE",
     )
@@ -59,9 +62,9 @@ def settings(
     headers: Optional[Mapping[str, str]],
     options: Optional[Mapping[str, Any]],
     config: Mapping[str, Any],
-) -> List[Tuple[str, str]]:
+) -> List[Tuple[str, Union[str, bytes]]]:
     """The (key, value) pairs of a Stream(...) call, in the order they are set."""
-    pairs: Dict[str, Tuple[str, str]] = {}  # key -> (value, where it came from)
+    pairs: Dict[str, Tuple[Union[str, bytes], str]] = {}  # key -> (value, where it came from)
 
     def put(key: str, value: Any, origin: str) -> None:
         if value is None:

@@ -20,12 +20,16 @@ class Stream(_tidewire.Stream):
     - ``**config``: any configuration key with "." written as "_" (``reconnect_max_ms=2000``,
       ``poll_interval_ms=500``, ``webhook_secret="whsec_..."``); see docs/CONFIGURATION.md.
     - ``options``: raw keys, ``{"reconnect.max_ms": 2000}``.
-    - ``headers``: sent on every request and handshake.
+    - ``headers``: sent on every request and handshake; change them later with
+      :meth:`set_header`, reconnect at once with :meth:`restart`.
+    - ``http_method`` / ``http_body`` (str or bytes): e.g. POST with a JSON body for LLM streams;
+      ``sse_end_data="[DONE]"`` or ``sse_end_event="message_stop"`` end such a stream cleanly.
 
     The stream starts connecting at once. Iterate over it (``for``, ``async for``) to receive
     :class:`Event` objects; iteration ends when the stream ends cleanly and raises
     :class:`tidewire.StreamError` if it ended in failure. Status events (open, reconnecting, error,
-    closed) are included only with ``status_events=True``.
+    closed) are included only with ``status_events=True``; ``comment`` events only with
+    ``sse_comments=True``; ``auth_required`` events with ``reconnect_on_auth_failure="wait"``.
 
     Raises :class:`tidewire.ConfigError` for an unknown key or a refused value.
 
@@ -45,8 +49,8 @@ class Stream(_tidewire.Stream):
     ) -> None:
         super().__init__(_runtime.shared(), _config.settings(url, transport, headers, options, config))
 
-    # Iteration (next(stream), for, async for), next(timeout), send, close, fileno, stats, url and
-    # ended are the native base's: events come from the core in batches and are handed out from the
+    # Iteration (next(stream), for, async for), next(timeout), send, restart, set_header, close,
+    # fileno, stats, url and ended are the native base's: events come from the core in batches and are handed out from the
     # stream's buffer without a call into the core. Waiting releases the GIL; Ctrl-C interrupts.
 
     def __repr__(self) -> str:

@@ -13,7 +13,9 @@ class Event:
 
     @property
     def kind(self) -> str:
-        """ "message", or with status_events=True "open", "reconnecting", "error", "closed"."""
+        """ "message"; "comment" (an SSE comment, sse_comments=True); "auth_required" (a 401/403 while
+        reconnect_on_auth_failure="wait": call set_header() or restart()); with status_events=True
+        "open", "reconnecting", "error", "closed"."""
     @property
     def id(self) -> str:
         """SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook id; "" when none."""
@@ -72,7 +74,7 @@ class Stream:
     """A stream handle, iterable with for and async for. Subclasses provide _next_when_ready(), the
     coroutine __anext__ returns when no event is at hand."""
 
-    def __init__(self, runtime: Runtime, settings: List[Tuple[str, str]]) -> None: ...
+    def __init__(self, runtime: Runtime, settings: List[Tuple[str, Union[str, bytes]]]) -> None: ...
     def __iter__(self) -> Iterator[Event]: ...
     def __next__(self) -> Event: ...
     def __aiter__(self) -> AsyncIterator[Event]: ...
@@ -89,6 +91,21 @@ class Stream:
         Raises :class:`tidewire.Error` on other transports (code ``TW_ERR_UNSUPPORTED``), when the
         send buffer is full (``TW_ERR_WOULD_BLOCK``, see ``ws_send_buffer_bytes``) and after the
         stream has ended (``TW_ERR_CLOSED``)."""
+    def restart(self) -> None:
+        """Drops the connection and connects again at once, without backoff, resuming where the
+        stream was (SSE Last-Event-ID, poll ETag, long-poll cursor). The request is sent again even
+        when ``http_replay_body`` would not. A stream waiting for credentials (an ``auth_required``
+        event) tries again now. Any thread.
+
+        Raises :class:`tidewire.Error` for webhook streams (``TW_ERR_UNSUPPORTED``) and after the
+        stream has ended (``TW_ERR_CLOSED``)."""
+    def set_header(self, name: str, value: Optional[str]) -> None:
+        """Sets request header `name` to `value` (None removes it) from the next request or
+        WebSocket handshake on; call restart() to apply it at once. A stream waiting for
+        credentials (an ``auth_required`` event) tries again now. Any thread.
+
+        Raises :class:`tidewire.ConfigError` for a bad name or value (the value is never shown),
+        :class:`tidewire.Error` for webhook streams and after the end."""
     def fileno(self) -> int:
         """A file descriptor readable while events are waiting in the core or the stream has ended
         (level-triggered; never read from it). Events the stream has already taken in do not make

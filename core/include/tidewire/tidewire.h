@@ -147,6 +147,7 @@ TW_API tw_err tw_config_set(tw_config *config, const char *key, const char *valu
  * As tw_config_set(), with explicit lengths (no terminating NUL needed), for languages whose
  * strings may hold a NUL: a key or value containing one is refused with TW_ERR_UNKNOWN_KEY /
  * TW_ERR_INVALID_VALUE instead of being cut short (the value is never quoted in the message).
+ * The exception is `http.body`, which is bytes: its value keeps every byte, NULs included.
  */
 TW_API tw_err tw_config_set_n(tw_config *config, const char *key, size_t key_len, const char *value,
                               size_t value_len);
@@ -180,7 +181,14 @@ typedef enum tw_kind {
   TW_KIND_OPEN = 1,         /**< a connection was established (status_events=true only) */
   TW_KIND_RECONNECTING = 2, /**< a connection failed; retrying in tw_event_retry_ms() (status_events) */
   TW_KIND_ERROR = 3,        /**< the stream ended in failure (status_events=true only; tw_stream_failure() always) */
-  TW_KIND_CLOSED = 4        /**< the stream ended cleanly (status_events=true only) */
+  TW_KIND_CLOSED = 4,       /**< the stream ended cleanly (status_events=true only) */
+  /**
+   * A 401/403 with reconnect.on_auth_failure=wait: the stream waits up to reconnect.auth_wait_ms for
+   * tw_stream_set_header() or tw_stream_restart(). Always queued; carries tw_event_http_status().
+   */
+  TW_KIND_AUTH_REQUIRED = 5,
+  /** An SSE comment line (sse.comments=true only); data is the text after the colon. */
+  TW_KIND_COMMENT = 6
 } tw_kind;
 
 typedef enum tw_transport {
@@ -193,7 +201,10 @@ typedef enum tw_transport {
 
 /** Name of a transport as used by the `transport` key ("sse"). Static string. Thread-safe. */
 TW_API const char *tw_transport_name(tw_transport transport);
-/** Name of a kind ("message", "open", "reconnecting", "error", "closed"). Static string. */
+/**
+ * Name of a kind ("message", "open", "reconnecting", "error", "closed", "auth_required",
+ * "comment"). Static string. Thread-safe.
+ */
 TW_API const char *tw_kind_name(tw_kind kind);
 
 /* The accessors below accept NULL and then return the neutral value (MESSAGE, "", 0, NULL). */
@@ -234,9 +245,9 @@ TW_API tw_err tw_event_header_at(const char **out_name, const char **out_value,
 TW_API const char *tw_event_header(const tw_event *event, const char *name);
 /** Monotonic time (CLOCK_MONOTONIC, ns) at which the I/O thread received the event. */
 TW_API int64_t tw_event_received_ns(const tw_event *event);
-/** For error and reconnecting events: the error code; TW_OK otherwise. */
+/** For error, reconnecting and auth_required events: the error code; TW_OK otherwise. */
 TW_API tw_err tw_event_error(const tw_event *event);
-/** HTTP status of the response behind an error/reconnecting event, 0 if none. */
+/** HTTP status of the response behind an error/reconnecting/auth_required event, 0 if none. */
 TW_API int tw_event_http_status(const tw_event *event);
 /** WebSocket close code behind an error/reconnecting/closed event, 0 if none. */
 TW_API int tw_event_close_code(const tw_event *event);
@@ -315,6 +326,30 @@ TW_API int tw_stream_fd(const tw_stream *stream);
 TW_API tw_err tw_stream_send(tw_stream *stream, const void *data, size_t len, int binary);
 
 /**
+ * Drops the stream's connection (or the wait before its next attempt) and connects again at once,
+ * without backoff. What the stream resumes from is kept: the SSE Last-Event-ID, the poll ETag and
+ * Last-Modified, the long-poll cursor; a ws stream sends its subscribe message again. The request
+ * is sent again whatever http.replay_body says (the application asked for it). A stream waiting
+ * for credentials (TW_KIND_AUTH_REQUIRED) tries again now.
+ * Returns TW_ERR_UNSUPPORTED for webhook streams, TW_ERR_CLOSED once the stream has ended.
+ * Thread-safe; the restart happens on the I/O thread shortly after the call returns.
+ */
+TW_API tw_err tw_stream_restart(tw_stream *stream);
+
+/**
+ * Sets request header `name` to `value` (both NUL-terminated; copied) for every request and
+ * handshake of the stream from the next one on: the next poll, reconnect or WebSocket handshake
+ * (call tw_stream_restart() to make it apply at once). `value` NULL removes the header. It
+ * replaces a header.<Name> of the configuration (names compare case-insensitively) and, like
+ * one, goes to another origin only with redirect.cross_origin_headers=true. A stream waiting for
+ * credentials (TW_KIND_AUTH_REQUIRED) tries again now.
+ * Returns TW_ERR_UNKNOWN_KEY for a name that is not an HTTP token, TW_ERR_INVALID_VALUE for a value
+ * with CR, LF or NUL (the message never shows the value), TW_ERR_UNSUPPORTED for webhook streams,
+ * TW_ERR_CLOSED once the stream has ended. Thread-safe.
+ */
+TW_API tw_err tw_stream_set_header(tw_stream *stream, const char *name, const char *value);
+
+/**
  * If the stream ended in failure, *out is a copy of its error event (owned: tw_event_destroy());
  * otherwise (still running, or ended cleanly) *out is NULL. Returns TW_OK. Thread-safe.
  */
@@ -343,7 +378,8 @@ TW_API tw_err tw_stream_stat(uint64_t *out, const tw_stream *stream, const char 
  * "not_modified", "reconnects", "errors", "dropped", "queue_depth", "queue_peak", "paused",
  * "connections" (opened; a reused keep-alive connection is not counted), "tls_handshakes",
  * "wire_bytes" (received, framing included, before decompression), "payload_bytes" (received
- * message payloads after decompression). Static string. Thread-safe.
+ * message payloads after decompression), "comments" (SSE comments delivered, sse.comments=true).
+ * Static string. Thread-safe.
  */
 TW_API const char *tw_stat_name(size_t index);
 

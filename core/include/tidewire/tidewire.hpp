@@ -291,6 +291,22 @@ class Stream {
     check(tw_stream_send(stream_, data.data(), data.size(), binary ? 1 : 0));
   }
 
+  /**
+   * Drops the connection and connects again at once, keeping what the stream resumes from (see
+   * tw_stream_restart()). Throws Error: TW_ERR_UNSUPPORTED for webhook, TW_ERR_CLOSED after the end.
+   */
+  void restart() { check(tw_stream_restart(stream_)); }
+
+  /**
+   * Sets a request header for the next request or handshake on (see tw_stream_set_header()).
+   * Throws Error for a bad name or value (never showing the value).
+   */
+  void set_header(const std::string& name, const std::string& value) {
+    check(tw_stream_set_header(stream_, name.c_str(), value.c_str()));
+  }
+  /** Removes a request header set by configuration or by set_header(). */
+  void remove_header(const std::string& name) { check(tw_stream_set_header(stream_, name.c_str(), nullptr)); }
+
   /** Statistic `name` (see tw_stat_name()); throws Error for an unknown name. */
   uint64_t stat(const std::string& name) const {
     uint64_t value = 0;

@@ -146,7 +146,7 @@ void SseParser::process_line(const char* line, size_t len, std::vector<SseEvent>
     dispatch(out);
     return;
   }
-  if (line[0] == ':') return;  // comment
+  if (line[0] == ':' && !comments_) return;  // comment, ignored without a decoding pass
 
   // Lines are complete, so a multibyte character can never be split here; decoding per line
   // replaces ill-formed input just as decoding the whole stream would (CR/LF end any sequence).
@@ -166,6 +166,14 @@ void SseParser::process_line(const char* line, size_t len, std::vector<SseEvent>
   }
 
   const std::string_view text(line, len);
+  if (text.front() == ':') {
+    std::string_view value = text.substr(1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    SseEvent& comment = out.emplace_back();
+    comment.comment = true;
+    comment.data.assign(value);
+    return;
+  }
   const size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
     process_field(text, std::string_view());

@@ -12,6 +12,9 @@ struct SseEvent {
   std::string id;    // the parser's last-event-ID buffer at dispatch time (may be empty)
   std::string type;  // event name; "message" when none was given
   std::string data;  // data lines joined by '\n' (final trailing LF removed, per spec)
+  // A comment line (only with set_comments(true)): `data` is the text after the colon, one
+  // leading space removed as for a field's value; id and type are empty.
+  bool comment = false;
 };
 
 // Incremental text/event-stream parser implementing WHATWG HTML §9.2.6 ("Interpreting an event
@@ -40,6 +43,10 @@ class SseParser {
 
   // Seeds the last event ID (string and buffer), e.g. from config before the first connect.
   void set_last_event_id(std::string id);
+
+  // Whether comment lines are reported as events (in stream order with the others). Off by
+  // default: WHATWG has them ignored; some servers put heartbeats or diagnostics there.
+  void set_comments(bool on) { comments_ = on; }
 
   // Returns the value of the most recent valid `retry:` field once, then empties it.
   // Values too large for uint64_t are clamped to UINT64_MAX.
@@ -72,6 +79,7 @@ class SseParser {
   bool bom_done_ = false;     // BOM check finished for this connection
   bool pending_cr_ = false;   // previous feed ended in CR: a leading LF belongs to that line end
   Result failure_ = Result::ok;  // sticky once a limit is hit
+  bool comments_ = false;
 };
 
 }  // namespace tidewire::detail

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <strings.h>
 
 #include "../error.h"
 #include "../log.h"
@@ -24,6 +25,12 @@ HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       origin_(Url::parse(core_->config.str("url"))),
       current_(origin_),
       read_timeout_ms_(core_->config.integer("read_timeout_ms")),
+      method_(core_->config.str("http.method")),
+      body_(core_->config.is_set("http.body") ? std::optional<std::string>(core_->config.str("http.body"))
+                                              : std::nullopt),
+      replay_(parse_replay(core_->config.str("http.replay_body"))),
+      current_method_(method_),
+      current_has_body_(body_.has_value()),
       io_timer_(runtime.loop(), [this] { on_timer(); }),
       reader_(*this) {}
 
@@ -36,23 +43,46 @@ int64_t HttpTransport::body_deadline_ms() const {
   return read_timeout_ms_ > 0 ? read_timeout_ms_ : core_->config.integer("connect_timeout_ms");
 }
 
-void HttpTransport::add_config_headers(HeaderList& out, const Url& url) const {
-  if (!config_headers_go_to(url, origin_)) return;
-  for (const auto& h : core_->config.headers()) out.push_back(h);
+void HttpTransport::add_config_headers(HeaderList& out, const Url& url) {
+  for (auto& h : request_headers(url, origin_)) out.push_back(std::move(h));
+}
+
+void HttpTransport::back_to_origin() {
+  current_ = origin_;
+  redirects_ = 0;
+  current_method_ = method_;
+  current_has_body_ = body_.has_value();
+}
+
+bool HttpTransport::may_send_again() const { return may_replay(replay_, method_, false); }
+
+void HttpTransport::end_not_resumable(tw_err err, const std::string& why) {
+  end_with_error(err == TW_ERR_TIMEOUT ? TW_ERR_TIMEOUT : TW_ERR_IO, 0,
+                 why + ": cut, not resumable (http.method=" + method_ +
+                     " is not sent again without an event id to resume from; see http.replay_body)");
+}
+
+void HttpTransport::restart() {
+  back_to_origin();
+  Transport::restart();
 }
 
 void HttpTransport::on_timer() {
   abort_exchange();
   const std::string where = current_.display();
-  // The next request starts again at the configured URL.
-  current_ = origin_;
-  redirects_ = 0;
+  back_to_origin();
   // An error answer whose body stalled: the attempt fails with its status (and what of the body came).
   if (error_status_) return report_error_response();
   on_io_timeout(where + ": " + io_timeout_what_);
 }
 
 int64_t HttpTransport::hint_cap_ms() const { return core_->config.integer("reconnect.max_ms"); }
+
+const std::string* HttpTransport::find_header_nocase(const HeaderList& headers, const std::string& name) {
+  for (const auto& h : headers)
+    if (strcasecmp(h.first.c_str(), name.c_str()) == 0) return &h.second;
+  return nullptr;
+}
 
 const std::string* HttpTransport::find_header(const HeaderList& headers, const std::string& name) {
   for (const auto& h : headers)
@@ -73,6 +103,9 @@ void HttpTransport::attempt() {
   done_at_head_ = false;
   reader_.reset();
   request_ = build_request(current_);
+  reader_.set_head_request(current_method_ == "HEAD");
+  if (current_has_body_ && !find_header_nocase(request_.headers, "content-type"))
+    request_.headers.emplace_back("Content-Type", "application/json");
   core_->stats.requests++;
   try {
     dial_ = dial_for(request_.url, core_->config, /*http11_alpn=*/true);
@@ -108,13 +141,20 @@ void HttpTransport::on_open() {
 
 void HttpTransport::send_request() {
   http1::Request request;
+  request.method = current_method_;
   request.target = request_.url.target;
   request.host = request_.url.authority();
   request.headers.reserve(request_.headers.size());
   for (const auto& h : request_.headers) request.headers.push_back({h.first, h.second});
   std::string bytes;
   try {
-    bytes = http1::write_request(request, std::nullopt);
+    std::optional<std::string_view> body;
+    if (current_has_body_) {
+      body = *body_;
+    } else if (current_method_ == "POST" || current_method_ == "PUT" || current_method_ == "PATCH") {
+      body = std::string_view();  // Content-Length: 0, which servers may require of these methods
+    }
+    bytes = http1::write_request(request, body);
   } catch (const Error& e) {
     abort_exchange();
     disarm_io_timeout();
@@ -154,8 +194,13 @@ void HttpTransport::on_close(const io::Error& error) {
   if (!in_exchange_) return;
   // A parked connection the server had already given up on: the request was never answered, so
   // it goes again on a new connection, not counted as a failure (as browsers and curl do).
+  // Unless the request may not be sent twice: the server may have acted on it before closing.
   if (reused_ && !response_started_) {
+    if (!may_send_again())
+      return exchange_done(TW_ERR_IO, "a kept-alive connection to " + request_.url.display() +
+                                          " closed before any response byte");
     reader_.reset();
+    reader_.set_head_request(current_method_ == "HEAD");
     request_sent_ = false;
     return connect_fresh();
   }
@@ -196,7 +241,10 @@ void HttpTransport::arm_read_timeout() {
     arm_io_timeout(read_timeout_ms_, "no data for read_timeout_ms=" + std::to_string(read_timeout_ms_));
 }
 
-void HttpTransport::on_io_timeout(const std::string& what) { attempt_failed(Verdict::retry, TW_ERR_TIMEOUT, 0, what); }
+void HttpTransport::on_io_timeout(const std::string& what) {
+  if (reconnect_resends() && request_sent_ && !may_send_again()) return end_not_resumable(TW_ERR_TIMEOUT, what);
+  attempt_failed(Verdict::retry, TW_ERR_TIMEOUT, 0, what);
+}
 
 void HttpTransport::pause_reading(bool pause) {
   if (paused_ == pause) return;
@@ -265,12 +313,18 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
                                            static_cast<int>(core_->config.integer("redirect.max")));
     if (decision.kind == http1::RedirectDecision::Kind::follow) {
       redirect_to_ = decision.target;
+      // 303 asks for a GET; 301 and 302 turn a POST into a GET as every user agent does; 307 and
+      // 308 repeat the request as it was (RFC 9110 15.4).
+      if ((status == 303 && current_method_ != "HEAD") ||
+          ((status == 301 || status == 302) && current_method_ == "POST")) {
+        current_method_ = "GET";
+        current_has_body_ = false;
+      }
       return false;
     }
   } catch (const Error& e) {
     abort_exchange();
-    current_ = origin_;
-    redirects_ = 0;
+    back_to_origin();
     end_with_error(e.code(), 0, e.what());
     return true;  // ended: nothing follows (in_exchange_ is false)
   }
@@ -303,10 +357,11 @@ void HttpTransport::exchange_done(tw_err err, const std::string& message) {
     return schedule_attempt(0);
   }
   // Every later request starts again at the configured URL.
-  current_ = origin_;
-  redirects_ = 0;
+  back_to_origin();
   if (success_) return on_success_done(err, message);
   if (error_status_) return report_error_response();
+  // Cut after the request went out, before a response: the server may have acted on it.
+  if (reconnect_resends() && request_sent_ && !may_send_again()) return end_not_resumable(err, message);
   attempt_failed(classify_error(err), err, 0, message);
 }
 

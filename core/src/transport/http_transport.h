@@ -32,6 +32,8 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
     HeaderList headers;  // sent as given, after Host
   };
 
+  void restart() override;
+
   // Subclass hooks; the on_success* ones are called for 2xx and 304 answers only.
   virtual Request build_request(const Url& url) = 0;
   virtual bool on_success(int status, const HeaderList& headers) = 0;  // true: read the body
@@ -53,6 +55,17 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   // Cap applied to Retry-After on failed answers.
   virtual int64_t hint_cap_ms() const;
   virtual void on_io_timeout(const std::string& what);
+  // Whether a reconnect sends the request again, so that http.replay_body decides whether there is
+  // one (SSE); a poll is a new request each time by design.
+  virtual bool reconnect_resends() const { return false; }
+  // Whether the request may be sent again (http.replay_body, the method, and for SSE whether the
+  // server gave an event id to resume from).
+  virtual bool may_send_again() const;
+  // The stream's request was cut (err, why) and may not be sent again: it ends with a message that
+  // says so, TW_ERR_IO (or TW_ERR_TIMEOUT for a deadline).
+  void end_not_resumable(tw_err err, const std::string& why);
+  const std::string& method() const { return method_; }
+  Replay replay_mode() const { return replay_; }
 
   void attempt() override;
   void stop_io() override;
@@ -64,8 +77,9 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   bool request_sent() const { return request_sent_; }
   // Appends the configured header.* values when `url` may receive them: same origin as the
   // configured URL, or redirect.cross_origin_headers=true.
-  void add_config_headers(HeaderList& out, const Url& url) const;
+  void add_config_headers(HeaderList& out, const Url& url);
   static const std::string* find_header(const HeaderList& headers, const std::string& name);
+  static const std::string* find_header_nocase(const HeaderList& headers, const std::string& name);
 
  private:
   // io::Connection::Observer
@@ -80,6 +94,8 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   void on_error(const http1::ResponseError& error) override;
 
   void connect_fresh();
+  // The next request starts again at the configured URL, with the configured method and body.
+  void back_to_origin();
   void send_request();
   bool on_response(int status, const HeaderList& headers);
   // The exchange ended (TW_OK: the response completed). Runs at most once per exchange.
@@ -92,6 +108,13 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   const Url origin_;
   Url current_;
   const int64_t read_timeout_ms_;
+  const std::string method_;               // http.method
+  const std::optional<std::string> body_;  // http.body, when set
+  const Replay replay_;
+  // The method of the request to current_: the configured one, or GET after a 303 (or a 301/302
+  // answering a POST), which also drops the body (RFC 9110 15.4).
+  std::string current_method_;
+  bool current_has_body_ = false;
   int redirects_ = 0;
   Timer io_timer_;
   std::string io_timeout_what_;

@@ -172,6 +172,11 @@ void PullTransport::schedule_next(int64_t delay_ms) {
   schedule_attempt(delay_ms);
 }
 
+void PullTransport::restart() {
+  waiting_for_room_ = false;
+  HttpTransport::restart();
+}
+
 void PullTransport::resume() {
   if (!waiting_for_room_ || ended()) return;
   waiting_for_room_ = false;

@@ -18,6 +18,7 @@ class PullTransport final : public HttpTransport {
  public:
   PullTransport(Runtime& runtime, std::shared_ptr<StreamCore> core);
   void resume() override;
+  void restart() override;
 
  private:
   Request build_request(const Url& url) override;

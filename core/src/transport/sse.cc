@@ -20,8 +20,15 @@ bool is_event_stream(const std::string& content_type) {
 SseTransport::SseTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : HttpTransport(runtime, std::move(core)),
       parser_(static_cast<size_t>(core_->config.integer("sse.max_line_bytes")),
-              static_cast<size_t>(core_->config.integer("sse.max_event_bytes"))) {
+              static_cast<size_t>(core_->config.integer("sse.max_event_bytes"))),
+      end_data_(core_->config.str("sse.end_data")),
+      end_event_(core_->config.str("sse.end_event")) {
   parser_.set_last_event_id(core_->config.str("sse.last_event_id"));
+  parser_.set_comments(core_->config.boolean("sse.comments"));
+}
+
+bool SseTransport::may_send_again() const {
+  return may_replay(replay_mode(), method(), !parser_.last_event_id().empty());
 }
 
 HttpTransport::Request SseTransport::build_request(const Url& url) {
@@ -65,15 +72,34 @@ bool SseTransport::on_success_body(const char* data, size_t len) {
   if (parsed_.empty()) return true;
   batch_.reserve(parsed_.size());
   const int64_t received_ns = monotonic_ns();
+  bool end = false;
   for (auto& p : parsed_) {
-    EventPtr e = new_event(TW_KIND_MESSAGE, received_ns);
-    e->id = std::move(p.id);
-    e->type = std::move(p.type);
+    const bool message = !p.comment;
+    // The end marker itself carries nothing for the application (OpenAI's `data: [DONE]`).
+    if (message && !end_data_.empty() && p.data == end_data_) {
+      end = true;
+      break;
+    }
+    EventPtr e = new_event(message ? TW_KIND_MESSAGE : TW_KIND_COMMENT, received_ns);
+    if (message) {
+      e->id = std::move(p.id);
+      e->type = std::move(p.type);
+    }
     e->data = std::move(p.data);
     batch_.push_back(std::move(e));
+    // Anthropic's `event: message_stop`: delivered, and nothing after it.
+    if (message && !end_event_.empty() && batch_.back()->type == end_event_) {
+      end = true;
+      break;
+    }
   }
   parsed_.clear();
-  if (deliver(batch_)) pause_reading(true);
+  const bool pause = deliver(batch_);
+  if (end) {
+    end_clean();
+    return false;
+  }
+  if (pause) pause_reading(true);
   return true;
 }
 
@@ -81,6 +107,9 @@ void SseTransport::on_success_done(tw_err err, const std::string& message) {
   // The server ended or dropped the stream: resume where it stopped. A clean end of the response
   // is still a reconnect for SSE (only 204 and the application stop it).
   std::string why = err == TW_OK ? origin().display() + " ended the event stream" : message;
+  // A request that may not be sent again (a POST answered without event ids): its response was
+  // the whole stream.
+  if (!may_send_again()) return err == TW_OK ? end_clean() : end_not_resumable(err, why);
   attempt_failed(Verdict::retry, err == TW_OK ? TW_ERR_IO : err, 0, why, retry_hint_ms_);
 }
 

@@ -21,7 +21,16 @@ Transport::Transport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : runtime_(runtime),
       core_(std::move(core)),
       backoff_(backoff_settings(core_->config)),
-      attempt_timer_(runtime.loop(), [this] { attempt(); }) {}
+      attempt_timer_(runtime.loop(), [this] { attempt(); }),
+      auth_timer_(runtime.loop(), [this] {
+        // No new credentials in time: the failure stands, as with reconnect.on_auth_failure=fatal.
+        AuthFailure f = std::move(*awaiting_credentials_);
+        awaiting_credentials_.reset();
+        end_with_error(f.err, f.http_status,
+                       f.message + " (no new credentials within reconnect.auth_wait_ms=" +
+                           core_->config.str("reconnect.auth_wait_ms") + ")",
+                       f.close_code);
+      }) {}
 
 Transport::~Transport() = default;
 
@@ -50,14 +59,75 @@ bool Transport::deliver(std::vector<EventPtr>& batch) {
     return false;
   }
   uint64_t bytes = 0;
-  for (const auto& e : batch) bytes += e->data.size();
-  core_->stats.messages += batch.size();
+  uint64_t comments = 0;
+  for (const auto& e : batch) {
+    if (e->kind == TW_KIND_COMMENT) {
+      comments++;
+    } else {
+      bytes += e->data.size();
+    }
+  }
+  core_->stats.messages += batch.size() - comments;
+  core_->stats.comments += comments;
   core_->stats.bytes += bytes;
   return core_->queue.push_batch(batch);
 }
 
 bool Transport::config_headers_go_to(const Url& target, const Url& origin) const {
   return target.same_origin(origin) || core_->config.boolean("redirect.cross_origin_headers");
+}
+
+std::vector<std::pair<std::string, std::string>> Transport::request_headers(const Url& target, const Url& origin) {
+  auto headers = core_->headers(&request_header_generation_);
+  if (!config_headers_go_to(target, origin)) headers.clear();
+  return headers;
+}
+
+void Transport::restart() {
+  if (ended_) return;
+  attempt_timer_.stop();
+  auth_timer_.stop();
+  awaiting_credentials_.reset();
+  stop_io();
+  // The new connection is news to the application (an `open` status event), as after a failure.
+  connected_ = false;
+  attempt();
+}
+
+void Transport::headers_changed() {
+  if (awaiting_credentials_) retry_with_credentials();
+}
+
+void Transport::retry_with_credentials() {
+  auth_timer_.stop();
+  awaiting_credentials_.reset();
+  attempt();
+}
+
+bool Transport::wait_for_credentials(tw_err err, int http_status, const std::string& message, int close_code) {
+  if (!is_auth_failure(http_status) || core_->config.str("reconnect.on_auth_failure") != "wait") return false;
+  connected_ = false;
+  core_->stats.errors++;
+  // The headers changed while the refused request was out: it carried the old credentials, so
+  // the new ones are tried at once.
+  if (core_->header_generation() != request_header_generation_) {
+    schedule_attempt(0);
+    return true;
+  }
+  const std::string wait_ms = core_->config.str("reconnect.auth_wait_ms");
+  log(TW_LOG_INFO, redacted(core_->config.str("url")) + ": " + message + "; waiting up to " + wait_ms +
+                      " ms for new credentials");
+  EventPtr e = new_event(TW_KIND_AUTH_REQUIRED);
+  e->error = err;
+  e->http_status = http_status;
+  e->close_code = close_code;
+  e->data = message + "; waiting up to reconnect.auth_wait_ms=" + wait_ms +
+            " for new credentials (tw_stream_set_header or tw_stream_restart)";
+  // Queued whatever status_events says: without it the application cannot know it is awaited.
+  core_->queue.push_status(std::move(e));
+  awaiting_credentials_ = AuthFailure{err, http_status, message, close_code};
+  auth_timer_.start(static_cast<uint64_t>(core_->config.integer("reconnect.auth_wait_ms")));
+  return true;
 }
 
 void Transport::push_status(EventPtr event) {
@@ -77,6 +147,7 @@ void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, con
                                std::optional<int64_t> hint_ms, int close_code) {
   if (ended_) return;
   if (verdict == Verdict::end_clean) return end_clean(close_code);
+  if (verdict == Verdict::fatal && wait_for_credentials(err, http_status, message, close_code)) return;
   connected_ = false;
   core_->stats.errors++;
   if (verdict == Verdict::fatal) return end_with_error(err, http_status, message, close_code);
@@ -131,6 +202,8 @@ void Transport::end_with_error(tw_err err, int http_status, const std::string& m
 void Transport::finish() {
   ended_ = true;
   attempt_timer_.stop();
+  auth_timer_.stop();
+  awaiting_credentials_.reset();
   stop_io();
   // Sends are refused before consumers can see the end, so no send succeeds after it.
   if (core_->sends) core_->sends->close();

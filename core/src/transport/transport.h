@@ -33,6 +33,12 @@ class Transport {
   virtual void resume() {}
   // The application queued a message in an empty send buffer.
   virtual void send_ready() {}
+  // tw_stream_restart: drops the connection (or the wait before the next attempt) and starts a new
+  // attempt at once, without backoff; what the transport resumes from (Last-Event-ID, ETag, cursor)
+  // is kept. Overrides reset their own per-attempt state, then call this.
+  virtual void restart();
+  // tw_stream_set_header changed the headers: a stream waiting for new credentials tries again now.
+  void headers_changed();
   // Hands events received during this loop iteration to the queue (see Runtime::defer_flush).
   // Also called when the stream ends, before its terminal status is queued.
   virtual void flush() {}
@@ -50,7 +56,8 @@ class Transport {
   // A message whose payload is copied from `payload` (a read buffer) into the event's own
   // allocation: one allocation, one copy.
   EventPtr new_message(std::string_view payload, int64_t received_ns) const;
-  // Hands a batch of message events to the queue (counting them). True: the producer must pause.
+  // Hands a batch of message (and comment) events to the queue (counting them). True: the producer
+  // must pause.
   bool deliver(std::vector<EventPtr>& batch);
   // A connection is established (or a poll succeeded): the backoff learns when, and an `open`
   // status event is queued if the stream was not connected (first success, or first after a
@@ -68,6 +75,9 @@ class Transport {
   // Whether header.* (tokens, cookies) may be sent to `target`: always to the configured origin,
   // to another only after the user allowed it (redirect.cross_origin_headers).
   bool config_headers_go_to(const Url& target, const Url& origin) const;
+  // The headers for a request or handshake to `target` (header.* and tw_stream_set_header's, or
+  // none where they may not go), noting which change of them it carries (see attempt_failed).
+  std::vector<std::pair<std::string, std::string>> request_headers(const Url& target, const Url& origin);
 
   Runtime& runtime_;
   const std::shared_ptr<StreamCore> core_;
@@ -76,8 +86,22 @@ class Transport {
  private:
   void push_status(EventPtr event);
   void finish();
+  // reconnect.on_auth_failure=wait: a 401/403 waits for new credentials. False: the failure is fatal.
+  bool wait_for_credentials(tw_err err, int http_status, const std::string& message, int close_code);
+  void retry_with_credentials();
 
   Timer attempt_timer_;
+  Timer auth_timer_;
+  // Set while a refused stream waits for tw_stream_set_header / tw_stream_restart; what it ends
+  // with if neither comes within reconnect.auth_wait_ms.
+  struct AuthFailure {
+    tw_err err;
+    int http_status;
+    std::string message;
+    int close_code;
+  };
+  std::optional<AuthFailure> awaiting_credentials_;
+  uint64_t request_header_generation_ = 0;  // of the headers the last request carried
   bool ended_ = false;
   bool connected_once_ = false;
   bool connected_ = false;  // since the last opened(), no attempt failed

@@ -125,6 +125,12 @@ void WsTransport::attempt() {
   connection_ = io::Connection::open(runtime_.loop(), dial.options, &runtime_.tls_contexts(), this);
 }
 
+void WsTransport::restart() {
+  current_ = url_;
+  redirects_ = 0;
+  Transport::restart();
+}
+
 void WsTransport::stop_io() {
   // A close frame only where a WebSocket exists; an unfinished handshake is simply dropped.
   release_connection(phase_ == Phase::open ? close_code_ : 0);
@@ -200,9 +206,7 @@ void WsTransport::on_open() {
     std::string bytes;
     try {
       // header.* (tokens, cookies) go to another origin only if the user allowed it.
-      bytes = handshake_->request(current_, config_headers_go_to(current_, url_)
-                                                ? core_->config.headers()
-                                                : std::vector<std::pair<std::string, std::string>>{});
+      bytes = handshake_->request(current_, request_headers(current_, url_));
     } catch (const Error& e) {
       release_connection(0);
       return end_with_error(e.code(), 0, e.what());

@@ -30,6 +30,7 @@ class WsTransport final : public Transport, private io::Connection::Observer, pr
   ~WsTransport() override;
 
   void resume() override;
+  void restart() override;
   void send_ready() override;
   void shutdown() override;
   void flush() override;

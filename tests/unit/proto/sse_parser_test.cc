@@ -824,5 +824,34 @@ TEST(SseParser, RandomByteSoupGivesSameResultUnderAllSplits) {
   }
 }
 
+TEST(SseParser, CommentsBecomeEventsInStreamOrderOnlyWhenAsked) {
+  const std::string input = ": first\r\n:second\ndata: x\n: third \n\n:\n";
+  for (bool enabled : {false, true}) {
+    for (size_t split = 0; split <= input.size(); split++) {
+      SseParser parser(kDefaultMaxLine);
+      parser.set_comments(enabled);
+      std::vector<SseEvent> out;
+      ASSERT_EQ(parser.feed(input.data(), split, out), Result::ok);
+      ASSERT_EQ(parser.feed(input.data() + split, input.size() - split, out), Result::ok);
+      if (!enabled) {
+        ASSERT_EQ(out.size(), 1u);
+        EXPECT_FALSE(out[0].comment);
+        continue;
+      }
+      ASSERT_EQ(out.size(), 5u) << split;
+      EXPECT_TRUE(out[0].comment);
+      EXPECT_EQ(out[0].data, "first");
+      EXPECT_EQ(out[1].data, "second");
+      EXPECT_TRUE(out[2].comment);
+      EXPECT_EQ(out[2].data, "third ");
+      EXPECT_FALSE(out[3].comment);
+      EXPECT_EQ(out[3].data, "x");
+      EXPECT_TRUE(out[4].comment);
+      EXPECT_EQ(out[4].data, "");
+      EXPECT_TRUE(out[4].id.empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tidewire::detail

@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /**
  * What an event is. Only {@link #MESSAGE} events arrive unless the stream was opened with {@code
- * status_events=true}. {@link #toString()} is the name the core uses ({@code "message"}).
+ * status_events=true} (status kinds), {@code sse.comments=true} ({@link #COMMENT}) or {@code
+ * reconnect.on_auth_failure=wait} ({@link #AUTH_REQUIRED}). {@link #toString()} is the name the core uses ({@code "message"}).
  */
 public enum Kind {
   /** Data from the source. */
@@ -16,7 +17,15 @@ public enum Kind {
   /** The stream ended in failure (iteration then throws {@link StreamException}). */
   ERROR(tw_kind.TW_KIND_ERROR),
   /** The stream ended cleanly. */
-  CLOSED(tw_kind.TW_KIND_CLOSED);
+  CLOSED(tw_kind.TW_KIND_CLOSED),
+  /**
+   * A 401/403 with {@code reconnect.on_auth_failure=wait}: the stream waits for {@link
+   * Stream#setHeader} or {@link Stream#restart}. Always delivered; {@link Event#status()} tells
+   * which status.
+   */
+  AUTH_REQUIRED(tw_kind.TW_KIND_AUTH_REQUIRED),
+  /** An SSE comment line ({@code sse.comments=true}); the data is the text after the colon. */
+  COMMENT(tw_kind.TW_KIND_COMMENT);
 
   // Indexed by the ABI's value: every event is looked up here, values() would copy the array.
   private static final Kind[] BY_VALUE = new Kind[values().length];

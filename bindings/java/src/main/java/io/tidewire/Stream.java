@@ -206,6 +206,62 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     }
   }
 
+  /**
+   * Drops the connection and connects again at once, without backoff, resuming where the stream
+   * was (SSE Last-Event-ID, poll ETag, long-poll cursor). The request is sent again even when
+   * {@code http.replay_body} would not. A stream waiting for credentials ({@link
+   * Kind#AUTH_REQUIRED}) tries again now. Any thread.
+   *
+   * @throws TidewireException {@code TW_ERR_UNSUPPORTED} for webhook streams, {@code
+   *     TW_ERR_CLOSED} once the stream has ended
+   */
+  public void restart() {
+    long stream = handle.acquire();
+    if (stream == 0) throw new TidewireException("the stream has ended", "TW_ERR_CLOSED");
+    try {
+      int err = TidewireNative.tw_stream_restart(stream);
+      if (err != tw_err.TW_OK) throw Native.error(err);
+    } finally {
+      handle.release();
+    }
+  }
+
+  /**
+   * Sets request header {@code name} to {@code value} ({@code null} removes it) from the next
+   * request or WebSocket handshake on; {@link #restart()} applies it at once. Replaces a header
+   * given when the stream was opened. A stream waiting for credentials ({@link
+   * Kind#AUTH_REQUIRED}) tries again now. Any thread.
+   *
+   * @throws ConfigException for a name that is not an HTTP token or a value with CR, LF or NUL (the
+   *     message never shows the value)
+   * @throws TidewireException {@code TW_ERR_UNSUPPORTED} for webhook streams, {@code
+   *     TW_ERR_CLOSED} once the stream has ended
+   */
+  public void setHeader(String name, String value) {
+    Objects.requireNonNull(name, "name");
+    String key = "header." + name;
+    // The C call takes C strings: a NUL would cut the name or value short without a word.
+    if (name.indexOf('\0') >= 0 || (value != null && value.indexOf('\0') >= 0))
+      throw new ConfigException(
+          "invalid value for " + key + " (value not shown): it contains a NUL character",
+          "TW_ERR_INVALID_VALUE",
+          key);
+    long stream = handle.acquire();
+    if (stream == 0) throw new TidewireException("the stream has ended", "TW_ERR_CLOSED");
+    try {
+      int err =
+          TidewireNative.tw_stream_set_header(
+              stream, name.getBytes(UTF_8), value == null ? null : value.getBytes(UTF_8));
+      if (err == tw_err.TW_ERR_UNKNOWN_KEY || err == tw_err.TW_ERR_INVALID_VALUE) {
+        TidewireException error = Native.error(err);
+        throw new ConfigException(error.getMessage(), error.code(), key);
+      }
+      if (err != tw_err.TW_OK) throw Native.error(err);
+    } finally {
+      handle.release();
+    }
+  }
+
   /** The stream's URL; for a webhook stream the URL really bound (with the real port). */
   public String url() {
     return url;
@@ -213,7 +269,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
   /**
    * The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped,
-   * queue_depth, queue_peak, paused (see the README). After the stream is released, their last
+   * queue_depth, queue_peak, paused, comments, ... (see tw_stat_name in tidewire.h). After the stream is released, their last
    * values.
    */
   public Map<String, Long> stats() {
@@ -480,21 +536,22 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
    * (docs/CONFIGURATION.md). A later setting of the same key replaces an earlier one.
    */
   public static final class Builder {
-    private final Map<String, String> settings = new LinkedHashMap<>();
+    // Values as the bytes the core receives: http.body may be any bytes, NUL included.
+    private final Map<String, byte[]> settings = new LinkedHashMap<>();
 
     private Builder(String url) {
-      settings.put("url", Objects.requireNonNull(url, "url"));
+      settings.put("url", Objects.requireNonNull(url, "url").getBytes(UTF_8));
     }
 
     /** The transport; ws:// and wss:// URLs imply {@link Transport#WS}, other URLs need one. */
     public Builder transport(Transport transport) {
-      settings.put("transport", transport.toString());
+      settings.put("transport", transport.toString().getBytes(UTF_8));
       return this;
     }
 
     /** A header sent on every request and handshake ({@code header.<name>}). */
     public Builder header(String name, String value) {
-      settings.put("header." + name, Objects.requireNonNull(value, "value"));
+      settings.put("header." + name, Objects.requireNonNull(value, "value").getBytes(UTF_8));
       return this;
     }
 
@@ -506,8 +563,35 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
     /** Sets configuration key {@code key} ({@code "reconnect.max_ms"}) to {@code value}. */
     public Builder option(String key, String value) {
-      settings.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+      return option(key, Objects.requireNonNull(value, "value").getBytes(UTF_8));
+    }
+
+    /** A key whose value is bytes ({@code http.body}; other keys refuse a NUL byte). */
+    public Builder option(String key, byte[] value) {
+      settings.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value").clone());
       return this;
+    }
+
+    /**
+     * The request method for sse, poll and longpoll ({@code http.method}): {@code "POST"} for an
+     * LLM stream, any HTTP method token.
+     */
+    public Builder method(String method) {
+      return option("http.method", method);
+    }
+
+    /**
+     * The request body ({@code http.body}), sent with {@code Content-Type: application/json} unless
+     * a {@code Content-Type} header is given. A POST stream is not sent again on a reconnect unless
+     * the server gave event ids (see {@code http.replay_body}).
+     */
+    public Builder body(byte[] body) {
+      return option("http.body", body);
+    }
+
+    /** A text body, sent as UTF-8. See {@link #body(byte[])}. */
+    public Builder body(String body) {
+      return option("http.body", body);
     }
 
     /** An integer key ({@code option("reconnect.max_ms", 2000)}). */
@@ -525,7 +609,11 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
      * key, joined with commas).
      */
     public Builder options(Map<String, ?> options) {
-      options.forEach((key, value) -> option(key, text(key, value)));
+      options.forEach(
+          (key, value) -> {
+            if (value instanceof byte[] bytes) option(key, bytes);
+            else option(key, text(key, value));
+          });
       return this;
     }
 
@@ -549,11 +637,10 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
         return items.stream().map(Object::toString).collect(Collectors.joining(","));
       }
       throw new ConfigException(
-          "invalid value "
-              + value
-              + " for "
+          "invalid value for "
               + key
-              + ": give a String, a whole number, a boolean or a collection of strings",
+              + ": give a String, a whole number, a boolean, a collection of strings or byte[], not "
+              + value.getClass().getSimpleName(),
           "TW_ERR_INVALID_VALUE",
           key);
     }
@@ -572,11 +659,9 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       Native.check(TidewireNative.tw_config_create(out));
       long config = out[0];
       try {
-        for (Map.Entry<String, String> setting : settings.entrySet()) {
+        for (Map.Entry<String, byte[]> setting : settings.entrySet()) {
           String key = setting.getKey();
-          int err =
-              TidewireNative.tw_config_set_n(
-                  config, key.getBytes(UTF_8), setting.getValue().getBytes(UTF_8));
+          int err = TidewireNative.tw_config_set_n(config, key.getBytes(UTF_8), setting.getValue());
           if (err != tw_err.TW_OK) {
             TidewireException error = Native.error(err);
             throw new ConfigException(error.getMessage(), error.code(), key);

@@ -17,11 +17,12 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The programs of examples/java, run as their header says (java's source launcher) against the demo
- * feed.
+ * feed, or against examples/llm/fake_openai.py.
  */
 @Timeout(60)
 class ExamplesTest {
   static final Path FEED = Peer.ROOT.resolve("examples/feed/feed.py");
+  static final Path FAKE_OPENAI = Peer.ROOT.resolve("examples/llm/fake_openai.py");
   static final String CLASSES = System.getProperty("tidewire.classes", "target/classes");
 
   static ProcessBuilder example(String name, String... args) {
@@ -107,6 +108,23 @@ class ExamplesTest {
       for (int seq = 0; seq < 5; seq++)
         assertTrue(output.contains("evt_" + seq + " (tick): "), output);
       assertTrue(output.contains("5 deliveries accepted, 0 refused"), output);
+    }
+  }
+
+  @Test
+  void tokenRotationRotatesTheTokenTwiceWithoutLosingAnEvent() throws Exception {
+    try (Peer server =
+        Peer.startScript(
+            FAKE_OPENAI, "--events", "12", "--token-events", "5", "--interval-ms", "10")) {
+      String output = run(example("TokenRotation.java", server.http("")).start());
+      List<String> lines = output.lines().collect(Collectors.toList());
+      List<String> expected = new ArrayList<>();
+      for (int seq = 0; seq < 12; seq++) {
+        if (seq == 5 || seq == 10) expected.add("[auth_required] HTTP 401: fetching a new token");
+        expected.add("seq " + seq);
+      }
+      expected.add("12 events, seq 0..11, no gap, 2 token rotations");
+      assertEquals(expected, lines, output);
     }
   }
 }
