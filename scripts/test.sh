@@ -107,9 +107,19 @@ phase_python() {
 # kept in build-python/conformance/.
 phase_conformance() {
   local harness dir=build-python/conformance status=0
-  harness=$(cd "$TW_ROOT/.." && pwd)/shared/peers/sse-contract-tests
-  if [[ ! -x $harness ]]; then
-    echo "conformance: the harness $harness is missing (sse-contract-tests v2.3.0, see ../shared/peers/README.md)" >&2
+  # The harness ships beside the repository (../shared/peers); TW_SSE_CONTRACT_TESTS names another copy.
+  local candidate
+  harness=""
+  for candidate in "${TW_SSE_CONTRACT_TESTS:-}" "$(cd "$TW_ROOT/.." && pwd)/shared/peers/sse-contract-tests" \
+    /work/shared/peers/sse-contract-tests; do
+    if [[ -n $candidate && -x $candidate ]]; then
+      harness=$candidate
+      break
+    fi
+  done
+  if [[ -z $harness ]]; then
+    echo "conformance: the harness sse-contract-tests v2.3.0 is missing: looked in TW_SSE_CONTRACT_TESTS," \
+      "../shared/peers/ and /work/shared/peers/ (see ../shared/peers/README.md)" >&2
     return 1
   fi
   [[ -n ${TW_PYTHON:-} ]] || tw_python_package
