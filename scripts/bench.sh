@@ -66,6 +66,11 @@ if ! "$TW_PYTHON" -c 'import uvloop, httpx, httpx_sse' >/dev/null 2>&1; then
   echo "bench: installing ${PY_PACKAGES[*]} into build-python/venv"
   PIP_DISABLE_PIP_VERSION_CHECK=1 tw_quiet "$BUILD/pip.log" "$TW_PYTHON" -m pip install -q "${PY_PACKAGES[@]}"
 fi
+# The tidewire Node rows load bindings/node: `npm ci` there builds its addon from this tree's core
+# (the node phase of the test command does the same).
+echo "bench: building the Node package (bindings/node)"
+CMAKE_BUILD_PARALLEL_LEVEL=$TW_JOBS tw_quiet "$BUILD/node-package.log" \
+  npm --prefix bindings/node ci --no-audit --no-fund --prefer-offline
 echo "bench: building the Java clients ($BUILD/java/)"
 bench/java/build.sh "$BUILD/java"
 

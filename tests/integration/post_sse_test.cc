@@ -154,6 +154,36 @@ TEST(PostSse, ReplayAlwaysSendsTheRequestAgainWithoutIds) {
   EXPECT_EQ(log[1]["method"], "POST");
 }
 
+// A transient error answer (503) would be retried for a GET; retrying a POST would send it again.
+TEST(PostSse, ErrorAnswerEndsAPostThatMayNotBeSentAgainAfterExactlyOnePost) {
+  Runtime rt;
+  std::string key = unique_key();
+  Stream s(rt.get(), post("/sse/status?key=" + key + "&code=503&times=1&then=" +
+                          url_encode("/sse/post?count=2&end=done")));
+  s.until_end();
+  auto failure = s.failure();
+  ASSERT_NE(failure, nullptr);
+  EXPECT_EQ(tw_event_error(failure.get()), TW_ERR_HTTP_STATUS);
+  EXPECT_EQ(tw_event_http_status(failure.get()), 503);
+  EXPECT_NE(std::string(tw_event_data(failure.get())).find("http.replay_body"), std::string::npos);
+  EXPECT_EQ(peer_log(http_peer(), key).size(), 1u);
+}
+
+TEST(PostSse, ErrorAnswerIsRetriedWhenReplayIsAlways) {
+  Runtime rt;
+  std::string key = unique_key();
+  Stream s(rt.get(), post("/sse/status?key=" + key + "&code=503&times=1&then=" +
+                              url_encode("/sse/post?count=2&end=done"),
+                          {{"http.replay_body", "always"}, {"sse.end_data", "[DONE]"}}));
+  auto events = s.until_end();
+  EXPECT_EQ(data_of(events).size(), 2u);
+  EXPECT_EQ(s.failure(), nullptr);
+  auto log = peer_log(http_peer(), key);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1]["method"], "POST");
+  EXPECT_EQ(log[1]["body"], log[0]["body"]);
+}
+
 TEST(PostSse, GetStillReconnectsAfterTheResponseEnds) {
   Runtime rt;
   std::string key = unique_key();

@@ -373,7 +373,14 @@ void HttpTransport::report_error_response() {
       hint = std::min(*hint, hint_cap_ms());
   std::string message = origin_.display() + " answered HTTP " + std::to_string(status);
   if (!error_body_.empty()) message += ": " + http1::printable_reason(error_body_, kErrorBodyPrefix);
-  attempt_failed(classify_http_status(status), TW_ERR_HTTP_STATUS, status, message, hint);
+  Verdict verdict = classify_http_status(status);
+  // Retrying would send the request again: one that may not be (a POST without an event id to resume
+  // from, under http.replay_body=auto or never) ends with the answer instead, however transient.
+  if (verdict == Verdict::retry && reconnect_resends() && !may_send_again()) {
+    verdict = Verdict::fatal;
+    message += " (not retried: http.method=" + method_ + " is not sent again; see http.replay_body)";
+  }
+  attempt_failed(verdict, TW_ERR_HTTP_STATUS, status, message, hint);
 }
 
 }  // namespace tidewire::detail
