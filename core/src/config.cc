@@ -134,7 +134,8 @@ std::vector<KeySpec> make_table() {
        "OPTIONS, TRACE; also QUERY, REPORT, PROPFIND, SEARCH) or the server gave an event id to resume from "
        "(sent as Last-Event-ID); `never`: idempotent methods only; `always`: every method. A stream that may "
        "not send its request again ends when its response ends: cleanly if it completed, with TW_ERR_IO "
-       "\"cut, not resumable\" if it was cut. tw_stream_restart always sends it again.", 0, 0},
+       "\"cut, not resumable\" if it was cut, with TW_ERR_HTTP_STATUS if it was answered with an error, "
+       "even a transient one (408, 429, 5xx). tw_stream_restart always sends it again.", 0, 0},
       {"http.idle_timeout_ms", K::integer, "30000", "0..86400000 (0 = no reuse)",
        "How long a kept-alive connection waits for the stream's next request (poll, long-poll, a reconnect) "
        "before it is closed; requests to the same origin reuse it instead of connecting again.", 0, kDay},
