@@ -25,6 +25,8 @@ HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       origin_(Url::parse(core_->config.str("url"))),
       current_(origin_),
       read_timeout_ms_(core_->config.integer("read_timeout_ms")),
+      connect_timeout_ms_(core_->config.integer("connect_timeout_ms")),
+      connect_timeout_what_("no response within connect_timeout_ms=" + std::to_string(connect_timeout_ms_)),
       method_(core_->config.str("http.method")),
       body_(core_->config.is_set("http.body") ? std::optional<std::string>(core_->config.str("http.body"))
                                               : std::nullopt),
@@ -40,7 +42,7 @@ HttpTransport::~HttpTransport() { stop_io(); }
 // (whole body, not re-armed per read: a trickle must not hold it either). With read_timeout_ms=0
 // (no silence bound) the body still gets connect_timeout_ms, the bound on the rest of the exchange.
 int64_t HttpTransport::body_deadline_ms() const {
-  return read_timeout_ms_ > 0 ? read_timeout_ms_ : core_->config.integer("connect_timeout_ms");
+  return read_timeout_ms_ > 0 ? read_timeout_ms_ : connect_timeout_ms_;
 }
 
 void HttpTransport::add_config_headers(HeaderList& out, const Url& url) {
@@ -107,14 +109,21 @@ void HttpTransport::attempt() {
   if (current_has_body_ && !find_header_nocase(request_.headers, "content-type"))
     request_.headers.emplace_back("Content-Type", "application/json");
   core_->stats.requests++;
-  try {
-    dial_ = dial_for(request_.url, core_->config, /*http11_alpn=*/true);
-  } catch (const Error& e) {
-    return end_with_error(e.code(), 0, e.what());
+  // Where to connect depends on the scheme, host and port alone (and the environment, read once):
+  // decided again only when a redirect leads elsewhere, not for every poll.
+  const Url& target = request_.url;
+  if (!dial_ready_ || target.scheme != dial_url_.scheme || target.host != dial_url_.host ||
+      target.port != dial_url_.port) {
+    try {
+      dial_ = dial_for(target, core_->config, /*http11_alpn=*/true);
+    } catch (const Error& e) {
+      return end_with_error(e.code(), 0, e.what());
+    }
+    dial_url_ = target;
+    dial_ready_ = true;
   }
   in_exchange_ = true;
-  arm_io_timeout(core_->config.integer("connect_timeout_ms"),
-                 "no response within connect_timeout_ms=" + core_->config.str("connect_timeout_ms"));
+  arm_io_timeout(connect_timeout_ms_, connect_timeout_what_);
   io::ConnectionPool* pool = runtime_.pool();
   io::Connection* idle = pool ? pool->take(dial_.key) : nullptr;
   if (!idle) return connect_fresh();

@@ -108,6 +108,8 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   const Url origin_;
   Url current_;
   const int64_t read_timeout_ms_;
+  const int64_t connect_timeout_ms_;
+  const std::string connect_timeout_what_;  // the connect deadline's error text, made once
   const std::string method_;               // http.method
   const std::optional<std::string> body_;  // http.body, when set
   const Replay replay_;
@@ -122,6 +124,8 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   // The exchange in progress.
   Request request_;
   Dial dial_;
+  Url dial_url_;  // the URL dial_ was decided for (scheme, host and port count)
+  bool dial_ready_ = false;
   io::Connection* connection_ = nullptr;
   http1::ResponseReader reader_;
   bool reused_ = false;            // the connection came from the pool
