@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """A small event feed for the Tidewire demo: one sequence of events, offered over several transports.
 
-    python3 examples/feed/feed.py [--count N] [--interval-ms MS] [--start-ms MS] [--webhook-url URL]
-                                  [--tls DIR]
+    python3 examples/feed/feed.py [--port N] [--count N] [--interval-ms MS] [--start-ms MS]
+                                  [--webhook-url URL] [--tls DIR]
 
-Listens on 127.0.0.1 with an ephemeral port and prints ``PORT <n>`` once it accepts connections.
-After --start-ms (default 500) it publishes --count events (default 20), one every --interval-ms
-(default 100), each ``{"type": "tick", "seq": i, "published_at": <unix time, s>}`` with seq counting
-from 0, and prints ``DONE`` after the last. It exits when stdin reaches EOF (so it never outlives the
-script that started it; give it a pipe), on SIGINT and on SIGTERM.
+Listens on 127.0.0.1, port --port (default 0: an ephemeral port), and prints ``PORT <n>`` once it
+accepts connections. After --start-ms (default 500) it publishes --count events (default 20), one
+every --interval-ms (default 100), each ``{"type": "tick", "seq": i, "published_at": <unix time,
+s>}`` with seq counting from 0, and prints ``DONE`` after the last; it keeps serving them after that.
+
+It exits on SIGINT and SIGTERM, and, when its stdin is a pipe, once that pipe reaches EOF (so a
+program that starts it with a pipe never leaves it behind). Any other stdin is not read: started
+in the background (``python3 examples/feed/feed.py --port 8000 &``, stdin a terminal or /dev/null),
+it runs until it is stopped (``kill %1``).
 
 Every transport sees the same events, each under its own rules:
 
@@ -46,6 +50,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -219,6 +224,16 @@ def tls_context(directory):
     return context
 
 
+def stdin_is_a_pipe():
+    """A pipe (or socket) is how a parent ties the feed's life to its own. A terminal is not read: a
+    background job reading it would be stopped (SIGTTIN); /dev/null would end the feed at once."""
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 def watch_stdin(loop, stop):
     # os.read rather than sys.stdin: a daemon thread parked in a buffered reader can deadlock
     # interpreter shutdown on the reader's lock.
@@ -232,12 +247,15 @@ def watch_stdin(loop, stop):
 
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: an ephemeral port)")
     parser.add_argument("--count", type=int, default=20, help="events to publish (default 20)")
     parser.add_argument("--interval-ms", type=int, default=100, help="time between events (default 100)")
     parser.add_argument("--start-ms", type=int, default=500, help="delay before the first event (default 500)")
     parser.add_argument("--webhook-url", help=f"also POST each event there, signed with ${WEBHOOK_SECRET_ENV}")
     parser.add_argument("--tls", metavar="DIR", help="serve https:// and wss://, certificate in DIR/cert.pem")
     args = parser.parse_args()
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port}: a port is 0 to 65535")
     secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
     if args.webhook_url and not secret:
         parser.error(f"--webhook-url needs the signing secret in ${WEBHOOK_SECRET_ENV}")
@@ -246,7 +264,8 @@ async def main():
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    threading.Thread(target=watch_stdin, args=(loop, stop), daemon=True).start()
+    if stdin_is_a_pipe():
+        threading.Thread(target=watch_stdin, args=(loop, stop), daemon=True).start()
 
     feed = Feed(args.count)
     app = web.Application()
@@ -262,7 +281,12 @@ async def main():
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1, access_log=None)
     await runner.setup()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    # A fixed port is free again at once after a restart, as servers usually make it.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", args.port))
+    except OSError as error:
+        parser.error(f"--port {args.port}: cannot listen on 127.0.0.1:{args.port}: {error.strerror}")
     sock.listen(128)
     await web.SockSite(runner, sock, ssl_context=tls_context(args.tls) if args.tls else None).start()
     print(f"PORT {sock.getsockname()[1]}", flush=True)
