@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # THE benchmark command: Tidewire against the libraries people would use instead, side by side in
 # one run on this machine. Installs what is missing, builds, runs, and writes results.json and
-# results.md (the Markdown tables the README shows).
+# results.md (the Markdown tables bench/README.md links to).
 #
 #   ./scripts/bench.sh            full run (about 10 minutes): 5 runs per figure, into bench/results/
 #   ./scripts/bench.sh --smoke    every benchmark once and briefly (under 3 minutes), into

@@ -96,8 +96,8 @@ done
 [[ -n $port ]] || fail "the demo feed did not announce its port within 10 s"
 awk '/^## C quick start/ { section = 1 } section && /^```c$/ { inside = 1; next }
      inside && /^```$/ { exit } inside { print }' README.md >"$tmp/quickstart.c"
-grep -q 'http://127.0.0.1:8000/events' "$tmp/quickstart.c" || fail "no C quick start reading http://127.0.0.1:8000/events in README.md"
-sed -i "s|http://127.0.0.1:8000/events|http://127.0.0.1:$port/sse|" "$tmp/quickstart.c"
+grep -q 'http://127.0.0.1:8000/sse' "$tmp/quickstart.c" || fail "no C quick start reading the demo feed's http://127.0.0.1:8000/sse in README.md"
+sed -i "s|http://127.0.0.1:8000/sse|http://127.0.0.1:$port/sse|" "$tmp/quickstart.c"
 tw_quiet "$tmp/quickstart-cc.log" cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o "$tmp/quickstart" \
   "$tmp/quickstart.c" "${flags[@]}" -Wl,-rpath,"$libdir"
 check_loads_installed "$tmp/quickstart"
