@@ -120,10 +120,11 @@ def command_for(language, args, workdir, name):
     """The argv (or bash line) that builds and runs the program, per language."""
     if language in ("c", "cpp"):
         compiler = "cc" if language == "c" else "c++"
-        lines = [line for block in blocks(section(README.read_text(), LANGUAGES[language][0] + " quick start"), "sh")
+        title = LANGUAGES[language][0]
+        lines = [line for block in blocks(section(README.read_text(), f"{title} quick start"), "sh")
                  for line in block.splitlines() if line.startswith(compiler + " ")]
         if len(lines) != 1:
-            fail(f"the {LANGUAGES[language][0]} quick start has no single `{compiler} ...` line to build and run it")
+            fail(f"the {title} quick start has no single `{compiler} ...` line to build and run it")
         line = lines[0]
         pkg_config = "$(pkg-config --cflags --libs tidewire)"
         if pkg_config not in line:
@@ -174,7 +175,8 @@ def main():
                 result = subprocess.run(command, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True,
                                         text=True, timeout=RUN_TIMEOUT_S)
             except subprocess.TimeoutExpired as error:
-                fail(f"the {title} quick start did not end within {RUN_TIMEOUT_S} s; it printed:\n{error.stdout}")
+                fail(f"the {title} quick start did not end within {RUN_TIMEOUT_S} s; it printed:\n"
+                     f"{error.stdout}")
     finally:
         stop_feed(shell, pid)
 
@@ -182,7 +184,8 @@ def main():
         fail(f"the {title} quick start exited with {result.returncode}:\n{result.stdout}{result.stderr}")
     seqs = [int(seq) for seq in re.findall(r"seq\W+(\d+)", result.stdout)]
     if seqs != list(range(FEED_EVENTS)):
-        fail(f"the {title} quick start printed ticks {seqs}, expected 0 to {FEED_EVENTS - 1} once each:\n{result.stdout}")
+        fail(f"the {title} quick start printed ticks {seqs}, expected 0 to {FEED_EVENTS - 1} once each:\n"
+             f"{result.stdout}")
     print(f"quickstart: {title}: {shlex.join(command)}: {len(seqs)} ticks in order, exit 0")
 
 
