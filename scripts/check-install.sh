@@ -5,8 +5,11 @@
 #   3. tests/consumer/consumer.c built with `cc ... $(pkg-config --cflags --libs tidewire)`, run;
 #   4. tests/consumer/ configured with find_package(Tidewire) (-DCMAKE_PREFIX_PATH), built, run;
 #   5. the README's C quick start built with pkg-config and run against the demo feed's SSE stream
-#      (which ends with 204, so the program must end cleanly).
-# Every program must load the installed library, not one from elsewhere.
+#      (which ends with 204, so the program must end cleanly);
+#   6. the installed tidewire command: --help, and the same SSE stream read to its clean end.
+# Every program must load the installed library, not one from elsewhere, and run without
+# LD_LIBRARY_PATH: the consumers through the -rpath that tidewire.pc and CMake give them, the
+# installed tidewire through its own $ORIGIN-relative RUNPATH.
 #
 #   ./scripts/check-install.sh [BUILD_DIR]
 set -euo pipefail
@@ -16,6 +19,7 @@ cd "$TW_ROOT"
 
 BUILD=${1:-build}
 CONSUMER=tests/consumer
+unset LD_LIBRARY_PATH
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
@@ -52,6 +56,8 @@ echo "install: soname $soname, $count exported symbols, all tw_*"
 check_loads_installed() {
   local resolved
   resolved=$(ldd "$1" | awk '$1 ~ /^libtidewire\.so/ { print $3 }')
+  # An $ORIGIN RUNPATH resolves to <prefix>/bin/../lib/...
+  [[ -z $resolved ]] || resolved=$(realpath -m "$resolved")
   [[ $resolved == "$libdir"/* ]] || fail "$(basename "$1") loads libtidewire from \"$resolved\", not from the prefix"
 }
 
@@ -66,7 +72,7 @@ if [[ $pc_prefix != "$prefix" ]]; then
 fi
 read -r -a flags <<<"$(pkg-config "${pc_args[@]}" --cflags --libs tidewire)"
 tw_quiet "$tmp/cc.log" cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o "$tmp/consumer-pkgconfig" \
-  "$CONSUMER/consumer.c" "${flags[@]}" -Wl,-rpath,"$libdir"
+  "$CONSUMER/consumer.c" "${flags[@]}"
 check_loads_installed "$tmp/consumer-pkgconfig"
 tw_quiet "$tmp/run-pkgconfig.log" "$tmp/consumer-pkgconfig"
 echo "install: pkg-config consumer: $(head -n 1 "$tmp/run-pkgconfig.log"), $(tail -n 1 "$tmp/run-pkgconfig.log")"
@@ -99,10 +105,27 @@ awk '/^## C quick start/ { section = 1 } section && /^```c$/ { inside = 1; next 
 grep -q 'http://127.0.0.1:8000/sse' "$tmp/quickstart.c" || fail "no C quick start reading the demo feed's http://127.0.0.1:8000/sse in README.md"
 sed -i "s|http://127.0.0.1:8000/sse|http://127.0.0.1:$port/sse|" "$tmp/quickstart.c"
 tw_quiet "$tmp/quickstart-cc.log" cc -std=c99 -Wall -Wextra -Wpedantic -Werror -o "$tmp/quickstart" \
-  "$tmp/quickstart.c" "${flags[@]}" -Wl,-rpath,"$libdir"
+  "$tmp/quickstart.c" "${flags[@]}"
 check_loads_installed "$tmp/quickstart"
 tw_quiet "$tmp/quickstart-run.log" timeout 20 "$tmp/quickstart"
-exec {feed_in}>&- {feed_out}<&-
 got=$(grep -c '^id=' "$tmp/quickstart-run.log" || true)
 ((got == 3)) || fail "the README quick start printed $got events from the feed, expected 3"
 echo "install: README C quick start: built, read $got events over SSE, ended cleanly"
+
+# 6. The tidewire command, as installed (a build without it, TIDEWIRE_BUILD_CLI=OFF, skips this).
+bindir=$(sed -n 's/^CMAKE_INSTALL_BINDIR:PATH=//p' "$BUILD/CMakeCache.txt")
+cli=$prefix/${bindir:-bin}/tidewire
+if [[ -x $cli ]]; then
+  runpath=$(readelf -d "$cli" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
+  [[ $runpath == '$ORIGIN/'* ]] || fail "bin/tidewire has RUNPATH \"$runpath\", expected one relative to \$ORIGIN"
+  check_loads_installed "$cli"
+  tw_quiet "$tmp/cli-help.log" "$cli" --help
+  grep -q '^EXIT STATUS' "$tmp/cli-help.log" || fail "tidewire --help has no EXIT STATUS section"
+  tw_quiet "$tmp/cli-run.log" timeout 20 "$cli" --format=text sse "http://127.0.0.1:$port/sse"
+  got=$(grep -c '"seq"' "$tmp/cli-run.log" || true)
+  ((got == 3)) || fail "bin/tidewire printed $got events from the feed, expected 3"
+  echo "install: bin/tidewire (RUNPATH $runpath): --help, read $got events over SSE, exit status 0"
+else
+  grep -q 'TIDEWIRE_BUILD_CLI:BOOL=OFF' "$BUILD/CMakeCache.txt" || fail "bin/tidewire was not installed"
+fi
+exec {feed_in}>&- {feed_out}<&-
