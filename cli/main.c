@@ -142,12 +142,12 @@ static int parse(options *o, int argc, char **argv) {
     }
     if (!o->command) {
       o->command = arg;
-    } else if (!o->url && strcmp(o->command, "webhook") != 0 && !strchr(arg, '=')) {
-      o->url = arg;
+    } else if (!o->url && strcmp(o->command, "webhook") != 0) {
+      o->url = arg; /* a URL may hold '=' in its query: the place decides, not the content */
+    } else if (!o->url && strstr(arg, "://") && (!strchr(arg, '=') || strstr(arg, "://") < strchr(arg, '='))) {
+      o->url = arg; /* webhook: a listen URL given whole, http://127.0.0.1:8080/hooks */
     } else if (strchr(arg, '=') && arg[0] != '=') {
       o->settings[o->setting_count++] = argv[i];
-    } else if (!o->url && strcmp(o->command, "webhook") == 0 && !strchr(arg, '=')) {
-      o->url = arg; /* a listen URL given whole: http://127.0.0.1:8080/hooks */
     } else {
       usage_error("expected KEY=VALUE, got \"%s\"", arg);
       return EXIT_USAGE;
