@@ -26,6 +26,10 @@
 #   node        npm ci in bindings/node (cmake-js builds the addon), then node --test there
 #   java        mvn package in bindings/java: the JNI library into build-java/, the JUnit suite,
 #               the jar (bindings/java/target/tidewire-<version>.jar)
+#   package     scripts/package.sh wheel sdist npm (dist/: the wheel repaired by auditwheel, the
+#               sdist, the npm tarball), then scripts/check-package.sh: the wheel installed into a
+#               fresh venv of another Python build (Debian's /usr/bin/python3) streams from the demo
+#               feed over TLS with its bundled libuv and OpenSSL; sdist and tarball contents
 #   bench       scripts/bench.sh --smoke: every benchmark once, briefly (build-bench/smoke/); checks
 #               that they build and run, asserts no figure
 #
@@ -39,7 +43,7 @@ cd "$TW_ROOT"
 BUILD=build
 ASAN_BUILD=build-asan
 TSAN_BUILD=build-tsan
-PHASES=(deps build ctest asan-build asan-ctest tsan-build tsan-ctest install python conformance node java fuzz bench)
+PHASES=(deps build ctest asan-build asan-ctest tsan-build tsan-ctest install python conformance node java fuzz bench package)
 CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
 
 phase_deps() { ./scripts/install-deps.sh; }
@@ -83,6 +87,11 @@ phase_fuzz() { ./scripts/fuzz.sh 10; }
 phase_install() { ./scripts/check-install.sh "$BUILD"; }
 
 phase_bench() { ./scripts/bench.sh --smoke; }
+
+phase_package() {
+  ./scripts/package.sh wheel sdist npm
+  ./scripts/check-package.sh
+}
 
 phase_python() {
   tw_python_package

@@ -13,3 +13,5 @@ fs.rmSync(into, { recursive: true, force: true });
 for (const entry of ['CMakeLists.txt', 'cmake', 'core', 'tools']) {
   fs.cpSync(path.join(repo, entry), path.join(into, entry), { recursive: true });
 }
+// The licence and the notice travel with the package (npm packs them from the package's root).
+for (const entry of ['LICENSE', 'NOTICE']) fs.copyFileSync(path.join(repo, entry), path.join(into, '..', entry));
