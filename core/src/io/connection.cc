@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "error.h"
+#include "io/ca_store.h"
 #include "proto/http1.h"
 
 namespace tidewire::detail::io {
@@ -105,6 +106,16 @@ const char* error_kind_name(ErrorKind kind) {
 
 // --- TlsContextCache ---------------------------------------------------------------------------
 
+// The system's store: OpenSSL's default locations or, where those do not exist (an OpenSSL built
+// for another distribution's layout), the distribution's own (fallback_ca_location).
+static bool load_system_store(SSL_CTX* context) {
+  if (SSL_CTX_set_default_verify_paths(context) != 1) return false;
+  std::optional<CaLocation> fallback = system_fallback_ca_location();
+  if (!fallback) return true;
+  return SSL_CTX_load_verify_locations(context, fallback->file.empty() ? nullptr : fallback->file.c_str(),
+                                       fallback->dir.empty() ? nullptr : fallback->dir.c_str()) == 1;
+}
+
 TlsContextCache::~TlsContextCache() {
   // Connections still using a context hold their own reference (SSL_new takes one).
   for (auto& entry : contexts_) SSL_CTX_free(entry.second);
@@ -125,7 +136,7 @@ SSL_CTX* TlsContextCache::get(const std::string& ca_file, bool verify, Error* er
   SSL_CTX_set_verify(context, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
   if (verify) {
     // A CA file replaces the system store rather than adding to it: the user named whom to trust.
-    bool loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(context) == 1
+    bool loaded = ca_file.empty() ? load_system_store(context)
                                   : SSL_CTX_load_verify_locations(context, ca_file.c_str(), nullptr) == 1;
     if (!loaded) {
       std::string what = ca_file.empty() ? "the system CA store" : "CA file " + ca_file;
