@@ -7,10 +7,13 @@
 #      index and no system site-packages: imported, and streaming over SSE and over TLS (https,
 #      the wheel's own OpenSSL, tls.ca_file) from the demo feed, with libuv and OpenSSL loaded
 #      from the wheel, not from the system;
-#   3. the sdist and the npm tarball: what each must carry (sources, LICENSE, NOTICE; the npm
+#   3. the jar, when dist/ holds one: LICENSE and NOTICE inside, and an application that depends on
+#      io.tidewire:tidewire (tests/packaging/java-consumer) built offline against the local Maven
+#      repository and streaming the same feed over TLS;
+#   4. the sdist and the npm tarball: what each must carry (sources, LICENSE, NOTICE; the npm
 #      package public, its core copied in for the source build).
 #
-#   ./scripts/check-package.sh        (after ./scripts/package.sh wheel sdist npm)
+#   ./scripts/check-package.sh        (after ./scripts/package.sh)
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -103,9 +106,29 @@ for name in ("libuv", "libssl", "libcrypto"):
     print(f"package: {name} loaded from {os.path.relpath(bundled[0], os.path.dirname(package_dir))}")
 PY
   fail "the wheel did not stream in a fresh venv of $other"
+
+# 3. The jar, as a Maven dependency.
+jar=dist/tidewire-$VERSION.jar
+if [[ -f $jar ]]; then
+  unzip -Z1 "$jar" >"$tmp/jar.list"
+  for file in META-INF/LICENSE META-INF/NOTICE io/tidewire/Stream.class; do
+    grep -qx "$file" "$tmp/jar.list" || fail "the jar lacks $file"
+  done
+  installed=$HOME/.m2/repository/io/tidewire/tidewire/$VERSION/tidewire-$VERSION.jar
+  cmp -s "$jar" "$installed" || fail "$jar is not the jar installed as io.tidewire:tidewire:$VERSION ($installed)"
+  cp -r tests/packaging/java-consumer "$tmp/java-consumer"
+  tw_quiet "$tmp/java-consumer.log" mvn -B -q -o -f "$tmp/java-consumer/pom.xml" compile
+  timeout 60 java -cp "$installed:$tmp/java-consumer/target/classes" example.Reader \
+    "https://127.0.0.1:$port/sse" "$tmp/tls/cert.pem" >"$tmp/java-run.log" 2>&1 ||
+    fail "the Maven consumer of io.tidewire:tidewire failed: $(cat "$tmp/java-run.log")"
+  got=$(grep -c '"seq"' "$tmp/java-run.log" || true)
+  ((got == 3)) || fail "the Maven consumer printed $got events, expected 3: $(cat "$tmp/java-run.log")"
+  echo "package: jar $(basename "$jar"): LICENSE, NOTICE; a Maven project depending on io.tidewire:tidewire:$VERSION" \
+    "built offline and streamed $got events over SSE/TLS"
+fi
 exec {feed_in}>&- {feed_out}<&-
 
-# 3. The sdist and the npm tarball.
+# 4. The sdist and the npm tarball.
 sdist=dist/tidewire-$VERSION.tar.gz
 [[ -f $sdist ]] || fail "no $sdist (run ./scripts/package.sh sdist)"
 tar -tzf "$sdist" >"$tmp/sdist.list"

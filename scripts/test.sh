@@ -26,10 +26,11 @@
 #   node        npm ci in bindings/node (cmake-js builds the addon), then node --test there
 #   java        mvn package in bindings/java: the JNI library into build-java/, the JUnit suite,
 #               the jar (bindings/java/target/tidewire-<version>.jar)
-#   package     scripts/package.sh wheel sdist npm (dist/: the wheel repaired by auditwheel, the
-#               sdist, the npm tarball), then scripts/check-package.sh: the wheel installed into a
-#               fresh venv of another Python build (Debian's /usr/bin/python3) streams from the demo
-#               feed over TLS with its bundled libuv and OpenSSL; sdist and tarball contents
+#   package     scripts/package.sh (dist/: the wheel repaired by auditwheel, the sdist, the npm
+#               tarball, the jar installed as io.tidewire:tidewire), then scripts/check-package.sh:
+#               the wheel installed into a fresh venv of another Python build (Debian's
+#               /usr/bin/python3) and a Maven consumer of the jar stream from the demo feed over
+#               TLS; sdist and tarball contents
 #   bench       scripts/bench.sh --smoke: every benchmark once, briefly (build-bench/smoke/); checks
 #               that they build and run, asserts no figure
 #
@@ -89,7 +90,7 @@ phase_install() { ./scripts/check-install.sh "$BUILD"; }
 phase_bench() { ./scripts/bench.sh --smoke; }
 
 phase_package() {
-  ./scripts/package.sh wheel sdist npm
+  ./scripts/package.sh
   ./scripts/check-package.sh
 }
 
