@@ -238,6 +238,9 @@ static tw_config *make_config(const options *o) {
     }
     if (!secret) secret = getenv("TIDEWIRE_WEBHOOK_SECRET");
     if (ok && secret) ok = set(config, "webhook.secret", secret) == 0;
+    /* The configuration holds its own copy: the one in argv is blanked, so that it no longer shows
+     * in /proc/<pid>/cmdline (ps) while the endpoint runs. */
+    if (o->secret) memset((char *)o->secret, '*', strlen(o->secret));
     if (from_file) {
       memset(from_file, 0, strlen(from_file));
       free(from_file);

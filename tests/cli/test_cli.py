@@ -361,3 +361,16 @@ def test_a_port_in_use_exits_3(tidewire):
         result = run(tidewire, "webhook", "--listen", f"127.0.0.1:{port}", "--secret", SECRET)
     assert result.returncode == 3
     assert SECRET not in result.stderr
+
+
+def test_a_secret_given_as_an_argument_is_blanked_in_the_process_listing(running):
+    cli = running("webhook", "--listen", "127.0.0.1:0", "--secret", SECRET)
+    url = cli.stderr_until("tidewire: listening on ").split()[-1]
+    with open(f"/proc/{cli.proc.pid}/cmdline", "rb") as cmdline:
+        shown = cmdline.read().decode()
+    assert SECRET not in shown
+    assert "--secret" in shown
+    # The endpoint still verifies with the secret it was given.
+    assert deliver(url, "msg_argv", {"n": 2}, SECRET) in (200, 204)
+    assert json.loads(cli.line())["id"] == "msg_argv"
+    assert cli.stop(signal.SIGTERM) == 143
