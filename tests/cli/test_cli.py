@@ -235,6 +235,24 @@ def test_an_unreachable_source_exits_3_once_the_attempts_run_out(tidewire):
     assert "TW_ERR_GAVE_UP" in result.stderr
 
 
+def test_a_reader_that_leaves_is_a_clean_end(tidewire, peers):
+    """As with `tidewire sse URL | head -n 1`: the next write fails, and the command ends."""
+    proc = subprocess.Popen(
+        [tidewire, "sse", f"{peers.sse_url}/events?count=100&interval_ms=20"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert json.loads(proc.stdout.readline())["id"] == "0"
+        proc.stdout.close()
+        assert proc.wait(TIMEOUT_S) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(TIMEOUT_S)
+
+
 def test_sigint_closes_the_stream_and_exits_130(running, peers):
     cli = running("--stats", "sse", f"{peers.sse_url}/events?count=1")
     assert json.loads(cli.line())["id"] == "0"
