@@ -71,6 +71,21 @@ static int long_option(const char *name, int argc, char **argv, int *i, const ch
   return 1;
 }
 
+/* Matches one of the webhook options that take a value; returns the field it fills, or NULL. */
+static const char **webhook_option(options *o, int argc, char **argv, int *i, const char **value) {
+  const struct {
+    const char *name;
+    const char **field;
+  } table[] = {{"--listen", &o->listen},
+               {"--path", &o->path},
+               {"--scheme", &o->scheme},
+               {"--secret-file", &o->secret_file},
+               {"--secret", &o->secret}};
+  for (size_t k = 0; k < sizeof table / sizeof *table; k++)
+    if (long_option(table[k].name, argc, argv, i, value)) return table[k].field;
+  return NULL;
+}
+
 /* Returns -1 to go on, or the exit status (after --help, --version or a usage error). */
 static int parse(options *o, int argc, char **argv) {
   memset(o, 0, sizeof *o);
@@ -79,7 +94,7 @@ static int parse(options *o, int argc, char **argv) {
   if (!o->settings) return EXIT_INTERNAL;
   int only_positional = 0;
   for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i], *value = NULL;
+    const char *arg = argv[i], *value = NULL, **field = NULL;
     if (!only_positional && arg[0] == '-' && arg[1] != '\0') {
       if (strcmp(arg, "--") == 0) {
         only_positional = 1;
@@ -118,24 +133,17 @@ static int parse(options *o, int argc, char **argv) {
           usage_error("--count takes a number of messages >= 1, not \"%s\"", value ? value : "");
           return EXIT_USAGE;
         }
-      } else if (long_option("--listen", argc, argv, &i, &value) || long_option("--path", argc, argv, &i, &value) ||
-                 long_option("--scheme", argc, argv, &i, &value) ||
-                 long_option("--secret-file", argc, argv, &i, &value) ||
-                 long_option("--secret", argc, argv, &i, &value)) {
+      } else if ((field = webhook_option(o, argc, argv, &i, &value)) != NULL) {
         if (!value || !*value) {
           usage_error("%s needs a value", arg);
           return EXIT_USAGE;
         }
-        /* The option's name, without "=value": which field the value fills. */
-        size_t name_len = strcspn(arg, "=");
-        const char **field = strncmp(arg, "--listen", name_len) == 0   ? &o->listen
-                             : strncmp(arg, "--path", name_len) == 0   ? &o->path
-                             : strncmp(arg, "--scheme", name_len) == 0 ? &o->scheme
-                             : strncmp(arg, "--secret", name_len) == 0 ? &o->secret
-                                                                       : &o->secret_file;
         *field = value;
       } else {
-        usage_error("unknown option \"%s\"", arg);
+        /* Only the name: the value of a mistyped --secret=... is a secret all the same. */
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+        usage_error("unknown option \"%s\"", name);
         return EXIT_USAGE;
       }
       continue;

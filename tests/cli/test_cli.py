@@ -134,6 +134,7 @@ def test_version_is_the_librarys(tidewire):
         (("--format=xml", "sse", "http://127.0.0.1/"), "--format takes json or text"),
         (("sse", "http://127.0.0.1/", "reconnect.max_ms"), 'expected KEY=VALUE, got "reconnect.max_ms"'),
         (("webhook", "--secret", SECRET), "webhook needs --listen"),
+        ((f"--secrets={SECRET}", "webhook"), 'unknown option "--secrets"'),
     ],
 )
 def test_usage_errors_exit_1_and_say_what_is_wrong(tidewire, args, says):
