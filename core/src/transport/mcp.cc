@@ -502,9 +502,8 @@ void McpTransport::exchange_head(Exchange& ex, int status, const HeaderPairs& he
       if (ex.role == Role::listen) {
         listen_ = nullptr;
         retire(ex);
-        return attempt_failed(Verdict::fatal, TW_ERR_PROTOCOL, status,
-                              url_.display() + " answered the GET stream with HTTP " + std::to_string(status) +
-                                  " but not text/event-stream");
+        return refuse_listen(status, url_.display() + " answered the GET stream with HTTP " + std::to_string(status) +
+                                         " but not text/event-stream (not opened again)");
       }
       report_lost(ex.pending_ids, TW_ERR_PROTOCOL, status, "cut",
                   url_.display() + " answered a resuming GET with HTTP " + std::to_string(status) +
@@ -596,9 +595,11 @@ void McpTransport::exchange_error_status(Exchange& ex, int status, const std::st
         log(TW_LOG_INFO, url_.display() + " offers no GET stream (HTTP 405)");
         return;
       }
-      Verdict verdict = classify_http_status(status);
-      if (verdict == Verdict::end_clean) verdict = Verdict::fatal;
-      return attempt_failed(verdict, TW_ERR_HTTP_STATUS, status, message + " (the GET stream)", hint_ms);
+      if (classify_http_status(status) == Verdict::retry)
+        return attempt_failed(Verdict::retry, TW_ERR_HTTP_STATUS, status, message + " (the GET stream)", hint_ms);
+      // Any other refusal (servers answer 400 or 404 where the specification asks for 405): no GET
+      // stream, said once as an event; requests and their answers go on, as MCP's SDKs do.
+      return refuse_listen(status, message + " (the GET stream; not opened again)");
     }
     case Role::resume:
       if (classify_http_status(status) == Verdict::retry) return resume_later(ex, hint_ms, message);
@@ -678,6 +679,11 @@ void McpTransport::report_lost(const std::vector<std::string>& ids, tw_err err, 
     e->data = message;
     core_->queue.push_status(std::move(e));
   }
+}
+
+void McpTransport::refuse_listen(int http_status, const std::string& message) {
+  listen_refused_ = true;
+  report_lost({""}, TW_ERR_HTTP_STATUS, http_status, "get_stream", message);
 }
 
 void McpTransport::session_expired(const Exchange&) {

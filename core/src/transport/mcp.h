@@ -63,6 +63,9 @@ class McpTransport final : public Transport {
   void report_lost(const std::vector<std::string>& ids, tw_err err, int http_status, const std::string& type,
                    const std::string& message);
   void session_expired(const Exchange& ex);
+  // The server refused the GET stream other than with 405: an `error` event of type "get_stream"
+  // (id empty), and no GET stream from now on.
+  void refuse_listen(int http_status, const std::string& message);
   void resume_later(Exchange& ex, std::optional<int64_t> hint_ms, const std::string& why);
   void pause_all(bool pause);
 
