@@ -50,7 +50,7 @@ class Client:
             if event is None:
                 continue
             if event.kind == "error" and event.id == str(request_id):
-                raise RuntimeError(f"{method} failed: HTTP {event.http_status} {event.type}: {event.text}")
+                raise RuntimeError(f"{method} failed: HTTP {event.status} {event.type}: {event.text}")
             if event.kind != "message":
                 continue
             message = json.loads(event.data)
