@@ -1,7 +1,8 @@
-// The mcp transport (MCP Streamable HTTP) against the official Python SDK's server
-// (tests/peers/mcp_server.py: MCPServer(...).streamable_http_app() under uvicorn): stateful and
-// stateless, SSE and JSON answers, the GET stream, resuming a cut stream by GET + Last-Event-ID,
-// session expiry (404), error answers, and DELETE on close.
+// The mcp transport (MCP Streamable HTTP) against the official SDKs' servers, each test once per
+// SDK: Python (tests/peers/mcp_server.py: MCPServer(...).streamable_http_app() under uvicorn) and
+// TypeScript (tests/conformance/mcp/ts_server.mjs: McpServer + StreamableHTTPServerTransport):
+// stateful and stateless, SSE and JSON answers, the GET stream, resuming a cut stream by GET +
+// Last-Event-ID, session expiry (404), error answers, and DELETE on close.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -13,6 +14,8 @@
 namespace tidewire::test {
 namespace {
 
+class McpSdk : public ::testing::TestWithParam<const char*> {};
+
 std::vector<std::map<std::string, std::string>> mcp_log(const Peer& peer) {
   return parse_log(http_get(peer.port(), "/_log").body);
 }
@@ -23,8 +26,8 @@ std::vector<long> one_to(long n) {
   return out;
 }
 
-TEST(Mcp, InitializesThenEchoesSessionIdAndNegotiatedProtocolVersionOnEveryLaterRequest) {
-  Peer peer(peer_script("mcp_server.py"));
+TEST_P(McpSdk, InitializesThenEchoesSessionIdAndNegotiatedProtocolVersionOnEveryLaterRequest) {
+  Peer peer(peer_script(GetParam()));
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
   McpClient mcp(s);
@@ -47,8 +50,8 @@ TEST(Mcp, InitializesThenEchoesSessionIdAndNegotiatedProtocolVersionOnEveryLater
   }
 }
 
-TEST(Mcp, ProgressNotificationsArriveInOrderBeforeTheToolResult) {
-  Peer peer(peer_script("mcp_server.py"));
+TEST_P(McpSdk, ProgressNotificationsArriveInOrderBeforeTheToolResult) {
+  Peer peer(peer_script(GetParam()));
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
   McpClient mcp(s);
@@ -61,8 +64,8 @@ TEST(Mcp, ProgressNotificationsArriveInOrderBeforeTheToolResult) {
   EXPECT_NE(sum.data.find(R"("text":"5")"), std::string::npos) << sum.data;
 }
 
-TEST(Mcp, JsonAnswersAreOneMessageEventEach) {
-  Peer peer(peer_script("mcp_server.py"), {"--json"});
+TEST_P(McpSdk, JsonAnswersAreOneMessageEventEach) {
+  Peer peer(peer_script(GetParam()), {"--json"});
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
   McpClient mcp(s);
@@ -73,8 +76,8 @@ TEST(Mcp, JsonAnswersAreOneMessageEventEach) {
   EXPECT_EQ(sum.data.front(), '{');
 }
 
-TEST(Mcp, StatelessServerNeedsNoSessionAndItsRefusedGetStreamIsNoError) {
-  Peer peer(peer_script("mcp_server.py"), {"--stateless", "--json"});
+TEST_P(McpSdk, StatelessServerNeedsNoSessionAndItsRefusedGetStreamIsNoError) {
+  Peer peer(peer_script(GetParam()), {"--stateless", "--json"});
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp"), {{"status_events", "true"}}));
   McpClient mcp(s);
@@ -86,8 +89,8 @@ TEST(Mcp, StatelessServerNeedsNoSessionAndItsRefusedGetStreamIsNoError) {
   for (auto& entry : mcp_log(peer)) EXPECT_EQ(entry["mcp-session-id"], "");
 }
 
-TEST(Mcp, GetStreamDeliversServerInitiatedMessages) {
-  Peer peer(peer_script("mcp_server.py"));
+TEST_P(McpSdk, GetStreamDeliversServerInitiatedMessages) {
+  Peer peer(peer_script(GetParam()));
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
   McpClient mcp(s);
@@ -109,8 +112,8 @@ TEST(Mcp, GetStreamDeliversServerInitiatedMessages) {
   }
 }
 
-TEST(Mcp, StreamCutAfterAnEventIdResumesByGetWithLastEventIdWithoutLossOrRepeat) {
-  Peer peer(peer_script("mcp_server.py"), {"--event-store", "--retry-ms", "50"});
+TEST_P(McpSdk, StreamCutAfterAnEventIdResumesByGetWithLastEventIdWithoutLossOrRepeat) {
+  Peer peer(peer_script(GetParam()), {"--event-store", "--retry-ms", "50"});
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
   McpClient mcp(s);
@@ -127,8 +130,8 @@ TEST(Mcp, StreamCutAfterAnEventIdResumesByGetWithLastEventIdWithoutLossOrRepeat)
   for (const auto& e : seen) EXPECT_NE(e.kind, TW_KIND_ERROR) << e.data;
 }
 
-TEST(Mcp, ErrorAnswerToAPostIsAnErrorEventAndTheStreamGoesOn) {
-  Peer peer(peer_script("mcp_server.py"));
+TEST_P(McpSdk, ErrorAnswerToAPostIsAnErrorEventAndTheStreamGoesOn) {
+  Peer peer(peer_script(GetParam()));
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
   McpClient mcp(s);
@@ -145,8 +148,8 @@ TEST(Mcp, ErrorAnswerToAPostIsAnErrorEventAndTheStreamGoesOn) {
   EXPECT_NE(init.data.find("protocolVersion"), std::string::npos);
 }
 
-TEST(Mcp, NotFoundForTheSessionEndsTheStreamAsSessionExpired) {
-  Peer peer(peer_script("mcp_server.py"));
+TEST_P(McpSdk, NotFoundForTheSessionEndsTheStreamAsSessionExpired) {
+  Peer peer(peer_script(GetParam()));
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp"), {{"mcp.listen", "false"}}));
   McpClient mcp(s);
@@ -160,8 +163,8 @@ TEST(Mcp, NotFoundForTheSessionEndsTheStreamAsSessionExpired) {
   EXPECT_NE(std::string(tw_event_data(failure.get())).find("session expired"), std::string::npos);
 }
 
-TEST(Mcp, CloseEndsTheSessionWithDelete) {
-  Peer peer(peer_script("mcp_server.py"));
+TEST_P(McpSdk, CloseEndsTheSessionWithDelete) {
+  Peer peer(peer_script(GetParam()));
   Runtime rt;
   std::string session;
   {
@@ -181,8 +184,8 @@ TEST(Mcp, CloseEndsTheSessionWithDelete) {
   })) << http_get(peer.port(), "/_log").body;
 }
 
-TEST(Mcp, SendRefusesWhatIsNotAJsonRpcMessage) {
-  Peer peer(peer_script("mcp_server.py"));
+TEST_P(McpSdk, SendRefusesWhatIsNotAJsonRpcMessage) {
+  Peer peer(peer_script(GetParam()));
   Runtime rt;
   Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
   const std::string bad = "{\"jsonrpc\":\"2.0\",";
@@ -191,6 +194,11 @@ TEST(Mcp, SendRefusesWhatIsNotAJsonRpcMessage) {
   const std::string number = "42";
   EXPECT_EQ(tw_stream_send(s.get(), number.data(), number.size(), 0), TW_ERR_INVALID_VALUE);
 }
+
+INSTANTIATE_TEST_SUITE_P(Servers, McpSdk, ::testing::Values("mcp_server.py", "mcp_ts_server.py"),
+                         [](const ::testing::TestParamInfo<const char*>& server) {
+                           return std::string(server.param) == "mcp_server.py" ? "PythonSdk" : "TypeScriptSdk";
+                         });
 
 }  // namespace
 }  // namespace tidewire::test
