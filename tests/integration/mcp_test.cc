@@ -195,6 +195,34 @@ TEST_P(McpSdk, SendRefusesWhatIsNotAJsonRpcMessage) {
   EXPECT_EQ(tw_stream_send(s.get(), number.data(), number.size(), 0), TW_ERR_INVALID_VALUE);
 }
 
+TEST(Mcp, JsonAnswerLargerThanMaxMessageBytesEndsTheStreamNamingTheKey) {
+  Peer peer(peer_script("mcp_server.py"), {"--json"});
+  Runtime rt;
+  Stream s(rt.get(), mcp_settings(peer.url("/mcp"), {{"mcp.max_message_bytes", "4096"}}));
+  McpClient mcp(s);
+  mcp.initialize();
+  mcp.call("big", R"({"size":100000})");
+  s.until_end();
+  auto failure = s.failure();
+  ASSERT_NE(failure, nullptr);
+  EXPECT_EQ(tw_event_error(failure.get()), TW_ERR_LIMIT);
+  EXPECT_NE(std::string(tw_event_data(failure.get())).find("mcp.max_message_bytes=4096"), std::string::npos);
+}
+
+TEST(Mcp, SseMessageLargerThanSseMaxEventBytesEndsTheStreamNamingTheKey) {
+  Peer peer(peer_script("mcp_server.py"));
+  Runtime rt;
+  Stream s(rt.get(), mcp_settings(peer.url("/mcp"), {{"sse.max_event_bytes", "4096"}}));
+  McpClient mcp(s);
+  mcp.initialize();
+  mcp.call("big", R"({"size":100000})");
+  s.until_end();
+  auto failure = s.failure();
+  ASSERT_NE(failure, nullptr);
+  EXPECT_EQ(tw_event_error(failure.get()), TW_ERR_LIMIT);
+  EXPECT_NE(std::string(tw_event_data(failure.get())).find("sse.max_event_bytes=4096"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, McpSdk, ::testing::Values("mcp_server.py", "mcp_ts_server.py"),
                          [](const ::testing::TestParamInfo<const char*>& server) {
                            return std::string(server.param) == "mcp_server.py" ? "PythonSdk" : "TypeScriptSdk";

@@ -11,6 +11,7 @@ Tools:
                             "done <steps>"
   cut_midway(steps)         like progress, but closes the request's SSE stream after half the steps
                             (the rest is stored and replayed on a GET with Last-Event-ID)
+  big(size)                 an answer of `size` bytes
   notify_later(delay_ms)    returns at once; then a log message on the GET stream after delay_ms
 
 ``/_expire`` terminates every session (as a server restart or an idle timeout would): later
@@ -82,6 +83,11 @@ def build_server():
             await ctx.report_progress(i, steps, f"step {i}")
             await asyncio.sleep(0.02)
         return f"done {steps}"
+
+    @server.tool()
+    def big(size: int) -> str:
+        """An answer of `size` bytes of text."""
+        return "x" * size
 
     @server.tool()
     async def notify_later(ctx: Context, delay_ms: int = 100) -> str:

@@ -60,8 +60,7 @@ class McpTransport::Exchange final : public io::Connection::Observer, private ht
         last_event_id(std::move(resume_from)),
         t_(t),
         reader_(*this),
-        sse_(static_cast<size_t>(t.core_->config.integer("sse.max_line_bytes")),
-             static_cast<size_t>(t.core_->config.integer("sse.max_event_bytes"))),
+        sse_(t.sse_max_line_bytes_, t.sse_max_event_bytes_),
         timer_(t.runtime_.loop(), [this] { on_timer(); }),
         delay_(t.runtime_.loop(), [this] { start(); }) {
     if (!last_event_id.empty()) sse_.set_last_event_id(last_event_id);
@@ -309,9 +308,9 @@ class McpTransport::Exchange final : public io::Connection::Observer, private ht
   void on_sse(std::string_view data) {
     arm_read_timeout();
     const SseParser::Result result = sse_.feed(data.data(), data.size(), parsed_);
+    // The server's reconnection time holds for this stream and the GETs resuming it, capped.
     if (auto retry = sse_.take_retry_ms())
-      retry_hint_ms_raw_ = static_cast<int64_t>(std::min<uint64_t>(*retry, static_cast<uint64_t>(INT64_MAX)));
-    if (retry_hint_ms_raw_) retry_hint_ms = std::min(*retry_hint_ms_raw_, t_.core_->config.integer("reconnect.max_ms"));
+      retry_hint_ms = static_cast<int64_t>(std::min<uint64_t>(*retry, static_cast<uint64_t>(t_.reconnect_max_ms_)));
     const int64_t received_ns = monotonic_ns();
     for (auto& event : parsed_) {
       if (aborted_) break;
@@ -322,10 +321,12 @@ class McpTransport::Exchange final : public io::Connection::Observer, private ht
       t_.exchange_payload(*this, event.data, event.id, received_ns);
     }
     parsed_.clear();
-    if (result != SseParser::Result::ok && !failure_)
-      failure_ = {TW_ERR_LIMIT, "an SSE event from " + t_.url_.display() + " exceeds sse.max_line_bytes=" +
-                                    t_.core_->config.str("sse.max_line_bytes") + " or sse.max_event_bytes=" +
-                                    t_.core_->config.str("sse.max_event_bytes")};
+    if (result != SseParser::Result::ok && !failure_) {
+      const bool line = result == SseParser::Result::line_too_long;
+      failure_ = {TW_ERR_LIMIT, (line ? "an SSE line from " : "an SSE event from ") + t_.url_.display() +
+                                    (line ? " exceeds sse.max_line_bytes=" + std::to_string(t_.sse_max_line_bytes_)
+                                          : " exceeds sse.max_event_bytes=" + std::to_string(t_.sse_max_event_bytes_))};
+    }
   }
 
   void on_end(const http1::ResponseEnd& end) override {
@@ -361,7 +362,6 @@ class McpTransport::Exchange final : public io::Connection::Observer, private ht
   std::string json_;
   std::string error_body_;
   std::optional<int64_t> error_hint_;
-  std::optional<int64_t> retry_hint_ms_raw_;
   std::optional<std::pair<tw_err, std::string>> failure_;
 };
 
@@ -408,6 +408,9 @@ McpTransport::McpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       connect_timeout_ms_(core_->config.integer("connect_timeout_ms")),
       read_timeout_ms_(core_->config.integer("read_timeout_ms")),
       max_message_bytes_(static_cast<size_t>(core_->config.integer("mcp.max_message_bytes"))),
+      sse_max_line_bytes_(static_cast<size_t>(core_->config.integer("sse.max_line_bytes"))),
+      sse_max_event_bytes_(static_cast<size_t>(core_->config.integer("sse.max_event_bytes"))),
+      reconnect_max_ms_(core_->config.integer("reconnect.max_ms")),
       listen_enabled_(core_->config.boolean("mcp.listen")),
       reaper_(runtime.loop(), [this] { retired_.clear(); }),
       protocol_version_(core_->config.str("mcp.protocol_version")),
@@ -557,7 +560,7 @@ void McpTransport::exchange_error_status(Exchange& ex, int status, const std::st
                                          std::optional<int64_t> hint_ms) {
   if (ended()) return;
   if (ex.role == Role::post && post_waiting_head_ == &ex) post_waiting_head_ = nullptr;
-  if (hint_ms) hint_ms = std::min(*hint_ms, core_->config.integer("reconnect.max_ms"));
+  if (hint_ms) hint_ms = std::min(*hint_ms, reconnect_max_ms_);
   std::string message = url_.display() + " answered HTTP " + std::to_string(status);
   if (!body.empty()) message += ": " + body;
   if (status == 404 && ex.carried_session) return session_expired(ex);
@@ -613,6 +616,9 @@ void McpTransport::exchange_done(Exchange& ex, tw_err err, const std::string& me
   if (ex.role == Role::post && post_waiting_head_ == &ex) post_waiting_head_ = nullptr;
   retire(ex);
   if (ended()) return;
+  // A peer over a limit, breaking the protocol or failing TLS verification will not do better on
+  // the next request: the stream ends, as every transport's does.
+  if (err != TW_OK && classify_error(err) == Verdict::fatal) return end_with_error(err, 0, message);
   switch (ex.role) {
     case Role::listen: {
       // The server ended or dropped the GET stream: resume where it stopped, after its retry:.
@@ -628,7 +634,9 @@ void McpTransport::exchange_done(Exchange& ex, tw_err err, const std::string& me
                     message + "; the message was not sent again");
         return dispatch();
       }
-      if (ex.pending_ids.empty()) return dispatch();
+      // Answered, or 202 / no body: an answer the server did not put on this response may still
+      // come on the GET stream, so nothing is reported lost.
+      if (ex.pending_ids.empty() || ex.mode == Exchange::Mode::discard) return dispatch();
       if (ex.mode == Exchange::Mode::sse && !ex.last_event_id.empty()) {
         resume_later(ex, ex.retry_hint_ms,
                      err == TW_OK ? url_.display() + " ended a stream before its answer" : message);
@@ -653,7 +661,7 @@ void McpTransport::resume_later(Exchange& ex, std::optional<int64_t> hint_ms, co
     delay = *hint_ms;
   } else {
     const int64_t initial = core_->config.integer("reconnect.initial_ms");
-    const int64_t cap = core_->config.integer("reconnect.max_ms");
+    const int64_t cap = reconnect_max_ms_;
     delay = initial;
     for (int i = 1; i < attempts && delay < cap; i++) delay *= 2;
     delay = std::min(delay, cap);

@@ -74,6 +74,9 @@ class McpTransport final : public Transport {
   const int64_t connect_timeout_ms_;
   const int64_t read_timeout_ms_;
   const size_t max_message_bytes_;
+  const size_t sse_max_line_bytes_;
+  const size_t sse_max_event_bytes_;
+  const int64_t reconnect_max_ms_;
   const bool listen_enabled_;
   // Outgoing messages not yet posted, oldest first.
   std::deque<std::string> outgoing_;
