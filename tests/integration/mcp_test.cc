@@ -195,6 +195,34 @@ TEST_P(McpSdk, SendRefusesWhatIsNotAJsonRpcMessage) {
   EXPECT_EQ(tw_stream_send(s.get(), number.data(), number.size(), 0), TW_ERR_INVALID_VALUE);
 }
 
+TEST(Mcp, RefusedWith401TheMessageWaitsForNewCredentialsAndIsPostedWithThem) {
+  Peer peer(peer_script("mcp_server.py"), {"--token", "t0k3n"});
+  Runtime rt;
+  Stream s(rt.get(), mcp_settings(peer.url("/mcp"), {{"reconnect.on_auth_failure", "wait"}}));
+  McpClient mcp(s);
+  mcp.request("initialize", R"({"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}})");
+  Received r;
+  ASSERT_EQ(s.next(r, 10000), TW_OK);
+  ASSERT_EQ(r.kind, TW_KIND_AUTH_REQUIRED);
+  EXPECT_EQ(r.http_status, 401);
+  ASSERT_EQ(tw_stream_set_header(s.get(), "Authorization", "Bearer t0k3n"), TW_OK);
+  Received init = mcp.await(1);
+  EXPECT_EQ(init.kind, TW_KIND_MESSAGE);
+  EXPECT_NE(init.data.find("protocolVersion"), std::string::npos) << init.data;
+}
+
+TEST(Mcp, RefusedWith401EndsTheStreamByDefault) {
+  Peer peer(peer_script("mcp_server.py"), {"--token", "t0k3n"});
+  Runtime rt;
+  Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
+  McpClient mcp(s);
+  mcp.request("initialize", R"({"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}})");
+  s.until_end();
+  auto failure = s.failure();
+  ASSERT_NE(failure, nullptr);
+  EXPECT_EQ(tw_event_http_status(failure.get()), 401);
+}
+
 TEST(Mcp, JsonAnswerLargerThanMaxMessageBytesEndsTheStreamNamingTheKey) {
   Peer peer(peer_script("mcp_server.py"), {"--json"});
   Runtime rt;

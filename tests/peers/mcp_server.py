@@ -3,7 +3,8 @@
 
 Options: ``--stateless`` (no session), ``--json`` (JSON answers instead of SSE), ``--event-store``
 (resumable streams: every SSE event gets an id, a cut stream is replayed after Last-Event-ID),
-``--retry-ms N`` (the ``retry:`` of the priming event).
+``--retry-ms N`` (the ``retry:`` of the priming event), ``--token T`` (401 to requests without
+``Authorization: Bearer T``).
 
 Tools:
   add_numbers(a, b)         a + b
@@ -109,7 +110,7 @@ async def plain(send, text):
     await send({"type": "http.response.body", "body": text.encode()})
 
 
-def logging_app(app, server, log):
+def logging_app(app, server, log, token=None):
     async def wrapped(scope, receive, send):
         if scope["type"] == "http" and scope["path"] == "/_log":
             return await plain(send, "".join(line + "\n" for line in log))
@@ -125,6 +126,11 @@ def logging_app(app, server, log):
             for name in ("mcp-session-id", "last-event-id", "mcp-protocol-version", "accept"):
                 fields.append(f"{name}={escape_log_value(headers.get(name, ''))}")
             log.append(";".join(fields))
+            if token is not None and headers.get("authorization") != f"Bearer {token}":
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"www-authenticate", b"Bearer")]})
+                await send({"type": "http.response.body", "body": b"unauthorized"})
+                return
         await app(scope, receive, send)
 
     return wrapped
@@ -146,7 +152,7 @@ async def main():
     )
     log = []
     sock = listening_socket()
-    config = uvicorn.Config(logging_app(app, server, log), log_level="warning", access_log=False, lifespan="on",
+    config = uvicorn.Config(logging_app(app, server, log, args[args.index("--token") + 1] if "--token" in args else None), log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=1)
     uv = uvicorn.Server(config)
     serving = asyncio.ensure_future(uv.serve(sockets=[sock]))
