@@ -180,7 +180,12 @@ typedef enum tw_kind {
   TW_KIND_MESSAGE = 0,      /**< data from the source */
   TW_KIND_OPEN = 1,         /**< a connection was established (status_events=true only) */
   TW_KIND_RECONNECTING = 2, /**< a connection failed; retrying in tw_event_retry_ms() (status_events) */
-  TW_KIND_ERROR = 3,        /**< the stream ended in failure (status_events=true only; tw_stream_failure() always) */
+  /**
+   * The stream ended in failure (status_events=true only; tw_stream_failure() always). On an mcp
+   * stream also a request that failed while the stream goes on (always queued): type "http_status"
+   * (an error answer), "cut" (its answer lost), "send_failed" or "get_stream"; id is the JSON-RPC id.
+   */
+  TW_KIND_ERROR = 3,
   TW_KIND_CLOSED = 4,       /**< the stream ended cleanly (status_events=true only) */
   /**
    * A 401/403 with reconnect.on_auth_failure=wait: the stream waits up to reconnect.auth_wait_ms for

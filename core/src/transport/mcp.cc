@@ -53,9 +53,9 @@ class McpTransport::Exchange final : public io::Connection::Observer, private ht
  public:
   enum class Mode { none, sse, json, discard, error };
 
-  Exchange(McpTransport& t, Role role_, std::string body_, std::vector<std::string> ids, std::string resume_from)
-      : role(role_),
-        body(std::move(body_)),
+  Exchange(McpTransport& t, Role which, std::string message, std::vector<std::string> ids, std::string resume_from)
+      : role(which),
+        body(std::move(message)),
         pending_ids(std::move(ids)),
         last_event_id(std::move(resume_from)),
         t_(t),
@@ -563,7 +563,7 @@ void McpTransport::exchange_error_status(Exchange& ex, int status, const std::st
   if (hint_ms) hint_ms = std::min(*hint_ms, reconnect_max_ms_);
   std::string message = url_.display() + " answered HTTP " + std::to_string(status);
   if (!body.empty()) message += ": " + body;
-  if (status == 404 && ex.carried_session) return session_expired(ex);
+  if (status == 404 && ex.carried_session) return session_expired();
   if (is_auth_failure(status)) {
     // Refused before it was acted on: sent again once new credentials are set (reconnect.on_auth_failure=wait).
     if (ex.role == Role::post) {
@@ -694,7 +694,7 @@ void McpTransport::refuse_listen(int http_status, const std::string& message) {
   report_lost({""}, TW_ERR_HTTP_STATUS, http_status, "get_stream", message);
 }
 
-void McpTransport::session_expired(const Exchange&) {
+void McpTransport::session_expired() {
   end_with_error(TW_ERR_HTTP_STATUS, 404,
                  url_.display() + " answered HTTP 404 to a request with its Mcp-Session-Id: session expired; "
                                   "initialize a new session");

@@ -62,7 +62,7 @@ class McpTransport final : public Transport {
   // A POST's answer will not come: an `error` event per pending request id.
   void report_lost(const std::vector<std::string>& ids, tw_err err, int http_status, const std::string& type,
                    const std::string& message);
-  void session_expired(const Exchange& ex);
+  void session_expired();
   // The server refused the GET stream other than with 405: an `error` event of type "get_stream"
   // (id empty), and no GET stream from now on.
   void refuse_listen(int http_status, const std::string& message);
