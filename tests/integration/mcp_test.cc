@@ -154,6 +154,9 @@ TEST_P(McpSdk, NotFoundForTheSessionEndsTheStreamAsSessionExpired) {
   Stream s(rt.get(), mcp_settings(peer.url("/mcp"), {{"mcp.listen", "false"}}));
   McpClient mcp(s);
   mcp.initialize();
+  // An answer after notifications/initialized: the server has taken it (POSTs go in order), so the
+  // session is not ended while it still handles that.
+  mcp.await(mcp.request("tools/list"));
   ASSERT_EQ(http_get(peer.port(), "/_expire").status, 200);
   mcp.request("tools/list");
   s.until_end();

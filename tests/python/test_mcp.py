@@ -89,8 +89,12 @@ def test_error_answer_is_an_error_event_and_the_stream_goes_on(mcp_url):
 def test_expired_session_ends_the_stream_with_404(mcp_url):
     with tidewire.Stream(mcp_url + "/mcp", "mcp", mcp_listen=False) as stream:
         initialize(stream)
-        urllib.request.urlopen(mcp_url + "/_expire", timeout=5).read()
+        # An answer after notifications/initialized: the server has taken it (POSTs go in order),
+        # so the session is not ended while it still handles that.
         request(stream, 2, "tools/list")
+        answer(stream, 2)
+        urllib.request.urlopen(mcp_url + "/_expire", timeout=5).read()
+        request(stream, 3, "tools/list")
         with pytest.raises(tidewire.StreamError, match="session expired") as error:
             while stream.next(10) is not None:
                 pass
