@@ -198,6 +198,33 @@ TEST_P(McpSdk, SendRefusesWhatIsNotAJsonRpcMessage) {
   EXPECT_EQ(tw_stream_send(s.get(), number.data(), number.size(), 0), TW_ERR_INVALID_VALUE);
 }
 
+TEST(Mcp, GetStreamDroppedByTheServerIsReopenedAndKeepsDelivering) {
+  Peer peer(peer_script("mcp_server.py"), {"--event-store"});
+  Runtime rt;
+  Stream s(rt.get(), mcp_settings(peer.url("/mcp")));
+  McpClient mcp(s);
+  mcp.initialize();
+  ASSERT_TRUE(eventually([&] {
+    for (auto& e : mcp_log(peer))
+      if (e["method"] == "GET") return true;
+    return false;
+  }));
+  // The message goes out 1 s after the drop, well after the reconnect (reconnect.max_ms=200).
+  mcp.await(mcp.call("drop_get_stream", R"({"delay_ms":1000})"));
+  for (;;) {
+    Received r;
+    ASSERT_EQ(s.next(r, 10000), TW_OK);
+    if (r.kind == TW_KIND_MESSAGE && r.type == "notifications/message") {
+      EXPECT_NE(r.data.find("after the drop"), std::string::npos) << r.data;
+      break;
+    }
+  }
+  int gets = 0;
+  for (auto& e : mcp_log(peer))
+    if (e["method"] == "GET") gets++;
+  EXPECT_EQ(gets, 2);
+}
+
 TEST(Mcp, RefusedWith401TheMessageWaitsForNewCredentialsAndIsPostedWithThem) {
   Peer peer(peer_script("mcp_server.py"), {"--token", "t0k3n"});
   Runtime rt;

@@ -12,6 +12,7 @@ Tools:
                             "done <steps>"
   cut_midway(steps)         like progress, but closes the request's SSE stream after half the steps
                             (the rest is stored and replayed on a GET with Last-Event-ID)
+  drop_get_stream(delay_ms) closes the GET stream, then a log message on it after delay_ms
   big(size)                 an answer of `size` bytes
   notify_later(delay_ms)    returns at once; then a log message on the GET stream after delay_ms
 
@@ -84,6 +85,19 @@ def build_server():
             await ctx.report_progress(i, steps, f"step {i}")
             await asyncio.sleep(0.02)
         return f"done {steps}"
+
+    @server.tool()
+    async def drop_get_stream(ctx: Context, delay_ms: int = 200) -> str:
+        """Closes the GET stream (only with an event store), then sends a log message on it."""
+        session = ctx.session
+        await ctx.close_standalone_sse_stream()
+
+        async def later():
+            await asyncio.sleep(delay_ms / 1000)
+            await session.send_log_message(level="info", data="after the drop", logger="test")
+
+        asyncio.get_running_loop().create_task(later())
+        return "dropped"
 
     @server.tool()
     def big(size: int) -> str:
