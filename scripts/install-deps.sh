@@ -123,3 +123,14 @@ else
     exit 1
   fi
 fi
+
+# --- npm packages of the MCP peers ----------------------------------------------------------------
+# The MCP conformance suite and the TypeScript SDK server (tests/conformance/mcp, versions pinned by
+# its package-lock.json): npm ci only when they are missing or the lock file changed since.
+MCP_PEERS=tests/conformance/mcp
+if [[ -f $MCP_PEERS/node_modules/.package-lock.json && ! $MCP_PEERS/package-lock.json -nt $MCP_PEERS/node_modules/.package-lock.json ]]; then
+  echo "deps: npm: $MCP_PEERS present"
+else
+  echo "deps: npm: installing $MCP_PEERS (npm ci)"
+  tw_quiet "$LOG_DIR/npm-mcp.log" npm --prefix "$MCP_PEERS" ci --no-audit --no-fund
+fi

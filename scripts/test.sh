@@ -23,6 +23,9 @@
 #   conformance LaunchDarkly's sse-contract-tests (../shared/peers/sse-contract-tests) against
 #               tests/conformance/sse_service.py, a test service over tidewire.Stream;
 #               TW_CONFORMANCE_RUN=REGEX runs only the tests it matches (the harness's --run)
+#   mcp-conformance  the MCP conformance suite's client scenarios initialize, tools_call and
+#               sse-retry (@modelcontextprotocol/conformance, pinned in tests/conformance/mcp) against
+#               tests/conformance/mcp_client.py, a client over tidewire.Stream(url, transport="mcp")
 #   node        npm ci in bindings/node (cmake-js builds the addon), then node --test there
 #   java        mvn package in bindings/java: the JNI library into build-java/, the JUnit suite,
 #               the jar (bindings/java/target/tidewire-<version>.jar)
@@ -44,7 +47,7 @@ cd "$TW_ROOT"
 BUILD=build
 ASAN_BUILD=build-asan
 TSAN_BUILD=build-tsan
-PHASES=(deps build ctest asan-build asan-ctest tsan-build tsan-ctest install python conformance node java fuzz bench package)
+PHASES=(deps build ctest asan-build asan-ctest tsan-build tsan-ctest install python conformance mcp-conformance node java fuzz bench package)
 CTEST_ARGS=(-j "$TW_JOBS" --output-on-failure --timeout 180)
 
 phase_deps() { ./scripts/install-deps.sh; }
@@ -176,6 +179,34 @@ phase_conformance() {
   echo "conformance: $passed passed, $failed failed, $skipped skipped for a capability not offered (log: $dir/harness.log)"
   TESTS_PASSED=$((TESTS_PASSED + passed))
   TESTS_FAILED=$((TESTS_FAILED + failed))
+  CTEST_RAN=1
+  return "$status"
+}
+
+# Each scenario: the runner starts its server, runs the client with the server's URL appended and
+# checks what it did. A scenario passes when the runner says "OVERALL: PASSED" and exits 0; its
+# result lines are shown either way (the whole run in build-python/mcp-conformance/<scenario>.log).
+MCP_SCENARIOS=(initialize tools_call sse-retry)
+phase_mcp_conformance() {
+  local dir=build-python/mcp-conformance suite=tests/conformance/mcp scenario log status=0
+  tw_quiet "$dir/npm-ci.log" npm --prefix "$suite" ci --no-audit --no-fund --prefer-offline
+  [[ -n ${TW_PYTHON:-} ]] || tw_python_package
+  for scenario in "${MCP_SCENARIOS[@]}"; do
+    log=$dir/$scenario.log
+    local scenario_status=0
+    timeout 120 npx --prefix "$suite" --no-install conformance client \
+      --command "$TW_PYTHON tests/conformance/mcp_client.py" --scenario "$scenario" >"$log" 2>&1 || scenario_status=$?
+    grep -q 'OVERALL: PASSED' "$log" || ((scenario_status != 0)) || scenario_status=1
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '\] +(SUCCESS|FAILURE|WARNING) |^Passed: |OVERALL: ' | sed "s/^/$scenario: /" || true
+    if ((scenario_status == 0)); then
+      TESTS_PASSED=$((TESTS_PASSED + 1))
+    else
+      TESTS_FAILED=$((TESTS_FAILED + 1))
+      status=1
+      echo "mcp-conformance: scenario $scenario failed (status $scenario_status, log: $log); it ends:" >&2
+      tail -n 30 "$log" >&2
+    fi
+  done
   CTEST_RAN=1
   return "$status"
 }

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 
 /** The transports of the `transport` option. */
-export type Transport = 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook';
+export type Transport = 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp';
 /**
  * "message"; "comment" with sse_comments: true; "auth_required" with reconnect_on_auth_failure:
  * 'wait'; with status_events: true the status kinds.
@@ -169,7 +169,7 @@ export class Stream extends EventEmitter implements AsyncIterable<Event> {
   next(options?: { timeout?: number }): Promise<Event | null | undefined>;
   /** Events until the stream ends; throws a StreamError if it ended in failure. Leaving the loop early leaves the stream open. */
   [Symbol.asyncIterator](): AsyncIterator<Event, undefined>;
-  /** A WebSocket message: a string as text, bytes as binary. */
+  /** A WebSocket message: a string as text, bytes as binary. On an mcp stream: one JSON-RPC message (or batch) as a string. */
   send(message: string | ArrayBufferView | ArrayBuffer): void;
   /** Drops the connection and connects again at once, resuming (Last-Event-ID, ETag, cursor). */
   restart(): void;

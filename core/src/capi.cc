@@ -11,6 +11,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "stream.h"
+#include "proto/jsonrpc.h"
 #include "transport/transport.h"
 
 using namespace tidewire::detail;
@@ -171,6 +172,7 @@ const char* tw_transport_name(tw_transport transport) {
     case TW_TRANSPORT_SSE: return "sse";
     case TW_TRANSPORT_WS: return "ws";
     case TW_TRANSPORT_WEBHOOK: return "webhook";
+    case TW_TRANSPORT_MCP: return "mcp";
   }
   return "unknown";
 }
@@ -314,17 +316,25 @@ tw_err tw_stream_send(tw_stream* stream, const void* data, size_t len, int binar
     const std::shared_ptr<StreamCore>& core = stream->core;
     if (!core->sends)
       throw Error(TW_ERR_UNSUPPORTED, std::string("tw_stream_send: the ") + tw_transport_name(core->transport) +
-                                          " transport cannot send; only ws streams can");
+                                          " transport cannot send; only ws and mcp streams can");
+    const char* limit_key = core->transport == TW_TRANSPORT_MCP ? "mcp.send_buffer_bytes" : "ws.send_buffer_bytes";
+    if (core->transport == TW_TRANSPORT_MCP) {
+      std::vector<std::string_view> messages;
+      if (binary || !jsonrpc::split(std::string_view(static_cast<const char*>(data), len), messages))
+        throw Error(TW_ERR_INVALID_VALUE,
+                    "tw_stream_send: an mcp stream sends JSON-RPC messages as text: one JSON object, or a batch "
+                    "(an array of objects); this is not one");
+    }
     bool was_empty = false;
     switch (core->sends->push(data, len, binary != 0, was_empty)) {
       case TW_OK:
         break;
       case TW_ERR_WOULD_BLOCK:
-        throw Error(TW_ERR_WOULD_BLOCK, "tw_stream_send: the send buffer is full (ws.send_buffer_bytes=" +
+        throw Error(TW_ERR_WOULD_BLOCK, std::string("tw_stream_send: the send buffer is full (") + limit_key + "=" +
                                             std::to_string(core->sends->limit()) + "); retry when it drains");
       case TW_ERR_LIMIT:
         throw Error(TW_ERR_LIMIT, "tw_stream_send: a message of " + std::to_string(len) +
-                                      " bytes can never fit ws.send_buffer_bytes=" + std::to_string(core->sends->limit()));
+                                      " bytes can never fit " + limit_key + "=" + std::to_string(core->sends->limit()));
       default:
         throw Error(TW_ERR_CLOSED, "tw_stream_send: the stream has ended");
     }

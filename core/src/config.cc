@@ -18,8 +18,9 @@ constexpr int64_t kDay = 86'400'000;
 std::vector<KeySpec> make_table() {
   using K = KeyType;
   return {
-      {"transport", K::enumeration, "auto", "auto|poll|longpoll|sse|ws|webhook",
-       "How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport."},
+      {"transport", K::enumeration, "auto", "auto|poll|longpoll|sse|ws|webhook|mcp",
+       "How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport "
+       "(`mcp`, MCP Streamable HTTP, is never inferred)."},
       {"url", K::string, "", "an absolute http://, https://, ws:// or wss:// URL",
        "The source. Required."},
       {"header.", K::map, "", "any header value without CR, LF or NUL (a rejected value is never shown in the error)",
@@ -208,6 +209,23 @@ std::vector<KeySpec> make_table() {
       {"webhook.retry_after_s", K::integer, "5", "0..86400",
        "`Retry-After` of the 503 that refuses deliveries while the queue is full (queue.overflow=pause).", 0,
        86'400},
+      {"mcp.protocol_version", K::string, "", "an MCP protocol version, e.g. 2025-11-25 (empty: the server's)",
+       "mcp: the MCP-Protocol-Version header sent after initialization. Empty: the `protocolVersion` of the "
+       "server's initialize result."},
+      {"mcp.listen", K::boolean, "true", "true|false",
+       "mcp: open the GET stream of server-initiated messages once the session is initialized (a server "
+       "that answers 405 has none; that is not an error). The policy keeps it up (reconnect.*, retry:, "
+       "Last-Event-ID)."},
+      {"mcp.max_message_bytes", K::integer, "16777216", "16..1073741824",
+       "mcp: the largest JSON response body (one message or a batch); a larger one ends the stream with "
+       "TW_ERR_LIMIT. Messages in SSE are bounded by sse.max_line_bytes and sse.max_event_bytes.", 16,
+       1'073'741'824},
+      {"mcp.send_buffer_bytes", K::integer, "4194304", "1..1073741824",
+       "mcp: bytes of messages given to tw_stream_send and not yet posted; a send that would exceed it "
+       "returns TW_ERR_WOULD_BLOCK.", 1, 1'073'741'824},
+      {"mcp.delete_timeout_ms", K::integer, "2000", "1..60000",
+       "mcp: how long closing the stream waits for the server to take the DELETE that ends the session; "
+       "the stream itself ends at once.", 1, 60'000},
   };
 }
 
@@ -469,6 +487,8 @@ tw_transport Config::validated_transport() const {
     transport = TW_TRANSPORT_SSE;
   } else if (t == "ws") {
     transport = TW_TRANSPORT_WS;
+  } else if (t == "mcp") {
+    transport = TW_TRANSPORT_MCP;
   } else {
     transport = TW_TRANSPORT_WEBHOOK;
   }
@@ -477,11 +497,11 @@ tw_transport Config::validated_transport() const {
                                           (ws_url ? " (use ws)" : " (ws needs ws:// or wss://)"));
   if (parsed.port == 0 && transport != TW_TRANSPORT_WEBHOOK)
     throw Error(TW_ERR_INVALID_VALUE, "url: port 0 (any free port) is only for transport webhook");
-  if (transport == TW_TRANSPORT_WS || transport == TW_TRANSPORT_WEBHOOK)
+  if (transport == TW_TRANSPORT_WS || transport == TW_TRANSPORT_WEBHOOK || transport == TW_TRANSPORT_MCP)
     for (const char* key : {"http.method", "http.body"})
       if (is_set(key))
-        throw Error(TW_ERR_INVALID_VALUE, std::string(key) + " is only for sse, poll and longpoll, not transport " +
-                                              (transport == TW_TRANSPORT_WS ? "ws" : "webhook"));
+        throw Error(TW_ERR_INVALID_VALUE, std::string(key) + " is only for sse, poll and longpoll, not transport " + t +
+                                              (transport == TW_TRANSPORT_MCP ? " (send messages with tw_stream_send)" : ""));
   if (transport == TW_TRANSPORT_LONGPOLL &&
       str("longpoll.cursor_header").empty() != str("longpoll.cursor_param").empty())
     throw Error(TW_ERR_INVALID_VALUE,

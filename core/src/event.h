@@ -59,6 +59,9 @@ struct tw_event {
   int http_status = 0;
   int close_code = 0;
   int64_t retry_ms = 0;
+  // An error event ends its stream, except one a transport reports and goes on after (mcp: a
+  // request answered with an error status, or whose answer was cut off).
+  bool ends_stream = true;
 
   tw_event() = default;
   tw_event(const tw_event&) = default;  // Payload's copy owns its bytes

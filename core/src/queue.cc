@@ -38,7 +38,7 @@ uint64_t event_bytes(const tw_event& e) {
 }
 
 namespace {
-bool terminal(const tw_event& e) { return e.kind == TW_KIND_CLOSED || e.kind == TW_KIND_ERROR; }
+bool terminal(const tw_event& e) { return e.kind == TW_KIND_CLOSED || (e.kind == TW_KIND_ERROR && e.ends_stream); }
 bool transient_status(const tw_event& e) { return e.kind == TW_KIND_OPEN || e.kind == TW_KIND_RECONNECTING; }
 }  // namespace
 
@@ -128,8 +128,9 @@ void EventQueue::push_status(EventPtr event) {
       // Always queued, over any limit: the consumer must learn how the stream ended.
       terminal_queued_ = true;
       append_locked(std::move(event));
-    } else if (!full_locked() || event->kind == TW_KIND_AUTH_REQUIRED) {
-      // auth_required too goes over the limit: the stream waits on the application to act on it.
+    } else if (!full_locked() || event->kind == TW_KIND_AUTH_REQUIRED || event->kind == TW_KIND_ERROR) {
+      // auth_required too goes over the limit: the stream waits on the application to act on it;
+      // so does an error the stream goes on after (an mcp request that will get no answer).
       append_locked(std::move(event));
     } else if (tail_ && transient_status(*tail_)) {
       // Full: the newest connection state replaces the older one nobody has read yet.

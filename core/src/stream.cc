@@ -48,9 +48,9 @@ StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
       runtime(std::move(rt)),
       queue(static_cast<size_t>(config.integer("queue.max_events")), overflow_of(config),
             static_cast<uint64_t>(config.integer("queue.max_bytes"))),
-      sends(t == TW_TRANSPORT_WS
-                ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("ws.send_buffer_bytes")))
-                : nullptr),
+      sends(t == TW_TRANSPORT_WS    ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("ws.send_buffer_bytes")))
+            : t == TW_TRANSPORT_MCP ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("mcp.send_buffer_bytes")))
+                                    : nullptr),
       url_(config.str("url")),
       headers_(config.headers()) {}
 

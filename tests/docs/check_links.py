@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PENDING = {
     "docs/STATISTICS.md",
     "docs/errors.md",
-    "docs/mcp.md",
     "docs/scale-out.md",
     "docs/troubleshooting.md",
 }

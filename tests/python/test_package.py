@@ -103,7 +103,7 @@ def test_send_on_a_pull_stream_is_a_clear_error(peers):
         with pytest.raises(tidewire.Error) as info:
             stream.send("hello")
     assert info.value.code == "TW_ERR_UNSUPPORTED"
-    assert "only ws streams" in str(info.value)
+    assert "only ws and mcp streams" in str(info.value)
     with pytest.raises(TypeError):
         tidewire.Stream(f"{peers.ws_url}/echo").send(42)
 

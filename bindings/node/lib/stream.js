@@ -172,7 +172,8 @@ class Stream extends EventEmitter {
   }
 
   /**
-   * Sends a WebSocket message: a string as a text message, a Buffer, typed array, DataView or
+   * Sends a WebSocket message (on an mcp stream: one JSON-RPC message as a string): a string as a
+   * text message, a Buffer, typed array, DataView or
    * ArrayBuffer as a binary one. Throws a TidewireError on other transports (code
    * TW_ERR_UNSUPPORTED), when the send buffer is full (TW_ERR_WOULD_BLOCK, see ws_send_buffer_bytes)
    * and after the stream has ended (TW_ERR_CLOSED).

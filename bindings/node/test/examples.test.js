@@ -13,8 +13,8 @@ const REPO = path.join(__dirname, '..', '..', '..');
 const T = { timeout: 30000 };
 
 // Each example runs from a copy beside a node_modules/tidewire that links this package, as
-// `npm install` in examples/node makes it; examples/llm is copied beside it, where llm_stream.mjs
-// finds its server.
+// `npm install` in examples/node makes it; examples/llm and examples/mcp are copied beside it, where
+// llm_stream.mjs and mcp_client.mjs find their servers.
 let top;
 let dir;
 before(() => {
@@ -26,6 +26,7 @@ before(() => {
     if (/\.m?js$/.test(file)) fs.copyFileSync(path.join(REPO, 'examples', 'node', file), path.join(dir, file));
   }
   fs.cpSync(path.join(REPO, 'examples', 'llm'), path.join(top, 'llm'), { recursive: true });
+  fs.cpSync(path.join(REPO, 'examples', 'mcp'), path.join(top, 'mcp'), { recursive: true });
 });
 after(() => fs.rmSync(top, { recursive: true, force: true }));
 
@@ -137,4 +138,20 @@ test('llm_stream.mjs shows an event: error sent mid-stream as an error line', T,
   assert.match(program.output(), /^You said: "count\n?/);
   assert.match(program.output(), /^error: the model is overloaded, try again later$/m);
   assert.doesNotMatch(program.output(), /three"|\[DONE\]/);
+});
+
+test('mcp_client.mjs prints the progress notifications as they arrive, then the tool result', T, async () => {
+  const program = start(process.execPath, ['mcp_client.mjs']);
+  const { code } = await program.done;
+  assert.equal(code, 0, program.output());
+  assert.equal(
+    program.output(),
+    [
+      'connected to tidewire-example (MCP 2025-11-25)',
+      'tools: add_numbers, slow_count',
+      ...[1, 2, 3, 4, 5].map((i) => `  progress ${i}/5: counted ${i}`),
+      'result: counted to 5',
+      '',
+    ].join('\n'),
+  );
 });

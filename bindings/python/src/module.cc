@@ -263,7 +263,7 @@ PyGetSetDef event_getset[] = {
     {"headers", event_headers, nullptr, "Response (poll, long-poll) or request (webhook) headers, lower-case names.",
      nullptr},
     {"transport", event_transport, nullptr,
-     "The transport that delivered it: \"poll\", \"longpoll\", \"sse\", \"ws\" or \"webhook\".", nullptr},
+     "The transport that delivered it: \"poll\", \"longpoll\", \"sse\", \"ws\", \"webhook\" or \"mcp\".", nullptr},
     {"received_at", event_received_at, nullptr,
      "When the I/O thread received it, in seconds on the time.monotonic() clock.", nullptr},
     {"error", event_error, nullptr,
@@ -783,7 +783,8 @@ PyMethodDef stream_methods[] = {
      "Ctrl-C interrupts."},
     {"send", stream_send, METH_O,
      "send(message)\n--\n\n"
-     "Sends a WebSocket message: str as a text message, bytes as a binary one.\n\n"
+     "Sends a WebSocket message: str as a text message, bytes as a binary one. On an mcp stream: one "
+     "JSON-RPC message (or batch) as str, POSTed in the order sent.\n\n"
      "Raises :class:`tidewire.Error` on other transports (code ``TW_ERR_UNSUPPORTED``), when the send buffer "
      "is full (``TW_ERR_WOULD_BLOCK``, see ``ws_send_buffer_bytes``) and after the stream has ended "
      "(``TW_ERR_CLOSED``)."},

@@ -1,7 +1,7 @@
 """Tidewire: one client for pull and push.
 
 Open a :class:`Stream` on a source and read one kind of :class:`Event` from it, whatever the
-transport underneath: ``poll``, ``longpoll``, ``sse``, ``ws`` or ``webhook``.
+transport underneath: ``poll``, ``longpoll``, ``sse``, ``ws``, ``webhook`` or ``mcp``.
 
     import tidewire
 

@@ -11,12 +11,13 @@ Event = _tidewire.Event
 
 
 class Stream(_tidewire.Stream):
-    """One subscription to one source, over poll, long-poll, SSE, WebSocket or webhook.
+    """One subscription to one source, over poll, long-poll, SSE, WebSocket, webhook or MCP.
 
     ``Stream(url, transport=None, *, headers=None, options=None, **config)``
 
-    - ``transport``: ``"poll"``, ``"longpoll"``, ``"sse"``, ``"ws"`` or ``"webhook"``; ws:// and
-      wss:// URLs default to ``"ws"``, other URLs need it.
+    - ``transport``: ``"poll"``, ``"longpoll"``, ``"sse"``, ``"ws"``, ``"webhook"`` or ``"mcp"``;
+      ws:// and wss:// URLs default to ``"ws"``, other URLs need it. ``"mcp"`` (MCP Streamable
+      HTTP): :meth:`send` posts one JSON-RPC message (str); every message received is one event.
     - ``**config``: any configuration key with "." written as "_" (``reconnect_max_ms=2000``,
       ``poll_interval_ms=500``, ``webhook_secret="whsec_..."``); see docs/CONFIGURATION.md.
     - ``options``: raw keys, ``{"reconnect.max_ms": 2000}``.

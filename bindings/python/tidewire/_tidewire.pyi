@@ -36,7 +36,7 @@ class Event:
         """Response (poll, long-poll) or request (webhook) headers, lower-case names."""
     @property
     def transport(self) -> str:
-        """The transport that delivered it: "poll", "longpoll", "sse", "ws" or "webhook"."""
+        """The transport that delivered it: "poll", "longpoll", "sse", "ws", "webhook" or "mcp"."""
     @property
     def received_at(self) -> float:
         """When the I/O thread received it, in seconds on the time.monotonic() clock."""
@@ -86,7 +86,8 @@ class Stream:
         event has been read, and :class:`tidewire.StreamError` if it ended in failure. The GIL is
         released while waiting, and Ctrl-C interrupts."""
     def send(self, message: Union[str, bytes, bytearray, memoryview]) -> None:
-        """Sends a WebSocket message: str as a text message, bytes as a binary one.
+        """Sends a WebSocket message: str as a text message, bytes as a binary one. On an mcp
+        stream: one JSON-RPC message (or batch) as str, POSTed in the order sent.
 
         Raises :class:`tidewire.Error` on other transports (code ``TW_ERR_UNSUPPORTED``), when the
         send buffer is full (``TW_ERR_WOULD_BLOCK``, see ``ws_send_buffer_bytes``) and after the

@@ -180,7 +180,12 @@ typedef enum tw_kind {
   TW_KIND_MESSAGE = 0,      /**< data from the source */
   TW_KIND_OPEN = 1,         /**< a connection was established (status_events=true only) */
   TW_KIND_RECONNECTING = 2, /**< a connection failed; retrying in tw_event_retry_ms() (status_events) */
-  TW_KIND_ERROR = 3,        /**< the stream ended in failure (status_events=true only; tw_stream_failure() always) */
+  /**
+   * The stream ended in failure (status_events=true only; tw_stream_failure() always). On an mcp
+   * stream also a request that failed while the stream goes on (always queued): type "http_status"
+   * (an error answer), "cut" (its answer lost), "send_failed" or "get_stream"; id is the JSON-RPC id.
+   */
+  TW_KIND_ERROR = 3,
   TW_KIND_CLOSED = 4,       /**< the stream ended cleanly (status_events=true only) */
   /**
    * A 401/403 with reconnect.on_auth_failure=wait: the stream waits up to reconnect.auth_wait_ms for
@@ -196,7 +201,9 @@ typedef enum tw_transport {
   TW_TRANSPORT_LONGPOLL = 1,
   TW_TRANSPORT_SSE = 2,
   TW_TRANSPORT_WS = 3,
-  TW_TRANSPORT_WEBHOOK = 4
+  TW_TRANSPORT_WEBHOOK = 4,
+  /** MCP Streamable HTTP: tw_stream_send() posts JSON-RPC messages; see docs/mcp.md. */
+  TW_TRANSPORT_MCP = 5
 } tw_transport;
 
 /** Name of a transport as used by the `transport` key ("sse"). Static string. Thread-safe. */
@@ -321,6 +328,8 @@ TW_API int tw_stream_fd(const tw_stream *stream);
  * TW_ERR_UNSUPPORTED on other transports, TW_ERR_WOULD_BLOCK when the bounded send buffer
  * (ws.send_buffer_bytes) is full now, TW_ERR_LIMIT for a message larger than the whole buffer,
  * TW_ERR_CLOSED after the stream ended.
+ * On an mcp stream the message is one JSON-RPC message (or batch) as text (binary = 0), POSTed in
+ * the order sent; anything else gives TW_ERR_INVALID_VALUE. Its buffer is mcp.send_buffer_bytes.
  * Thread-safe.
  */
 TW_API tw_err tw_stream_send(tw_stream *stream, const void *data, size_t len, int binary);

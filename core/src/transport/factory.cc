@@ -1,4 +1,5 @@
 #include "../error.h"
+#include "mcp.h"
 #include "pull.h"
 #include "sse.h"
 #include "ws.h"
@@ -18,6 +19,8 @@ std::unique_ptr<Transport> make_transport(Runtime& runtime, std::shared_ptr<Stre
       return std::make_unique<WsTransport>(runtime, std::move(core));
     case TW_TRANSPORT_WEBHOOK:
       return std::make_unique<WebhookTransport>(runtime, std::move(core));
+    case TW_TRANSPORT_MCP:
+      return std::make_unique<McpTransport>(runtime, std::move(core));
   }
   throw Error(TW_ERR_UNSUPPORTED,
               std::string("transport ") + tw_transport_name(core->transport) + " is not available in this build");

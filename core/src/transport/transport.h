@@ -25,8 +25,9 @@ class Transport {
   Transport& operator=(const Transport&) = delete;
 
   virtual void start() { attempt(); }
-  // Ends the stream cleanly (application close or runtime shutdown). Idempotent.
-  void close() { end_clean(); }
+  // Ends the stream cleanly (application close or runtime shutdown). Idempotent. A transport that
+  // says goodbye to its server first (mcp: DELETE of the session) overrides it.
+  virtual void close() { end_clean(); }
   // Runtime shutdown: ends the stream cleanly (a WebSocket says 1001, going away).
   virtual void shutdown() { close(); }
   // The consumer made room in a paused queue.

@@ -177,7 +177,10 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     new Dispatcher(this, subscriber).start();
   }
 
-  /** Sends a text message on a ws stream. See {@link #send(byte[])}. */
+  /**
+   * Sends a text message on a ws stream, or one JSON-RPC message (or batch) on an mcp stream. See
+   * {@link #send(byte[])}.
+   */
   public void send(String text) {
     send(text.getBytes(UTF_8), 0);
   }

@@ -15,7 +15,9 @@ public enum Transport {
   /** A WebSocket: messages in, messages out. */
   WS(tw_transport.TW_TRANSPORT_WS),
   /** An embedded HTTP endpoint that receives signed POSTs. */
-  WEBHOOK(tw_transport.TW_TRANSPORT_WEBHOOK);
+  WEBHOOK(tw_transport.TW_TRANSPORT_WEBHOOK),
+  /** MCP Streamable HTTP: {@link Stream#send(String)} posts JSON-RPC messages, each one received is an event. */
+  MCP(tw_transport.TW_TRANSPORT_MCP);
 
   // Indexed by the ABI's value: every event is looked up here, values() would copy the array.
   private static final Transport[] BY_VALUE = new Transport[values().length];

@@ -127,4 +127,23 @@ class ExamplesTest {
       assertEquals(expected, lines, output);
     }
   }
+
+  @Test
+  void mcpClientPrintsProgressAsItArrivesThenTheToolResult() throws Exception {
+    ProcessBuilder builder = example("McpClient.java");
+    builder.directory(Peer.ROOT.toFile()); // it starts examples/mcp/server.py from there
+    String output = run(builder.start());
+    assertEquals(
+        String.join(
+            "\n",
+            "connected to tidewire-example (MCP 2025-11-25)",
+            "tools: add_numbers, slow_count",
+            "  progress 1/5: counted 1",
+            "  progress 2/5: counted 2",
+            "  progress 3/5: counted 3",
+            "  progress 4/5: counted 4",
+            "  progress 5/5: counted 5",
+            "result: counted to 5"),
+        output);
+  }
 }
