@@ -401,4 +401,33 @@ tw_err tw_stream_stat(uint64_t* out, const tw_stream* stream, const char* name) 
 
 const char* tw_stat_name(size_t index) { return stat_name(index); }
 
+const char* tw_err_category(tw_err err) { return err_category(err); }
+
+tw_err tw_event_error_message(char** out, const tw_event* event) {
+  return guarded([&] {
+    if (!out || !event) invalid_argument("tw_event_error_message: out and event must not be NULL");
+    *out = nullptr;
+    std::string reason(event->data.view());
+    bool failure = event->kind == TW_KIND_ERROR || event->kind == TW_KIND_RECONNECTING ||
+                   event->kind == TW_KIND_AUTH_REQUIRED || event->error != TW_OK;
+    *out = owned_copy(failure ? error_text(reason, event->error, event->http_status, event->close_code) : reason);
+  });
+}
+
+tw_err tw_config_unset(tw_config* config, const char* key) {
+  return guarded([&] {
+    if (!config || !key) invalid_argument("tw_config_unset: config and key must not be NULL");
+    config->config.unset(key);
+  });
+}
+
+const char* tw_config_key_alias(size_t index) {
+  static const std::vector<std::string> aliases = [] {
+    std::vector<std::string> out;
+    for (const auto& spec : key_table()) out.push_back(key_alias(spec));
+    return out;
+  }();
+  return index < aliases.size() && !aliases[index].empty() ? aliases[index].c_str() : nullptr;
+}
+
 }  // extern "C"
