@@ -343,14 +343,4 @@ static int tw_jni_next_batch(JNIEnv *jenv, tw_stream *stream, int capacity, int 
   if (!tw_jni_pack(jenv, events, count, fields, storage, objects)) return TW_ERR_NO_MEMORY;
   return err;
 }
-
-/* tw_stream_failure into the arrays, as one event (fields[0] is 0 when the stream did not fail). */
-static int tw_jni_stream_failure(JNIEnv *jenv, const tw_stream *stream, jlongArray fields,
-                                 jobjectArray storage, jobjectArray objects) {
-  if (!tw_jni_fits(jenv, 1, fields, storage, objects)) return TW_ERR_INVALID_ARGUMENT;
-  tw_event *event = NULL;
-  tw_err err = tw_stream_failure(&event, stream);
-  if (!tw_jni_pack(jenv, &event, event ? 1 : 0, fields, storage, objects)) return TW_ERR_NO_MEMORY;
-  return err;
-}
 %}

@@ -33,18 +33,50 @@ class ErrorTest {
   }
 
   @Test
-  void anUnknownKeyIsAConfigExceptionNamingTheKey() {
+  void anUnknownKeyIsAConfigExceptionWithTheCoresSuggestion() {
     ConfigException e =
         assertThrows(
             ConfigException.class,
             () ->
                 Stream.builder(http.http("/sse"))
                     .transport(Transport.SSE)
-                    .option("reconnect.maximum_ms", 5)
+                    .option("reconect.max_ms", 5)
                     .open());
     assertEquals("TW_ERR_UNKNOWN_KEY", e.code());
-    assertEquals("reconnect.maximum_ms", e.key().orElseThrow());
-    assertTrue(e.getMessage().contains("reconnect.maximum_ms"), e.getMessage());
+    assertEquals("config", e.category());
+    assertEquals("reconect.max_ms", e.key().orElseThrow());
+    assertEquals("unknown key 'reconect.max_ms'; did you mean 'reconnect.max_ms'?", e.getMessage());
+  }
+
+  @Test
+  void aKeyIsAcceptedUnderItsAliasAndGivenTwiceIsRefusedNamingBothSpellings() throws Exception {
+    try (Stream stream =
+        Stream.builder(http.http("/sse")).transport(Transport.SSE).option("reconnect_max_ms", 50).open()) {
+      assertEquals("reconnect_max_ms", Tidewire.configKeys().get("reconnect.max_ms").alias().orElseThrow());
+      assertTrue(Tidewire.configKeys().get("header.<Name>").alias().isEmpty());
+    }
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Stream.builder(http.http("/sse"))
+                    .transport(Transport.SSE)
+                    .option("reconnect_max_ms", 50)
+                    .option("reconnect.max_ms", 60)
+                    .open());
+    assertEquals("TW_ERR_INVALID_VALUE", e.code());
+    assertEquals(
+        "key 'reconnect.max_ms' given twice (as reconnect_max_ms and reconnect.max_ms)", e.getMessage());
+    ConfigException same =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Stream.builder(http.http("/sse"))
+                    .transport(Transport.SSE)
+                    .option("poll.interval_ms", 50)
+                    .option("poll.interval_ms", 50)
+                    .open());
+    assertEquals("key 'poll.interval_ms' given twice (as poll.interval_ms and poll.interval_ms)", same.getMessage());
   }
 
   @Test
@@ -106,11 +138,27 @@ class ErrorTest {
       assertEquals(Kind.OPEN, stream.next(Duration.ofSeconds(10)).orElseThrow().kind());
       assertEquals("chat.v2", stream.next(Duration.ofSeconds(10)).orElseThrow().text());
     }
+    // Values go as Java prints them; the core reads 2000.0 as 2000, "30s" as 30000, and refuses 2.5.
+    try (Stream stream =
+        Stream.builder(http.http("/sse"))
+            .transport(Transport.SSE)
+            .options(Map.of("reconnect.max_ms", 2000.0, "read_timeout_ms", "30s"))
+            .open()) {
+      assertFalse(stream.ended());
+    }
     ConfigException e =
         assertThrows(
             ConfigException.class,
-            () -> Stream.builder(http.http("/sse")).options(Map.of("reconnect.max_ms", 2.5)));
+            () ->
+                Stream.builder(http.http("/sse"))
+                    .transport(Transport.SSE)
+                    .options(Map.of("reconnect.max_ms", 2.5))
+                    .open());
     assertEquals("reconnect.max_ms", e.key().orElseThrow());
+    assertTrue(e.getMessage().contains("\"2.5\""), e.getMessage());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Stream.builder(http.http("/sse")).options(Map.of("ws.subscribe_message", Map.of())));
   }
 
   @Test
@@ -141,8 +189,11 @@ class ErrorTest {
                 }
               });
       assertEquals("TW_ERR_HTTP_STATUS", e.code());
+      assertEquals("http", e.category());
       assertEquals(401, e.status());
-      assertTrue(e.getMessage().contains("HTTP 401"), e.getMessage());
+      // The core's one text: the reason, then the code and what the reason does not say, once.
+      assertTrue(e.getMessage().startsWith(e.reason() + " (TW_ERR_HTTP_STATUS"), e.getMessage());
+      assertEquals(1, e.getMessage().split("HTTP 401", -1).length - 1, e.getMessage());
       // The end stays the same for every later read.
       assertThrows(StreamException.class, () -> stream.next(Duration.ZERO));
       assertTrue(stream.ended());
