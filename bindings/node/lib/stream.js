@@ -17,12 +17,13 @@ const OWNER = Symbol('tidewire.owner');
 // thread stops before the process tears itself down.
 process.once('exit', () => addon.shutdown());
 
-function streamError(batch) {
+// The addon's failure(): [batch of one, the core's text of it, its category].
+function streamError([batch, message, category]) {
   let failure;
   eachEvent(batch, (event) => {
     failure = event;
   });
-  return new StreamError(failure.text, failure.error, failure.status, failure.closeCode);
+  return new StreamError(message, failure.error, category, failure.text, failure.status, failure.closeCode);
 }
 
 /**
@@ -127,7 +128,7 @@ class Stream extends EventEmitter {
   next({ timeout } = {}) {
     if (this.#flowing()) {
       return Promise.reject(
-        new TidewireError("next() on a stream that is flowing to 'message' listeners", 'TW_ERR_INVALID_ARGUMENT'),
+        new TidewireError("next() on a stream that is flowing to 'message' listeners", 'TW_ERR_INVALID_ARGUMENT', 'usage'),
       );
     }
     if (this.#queued() === 0 && this.#waiters.length === 0 && !this.#drained) {
