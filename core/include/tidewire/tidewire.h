@@ -136,9 +136,12 @@ TW_API tw_err tw_config_create(tw_config **out);
 TW_API void tw_config_destroy(tw_config *config);
 
 /**
- * Sets `key` to `value` (both NUL-terminated; copied).
- * Returns TW_ERR_UNKNOWN_KEY or TW_ERR_INVALID_VALUE with a message naming the key and what it
- * accepts; the configuration is then unchanged. `header.<Name>` keys set request headers.
+ * Sets `key` to `value` (both NUL-terminated; copied). `key` is a name or its alias
+ * (tw_config_key_alias); values may take the forms languages print (see tw_config_key_alias).
+ * Returns TW_ERR_UNKNOWN_KEY (with the closest keys suggested) or TW_ERR_INVALID_VALUE with a
+ * message naming the key and what it accepts; the configuration is then unchanged. A key already
+ * set, in any spelling, is refused with TW_ERR_INVALID_VALUE (see tw_config_unset()).
+ * `header.<Name>` keys set request headers.
  * Not thread-safe for one config; distinct configs may be used from distinct threads.
  */
 TW_API tw_err tw_config_set(tw_config *config, const char *key, const char *value);
