@@ -34,6 +34,18 @@ static void put_anchor(const char *heading) {
   }
 }
 
+/* The choices of an enum or bool ("a|b|c"), each between `quote`s and separated by `separator`. */
+static void put_choices(const char *accepted, char quote, const char *separator) {
+  fputc(quote, stdout);
+  for (const char *p = accepted; *p; p++) {
+    if (*p == '|')
+      printf("%c%s%c", quote, separator, quote);
+    else
+      fputc(*p, stdout);
+  }
+  fputc(quote, stdout);
+}
+
 /* The accepted values of an enum or bool ("a|b|c") as code spans; anything else as it is. */
 static void put_accepted(const char *type, const char *accepted, int in_table) {
   if (strcmp(type, "enum") != 0 && strcmp(type, "bool") != 0) {
@@ -43,14 +55,7 @@ static void put_accepted(const char *type, const char *accepted, int in_table) {
       fputs(accepted, stdout);
     return;
   }
-  fputc('`', stdout);
-  for (const char *p = accepted; *p; p++) {
-    if (*p == '|')
-      fputs("`, `", stdout);
-    else
-      fputc(*p, stdout);
-  }
-  fputc('`', stdout);
+  put_choices(accepted, '`', ", ");
 }
 
 static void put_default(const char *value) {
@@ -80,14 +85,7 @@ static void put_ts_type(const char *name, const char *type, const char *accepted
   } else if (strcmp(type, "int") == 0) {
     fputs(ends_with(name, "_ms") ? "Milliseconds" : ends_with(name, "_s") ? "Seconds" : "number | bigint", stdout);
   } else if (strcmp(type, "enum") == 0) {
-    fputc('\'', stdout);
-    for (const char *p = accepted; *p; p++) {
-      if (*p == '|')
-        fputs("' | '", stdout);
-      else
-        fputc(*p, stdout);
-    }
-    fputc('\'', stdout);
+    put_choices(accepted, '\'', " | ");
   } else if (strcmp(type, "list") == 0) {
     fputs("string | readonly string[]", stdout);
   } else if (strncmp(accepted, "any bytes", 9) == 0) {

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,16 +33,17 @@ class ErrorTest {
     ws.close();
   }
 
+  /** The ConfigException that opening an SSE stream with these settings ends in. */
+  private static ConfigException refused(UnaryOperator<Stream.Builder> settings) {
+    return assertThrows(
+        ConfigException.class,
+        () -> settings.apply(Stream.builder(http.http("/sse")).transport(Transport.SSE)).open());
+  }
+
   @Test
   void anUnknownKeyIsAConfigExceptionWithTheCoresSuggestion() {
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .option("reconect.max_ms", 5)
-                    .open());
+        refused(builder -> builder.option("reconect.max_ms", 5));
     assertEquals("TW_ERR_UNKNOWN_KEY", e.code());
     assertEquals("config", e.category());
     assertEquals("reconect.max_ms", e.key().orElseThrow());
@@ -56,39 +58,19 @@ class ErrorTest {
       assertTrue(Tidewire.configKeys().get("header.<Name>").alias().isEmpty());
     }
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .option("reconnect_max_ms", 50)
-                    .option("reconnect.max_ms", 60)
-                    .open());
+        refused(builder -> builder.option("reconnect_max_ms", 50).option("reconnect.max_ms", 60));
     assertEquals("TW_ERR_INVALID_VALUE", e.code());
     assertEquals(
         "key 'reconnect.max_ms' given twice (as reconnect_max_ms and reconnect.max_ms)", e.getMessage());
     ConfigException same =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .option("poll.interval_ms", 50)
-                    .option("poll.interval_ms", 50)
-                    .open());
+        refused(builder -> builder.option("poll.interval_ms", 50).option("poll.interval_ms", 50));
     assertEquals("key 'poll.interval_ms' given twice (as poll.interval_ms and poll.interval_ms)", same.getMessage());
   }
 
   @Test
   void aRefusedValueNamesTheKeyAndWhatItAccepts() {
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .option("reconnect.max_ms", -5)
-                    .open());
+        refused(builder -> builder.option("reconnect.max_ms", -5));
     assertEquals("TW_ERR_INVALID_VALUE", e.code());
     assertEquals("reconnect.max_ms", e.key().orElseThrow());
     assertTrue(
@@ -99,13 +81,7 @@ class ErrorTest {
   @Test
   void aValueHoldingANulIsRefusedByTheCoreWithoutQuotingIt() {
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .header("Authorization", "Bearer s3cret\0tail")
-                    .open());
+        refused(builder -> builder.header("Authorization", "Bearer s3cret\0tail"));
     assertEquals("TW_ERR_INVALID_VALUE", e.code());
     assertEquals("header.Authorization", e.key().orElseThrow());
     assertTrue(e.getMessage().contains("NUL"), e.getMessage());
@@ -147,13 +123,7 @@ class ErrorTest {
       assertFalse(stream.ended());
     }
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .options(Map.of("reconnect.max_ms", 2.5))
-                    .open());
+        refused(builder -> builder.options(Map.of("reconnect.max_ms", 2.5)));
     assertEquals("reconnect.max_ms", e.key().orElseThrow());
     assertTrue(e.getMessage().contains("\"2.5\""), e.getMessage());
     assertThrows(
@@ -164,13 +134,7 @@ class ErrorTest {
   @Test
   void aNulCharacterCannotReachTheCore() {
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .header("X-Test", "a\0b")
-                    .open());
+        refused(builder -> builder.header("X-Test", "a\0b"));
     assertEquals("header.X-Test", e.key().orElseThrow());
   }
 
