@@ -106,10 +106,11 @@ static void tw_jni_store_text(JNIEnv *jenv, jobjectArray out, const char *text) 
 %typemap(argout) char **out %{ if ($input) tw_jni_store_text(jenv, $input, text$argnum); %}
 %typemap(freearg) char **out %{ tw_free(text$argnum); %}
 
-/* ---- bytes in: tw_stream_send, and tw_config_set_n (the core refuses a NUL, naming the key) ---- */
+/* ---- bytes in: tw_stream_send, tw_config_set_n, tw_stream_set_header_n (the core refuses a NUL) ---- */
 %apply (const char *STRING, size_t LENGTH) { (const void *data, size_t len) }
 %apply (const char *STRING, size_t LENGTH) { (const char *key, size_t key_len) }
 %apply (const char *STRING, size_t LENGTH) { (const char *value, size_t value_len) }
+%apply (const char *STRING, size_t LENGTH) { (const char *name, size_t name_len) }
 
 /* ---- numbers through out-parameters ---------------------------------------------------------- */
 %define TW_LONG_OUT(TYPE)

@@ -360,18 +360,38 @@ tw_err tw_stream_restart(tw_stream* stream) {
   });
 }
 
+namespace {
+
+// tw_stream_set_header and its explicit-length form: check_header refuses a NUL in the name or the
+// value, naming the header and never showing the value.
+void set_header(tw_stream* stream, const char* function, const std::string& name, std::optional<std::string> value) {
+  check_controllable(stream, function);
+  check_header(name, value ? &*value : nullptr);
+  std::shared_ptr<StreamCore> core = stream->core;
+  core->set_header(name, value);
+  core->runtime->post([core] {
+    if (core->running) core->running->headers_changed();
+  });
+}
+
+}  // namespace
+
 tw_err tw_stream_set_header(tw_stream* stream, const char* name, const char* value) {
   return guarded([&] {
     if (!name) invalid_argument("tw_stream_set_header: name is NULL");
-    check_controllable(stream, "tw_stream_set_header");
     std::optional<std::string> v;
     if (value) v = value;
-    check_header(name, v ? &*v : nullptr);
-    std::shared_ptr<StreamCore> core = stream->core;
-    core->set_header(name, v);
-    core->runtime->post([core] {
-      if (core->running) core->running->headers_changed();
-    });
+    set_header(stream, "tw_stream_set_header", name, std::move(v));
+  });
+}
+
+tw_err tw_stream_set_header_n(tw_stream* stream, const char* name, size_t name_len, const char* value,
+                              size_t value_len) {
+  return guarded([&] {
+    if (!name && name_len) invalid_argument("tw_stream_set_header_n: name is NULL with name_len > 0");
+    std::optional<std::string> v;
+    if (value) v = std::string(value, value_len);
+    set_header(stream, "tw_stream_set_header_n", std::string(name ? name : "", name_len), std::move(v));
   });
 }
 

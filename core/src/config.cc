@@ -306,7 +306,8 @@ bool enum_accepts(const char* accepted, const std::string& value) {
 }
 
 bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+  // strchr finds the terminator when asked for '\0': a NUL is no token character.
+  return c != '\0' && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c));
 }
 
 // Control bytes shown as \xNN: a NUL would cut the C string of the message before the key's name,

@@ -90,6 +90,21 @@ TEST(ErrorMessage, OfAMessageIsItsDataAndNullIsRefused) {
   EXPECT_EQ(text, nullptr);
 }
 
+TEST(SetHeaderAbi, WithLengthsANulIsRefusedNotCutShortAndNeverShown) {
+  Runtime rt;
+  Stream s(rt.get(), sse("/sse/raw?key=" + unique_key() + "&body=data%3A%20hi%0A%0A"));
+  const std::string value("Bearer s3cret\0tail", 18);
+  EXPECT_EQ(tw_stream_set_header_n(s.get(), "Authorization", 13, value.data(), value.size()), TW_ERR_INVALID_VALUE);
+  std::string message = tw_last_error_message();
+  EXPECT_NE(message.find("header.Authorization"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+  EXPECT_EQ(tw_stream_set_header_n(s.get(), "X-A\0B", 5, "v", 1), TW_ERR_UNKNOWN_KEY);
+  EXPECT_NE(std::string(tw_last_error_message()).find("X-A\\x00B"), std::string::npos) << tw_last_error_message();
+  EXPECT_EQ(tw_stream_set_header_n(s.get(), "X-Token", 7, "t", 1), TW_OK) << tw_last_error_message();
+  EXPECT_EQ(tw_stream_set_header_n(s.get(), "X-Token", 7, nullptr, 0), TW_OK) << "NULL removes";
+  EXPECT_EQ(tw_stream_set_header_n(s.get(), nullptr, 3, "v", 1), TW_ERR_INVALID_ARGUMENT);
+}
+
 TEST(ConfigAbi, UnknownKeySuggestsInsteadOfListingEveryKey) {
   tw_config* config = nullptr;
   ASSERT_EQ(tw_config_create(&config), TW_OK);

@@ -402,12 +402,14 @@ class Stream : public Napi::ObjectWrap<Stream> {
     return info.Env().Undefined();
   }
 
-  // setHeader(name, value): value null removes the header. lib/stream.js checks the types and NULs.
+  // setHeader(name, value): value null removes the header. lib/stream.js checks the types; the core
+  // refuses a NUL (lengths are passed, so none cuts a string short).
   Napi::Value SetHeader(const Napi::CallbackInfo& info) {
     std::string name = info[0].As<Napi::String>();
     std::optional<std::string> value;
     if (info[1].IsString()) value = info[1].As<Napi::String>().Utf8Value();
-    tw_err err = tw_stream_set_header(stream_, name.c_str(), value ? value->c_str() : nullptr);
+    tw_err err = tw_stream_set_header_n(stream_, name.data(), name.size(), value ? value->data() : nullptr,
+                                        value ? value->size() : 0);
     if (err != TW_OK) throw_last(info.Env(), err);
     return info.Env().Undefined();
   }

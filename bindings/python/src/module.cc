@@ -731,13 +731,9 @@ PyObject* stream_set_header(PyObject* self, PyObject* args) {
   Py_ssize_t value_len = 0;
   const char* value = nullptr;
   if (value_object != Py_None && !(value = PyUnicode_AsUTF8AndSize(value_object, &value_len))) return nullptr;
-  // The C call takes C strings: a NUL inside would cut the name or value short without a word.
-  if (std::memchr(name, '\0', static_cast<size_t>(name_len)) ||
-      (value && std::memchr(value, '\0', static_cast<size_t>(value_len))))
-    return guarded([&]() -> PyObject* {
-      raise(TW_ERR_INVALID_VALUE, "invalid header for set_header (value not shown): it contains a NUL character");
-    });
-  tw_err err = tw_stream_set_header(stream->handle(), name, value);
+  // With lengths: the core refuses a NUL inside rather than a C string cutting it short.
+  tw_err err = tw_stream_set_header_n(stream->handle(), name, static_cast<size_t>(name_len), value,
+                                      static_cast<size_t>(value_len));
   if (err != TW_OK) return guarded([&]() -> PyObject* { raise_last(err); });
   Py_RETURN_NONE;
 }

@@ -437,6 +437,14 @@ TW_API tw_err tw_config_unset(tw_config *config, const char *key);
  */
 TW_API const char *tw_config_key_alias(size_t index);
 
+/**
+ * As tw_stream_set_header(), with explicit lengths, for languages whose strings may hold a NUL: a
+ * name or value containing one is refused (TW_ERR_UNKNOWN_KEY / TW_ERR_INVALID_VALUE, the value
+ * never shown) instead of being cut short. `value` NULL removes the header. Thread-safe.
+ */
+TW_API tw_err tw_stream_set_header_n(tw_stream *stream, const char *name, size_t name_len, const char *value,
+                                     size_t value_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -240,17 +240,12 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   public void setHeader(String name, String value) {
     Objects.requireNonNull(name, "name");
     String key = "header." + name;
-    // The C call takes C strings: a NUL would cut the name or value short without a word.
-    if (name.indexOf('\0') >= 0 || (value != null && value.indexOf('\0') >= 0))
-      throw new ConfigException(
-          "invalid value for " + key + " (value not shown): it contains a NUL character",
-          "TW_ERR_INVALID_VALUE",
-          key);
     long stream = handle.acquire();
     if (stream == 0) throw Native.error(tw_err.TW_ERR_CLOSED, "the stream has ended");
     try {
+      // With lengths: the core refuses a NUL inside rather than a C string cutting it short.
       int err =
-          TidewireNative.tw_stream_set_header(
+          TidewireNative.tw_stream_set_header_n(
               stream, name.getBytes(UTF_8), value == null ? null : value.getBytes(UTF_8));
       if (err == tw_err.TW_ERR_UNKNOWN_KEY || err == tw_err.TW_ERR_INVALID_VALUE) {
         TidewireException error = Native.error(err);
