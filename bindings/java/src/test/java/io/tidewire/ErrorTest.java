@@ -139,6 +139,18 @@ class ErrorTest {
   }
 
   @Test
+  void setHeaderHandsANulToTheCoreWhichRefusesItWithoutShowingTheValue() throws Exception {
+    try (Stream stream = Stream.builder(http.http("/sse")).transport(Transport.SSE).open()) {
+      ConfigException e =
+          assertThrows(ConfigException.class, () -> stream.setHeader("Authorization", "s3cret\0tail"));
+      assertEquals("header.Authorization", e.key().orElseThrow());
+      assertTrue(e.getMessage().contains("header.Authorization"), e.getMessage());
+      assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+      assertEquals("config", e.category());
+    }
+  }
+
+  @Test
   void http401EndsTheStreamWithAStreamException() throws Exception {
     try (Stream stream =
         Stream.builder(http.http("/sse/status?code=401&key=" + Peer.key("401")))
