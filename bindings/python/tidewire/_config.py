@@ -37,7 +37,9 @@ def settings(
     config: Mapping[str, Any],
 ) -> List[Tuple[str, Union[str, bytes]]]:
     """The (key, value) pairs of a Stream(...) call, in the order they are set."""
+    # The order of Node's options (keywords, then options=, then headers=): a key given twice is
+    # named in the same order in both languages.
     given = [("url", url), ("transport", transport)]
-    given += list((options or {}).items()) + list(config.items())
+    given += list(config.items()) + list((options or {}).items())
     given += [(f"header.{name}", value) for name, value in (headers or {}).items()]
     return [(key, text(key, value)) for key, value in given if value is not None]
