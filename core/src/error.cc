@@ -63,8 +63,11 @@ std::string error_text(const std::string& reason, tw_err code, int http_status, 
   std::string detail = err_name(code);
   std::string status = "HTTP " + std::to_string(http_status);
   if (http_status && reason.find(status) == std::string::npos) detail += ", " + status;
+  // The transports say a close code as "closed the WebSocket with 1008" or "closed with 1002".
   std::string close = "close code " + std::to_string(close_code);
-  if (close_code && reason.find(close) == std::string::npos) detail += ", " + close;
+  if (close_code && reason.find(close) == std::string::npos &&
+      reason.find("with " + std::to_string(close_code)) == std::string::npos)
+    detail += ", " + close;
   return (reason.empty() ? err_str(code) : reason) + " (" + detail + ")";
 }
 

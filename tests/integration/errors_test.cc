@@ -63,7 +63,7 @@ TEST(ErrorMessage, FailureWithAStatusNamesTheCodeAndTheStatusOnce) {
   std::string message = error_message(failure.get());
   EXPECT_EQ(message.rfind(reason, 0), 0u) << message;
   EXPECT_NE(message.find("(TW_ERR_HTTP_STATUS"), std::string::npos) << message;
-  EXPECT_EQ(occurrences(message, "401"), 1u) << message;
+  EXPECT_EQ(occurrences(message, "HTTP 401"), 1u) << message;
   EXPECT_STREQ(tw_err_category(tw_event_error(failure.get())), "http");
 }
 
