@@ -354,19 +354,46 @@ std::string alias_of(const char* name) {
   return alias;
 }
 
-// Optimal string alignment distance (Levenshtein plus adjacent transpositions, "transprot"), over
-// short strings only: the caller caps the length.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i)
-    for (size_t j = 1; j <= b.size(); ++j) {
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions, "transprot"), or
+// more than `limit` when the lengths alone say so. Three rows of one buffer: an unknown key is
+// compared with every key of the table, and a program (or a fuzzer) may try many.
+size_t edit_distance(const std::string& a, const std::string& b, size_t limit) {
+  if (a.size() > b.size() + limit || b.size() > a.size() + limit) return limit + 1;
+  const size_t width = b.size() + 1;
+  std::vector<size_t> rows(3 * width);
+  size_t* before = rows.data();  // row i - 2
+  size_t* previous = before + width;
+  size_t* current = previous + width;
+  for (size_t j = 0; j < width; ++j) previous[j] = j;
+  size_t previous_min = 0;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    size_t row_min = i;
+    for (size_t j = 1; j < width; ++j) {
       size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      size_t d = std::min(std::min(previous[j], current[j - 1]) + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d = std::min(d, before[j - 2] + 1);
+      current[j] = d;
+      row_min = std::min(row_min, d);
     }
-  return d[a.size()][b.size()];
+    // Distances never fall from one row to the next but one (a transposition reaches back two
+    // rows): two rows over the limit settle it.
+    if (row_min > limit && previous_min > limit) return limit + 1;
+    previous_min = row_min;
+    std::swap(before, previous);  // the old i - 2 row is written over next
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+// Each key's alias, in table order.
+const std::vector<std::string>& table_aliases() {
+  static const std::vector<std::string> aliases = [] {
+    std::vector<std::string> out;
+    for (const auto& spec : key_table()) out.push_back(alias_of(spec.name));
+    return out;
+  }();
+  return aliases;
 }
 
 // Longest key shown in an error, so that a megabyte of key does not become a megabyte of message.
@@ -394,21 +421,22 @@ std::string unknown_key_message(const std::string& key) {
   std::replace(wanted.begin(), wanted.end(), '.', '_');
   bool dotted = key.find('.') != std::string::npos;
   std::vector<std::pair<size_t, std::string>> close;
-  for (const auto& spec : key_table()) {
-    std::string candidate = spec.name;
+  const auto& table = key_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    const KeySpec& spec = table[i];
     if (spec.type == KeyType::map) {
-      // "headers.X-Token", "Header-X-Token": the header key the caller meant, with its own name.
+      // "headers.X-Token", "header_X-Token": the header key the caller meant, with its own name.
       size_t dot = key.find_first_of("._");
       if (dot == std::string::npos) continue;
-      std::string prefix = wanted.substr(0, dot);
-      if (edit_distance(prefix, "header") > 2) continue;
-      close.emplace_back(edit_distance(prefix, "header"), "header." + key.substr(dot + 1));
+      size_t distance = edit_distance(wanted.substr(0, dot), "header", 2);
+      if (distance <= 2) close.emplace_back(distance, "header." + key.substr(dot + 1));
       continue;
     }
-    size_t distance = edit_distance(wanted, alias_of(spec.name));
+    const std::string& alias = table_aliases()[i];
     // Close enough to be a slip of the keyboard: one edit in five characters, at least one, at most three.
-    if (distance > std::clamp<size_t>(candidate.size() / 5, 1, 3)) continue;
-    close.emplace_back(distance, dotted ? candidate : alias_of(spec.name));
+    size_t limit = std::clamp<size_t>(alias.size() / 5, 1, 3);
+    size_t distance = edit_distance(wanted, alias, limit);
+    if (distance <= limit) close.emplace_back(distance, dotted ? std::string(spec.name) : alias);
   }
   std::stable_sort(close.begin(), close.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   if (close.size() > 3) close.resize(3);
@@ -454,11 +482,7 @@ std::string key_display_name(const KeySpec& spec) {
 }
 
 const KeySpec* find_key(const std::string& key) {
-  static const std::vector<std::string> aliases = [] {
-    std::vector<std::string> out;
-    for (const auto& spec : key_table()) out.push_back(alias_of(spec.name));
-    return out;
-  }();
+  const std::vector<std::string>& aliases = table_aliases();
   const auto& table = key_table();
   for (size_t i = 0; i < table.size(); ++i)
     if (table[i].type != KeyType::map && (key == table[i].name || key == aliases[i])) return &table[i];
