@@ -106,10 +106,11 @@ static void tw_jni_store_text(JNIEnv *jenv, jobjectArray out, const char *text) 
 %typemap(argout) char **out %{ if ($input) tw_jni_store_text(jenv, $input, text$argnum); %}
 %typemap(freearg) char **out %{ tw_free(text$argnum); %}
 
-/* ---- bytes in: tw_stream_send, and tw_config_set_n (the core refuses a NUL, naming the key) ---- */
+/* ---- bytes in: tw_stream_send, tw_config_set_n, tw_stream_set_header_n (the core refuses a NUL) ---- */
 %apply (const char *STRING, size_t LENGTH) { (const void *data, size_t len) }
 %apply (const char *STRING, size_t LENGTH) { (const char *key, size_t key_len) }
 %apply (const char *STRING, size_t LENGTH) { (const char *value, size_t value_len) }
+%apply (const char *STRING, size_t LENGTH) { (const char *name, size_t name_len) }
 
 /* ---- numbers through out-parameters ---------------------------------------------------------- */
 %define TW_LONG_OUT(TYPE)
@@ -341,16 +342,6 @@ static int tw_jni_next_batch(JNIEnv *jenv, tw_stream *stream, int capacity, int 
   size_t count = 0;
   tw_err err = tw_stream_next_batch(events, &count, stream, static_cast<size_t>(capacity), timeout_ms);
   if (!tw_jni_pack(jenv, events, count, fields, storage, objects)) return TW_ERR_NO_MEMORY;
-  return err;
-}
-
-/* tw_stream_failure into the arrays, as one event (fields[0] is 0 when the stream did not fail). */
-static int tw_jni_stream_failure(JNIEnv *jenv, const tw_stream *stream, jlongArray fields,
-                                 jobjectArray storage, jobjectArray objects) {
-  if (!tw_jni_fits(jenv, 1, fields, storage, objects)) return TW_ERR_INVALID_ARGUMENT;
-  tw_event *event = NULL;
-  tw_err err = tw_stream_failure(&event, stream);
-  if (!tw_jni_pack(jenv, &event, event ? 1 : 0, fields, storage, objects)) return TW_ERR_NO_MEMORY;
   return err;
 }
 %}

@@ -9,85 +9,25 @@ export type Transport = 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp';
  * 'wait'; with status_events: true the status kinds.
  */
 export type Kind = 'message' | 'open' | 'reconnecting' | 'error' | 'closed' | 'auth_required' | 'comment';
-/** A configuration value: strings as they are, integers and booleans written out, lists joined by ",". */
+/** A configuration value: strings as they are, numbers, booleans and lists as JavaScript prints them. */
 export type ConfigValue = string | number | bigint | boolean | readonly string[];
 
+export type { ConfigOptions, ConfigKeys, Milliseconds, Seconds } from './config';
+import type { ConfigOptions, ConfigKeys } from './config';
+
 /**
- * Options of `new Stream(url, options)`. Besides those named here, any configuration key with "."
- * written as "_" (`reconnect_max_ms` for `reconnect.max_ms`, see docs/CONFIGURATION.md);
- * an unknown one is a ConfigError.
+ * Options of `new Stream(url, options)`: every configuration key under its alias (`reconnect_max_ms`
+ * for `reconnect.max_ms`; config.d.ts, generated from the core's key table, see
+ * docs/CONFIGURATION.md), and the four below. There is no other: a misspelt option does not
+ * type-check, and is refused at run time with the core's suggestion.
  */
-export interface StreamOptions {
-  /** ws:// and wss:// URLs imply "ws"; other URLs need it. */
-  transport?: Transport | 'auto';
+export interface StreamOptions extends Omit<ConfigOptions, 'url'> {
   /** Request headers, sent on every request and handshake (the `header.<Name>` keys). */
   headers?: Record<string, string>;
-  /** Raw configuration keys: `{ 'reconnect.max_ms': 2000 }`. */
-  options?: Record<string, ConfigValue>;
+  /** Configuration keys by name: `{ 'reconnect.max_ms': 2000 }`. */
+  options?: ConfigKeys;
   /** Closes the stream when aborted (a clean end: iteration ends, 'close' is emitted). */
   signal?: AbortSignal;
-
-  connect_timeout_ms?: number;
-  read_timeout_ms?: number;
-  reconnect_initial_ms?: number;
-  reconnect_max_ms?: number;
-  reconnect_max_attempts?: number;
-  reconnect_reset_after_ms?: number;
-  reconnect_first_connect?: boolean;
-  /** 'wait': a 401/403 queues an 'auth_required' event and waits for setHeader() or restart(). */
-  reconnect_on_auth_failure?: 'fatal' | 'wait';
-  reconnect_auth_wait_ms?: number;
-  poll_interval_ms?: number;
-  poll_max_interval_ms?: number;
-  poll_expose_headers?: string | readonly string[];
-  poll_max_body_bytes?: number;
-  longpoll_timeout_ms?: number;
-  longpoll_cursor_header?: string;
-  longpoll_cursor_param?: string;
-  longpoll_cursor?: string;
-  sse_last_event_id?: string;
-  sse_max_line_bytes?: number;
-  /** An event whose data equals this (e.g. "[DONE]") ends the stream cleanly, undelivered. */
-  sse_end_data?: string;
-  /** An event of this type (e.g. "message_stop") is delivered, then the stream ends cleanly. */
-  sse_end_event?: string;
-  /** Deliver SSE comments as 'comment' events. */
-  sse_comments?: boolean;
-  /** The request method for sse, poll and longpoll, e.g. "POST". */
-  http_method?: string;
-  /** The request body (Content-Type application/json unless a Content-Type header is given). */
-  http_body?: string | Buffer | ArrayBufferView | ArrayBuffer;
-  http_replay_body?: 'auto' | 'always' | 'never';
-  queue_max_events?: number;
-  queue_overflow?: 'pause' | 'drop_oldest';
-  /** Also deliver open, reconnecting, error and closed events. */
-  status_events?: boolean;
-  /** A PEM file of the CAs to trust (e.g. a private CA, a self-signed certificate). */
-  tls_ca_file?: string;
-  tls_verify?: boolean;
-  redirect_max?: number;
-  proxy_url?: string;
-  ws_subprotocols?: string | readonly string[];
-  ws_max_message_bytes?: number;
-  ws_send_buffer_bytes?: number;
-  ws_ping_interval_ms?: number;
-  ws_pong_timeout_ms?: number;
-  ws_subscribe_message?: string;
-  webhook_scheme?: 'standard' | 'svix' | 'github' | 'stripe' | 'slack' | 'hmac-sha256' | 'none';
-  /** Comma-separated (or an array of) secrets, for rotation. */
-  webhook_secret?: string | readonly string[];
-  webhook_tolerance_s?: number;
-  webhook_signature_header?: string;
-  webhook_signature_encoding?: 'hex' | 'base64';
-  webhook_signature_prefix?: string;
-  [key: string]:
-    | ConfigValue
-    | ArrayBufferView
-    | ArrayBuffer
-    | Record<string, string>
-    | Record<string, ConfigValue>
-    | AbortSignal
-    | undefined;
 }
 
 /** One event of a stream: a message, or a status event (status_events: true). */
@@ -201,21 +141,51 @@ export class Stream extends EventEmitter implements AsyncIterable<Event> {
   removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
-/** Any error Tidewire reports. `code` is the core's error name ("TW_ERR_UNSUPPORTED"). */
+/**
+ * The core's class of an error code (tw_err_category), see docs/errors.md. 'http' is an HTTP status
+ * that ends the stream (`status` says which: 401/403 are the credentials).
+ */
+export type ErrorCategory =
+  | 'usage'
+  | 'config'
+  | 'wait'
+  | 'closed'
+  | 'busy'
+  | 'resource'
+  | 'network'
+  | 'http'
+  | 'protocol'
+  | 'tls'
+  | 'limit'
+  | 'internal'
+  | 'unknown';
+
+/** Any error Tidewire reports. `code` is the core's error name ("TW_ERR_UNSUPPORTED"), the message the core's text. */
 export class TidewireError extends globalThis.Error {
-  constructor(message: string, code?: string);
+  constructor(message: string, code?: string, category?: ErrorCategory);
   readonly code: string | undefined;
+  readonly category: ErrorCategory | undefined;
 }
 /** TidewireError, under the name the other bindings give it. */
 export { TidewireError as Error };
 
-/** An unknown configuration key, or a value the key does not accept; the message names the key and what it accepts. */
+/** An unknown key (with the closest keys suggested), a key given twice, or a value the key does not accept; the message names the key. */
 export class ConfigError extends TidewireError {}
 
-/** The stream ended with a fatal error (e.g. HTTP 401, a refused WebSocket close code). */
+/**
+ * The stream ended with a fatal error (e.g. HTTP 401, a refused WebSocket close code). The message
+ * is the core's text of the failure: "<reason> (TW_ERR_HTTP_STATUS, HTTP 401)".
+ */
 export class StreamError extends TidewireError {
-  constructor(reason: string, code?: string, status?: number, closeCode?: number);
-  /** The core's description. */
+  constructor(
+    message: string,
+    code?: string,
+    category?: ErrorCategory,
+    reason?: string,
+    status?: number,
+    closeCode?: number,
+  );
+  /** The core's description alone. */
   readonly reason: string;
   /** The HTTP status behind it, 0 if none. */
   readonly status: number;

@@ -370,18 +370,38 @@ tw_err tw_stream_restart(tw_stream* stream) {
   });
 }
 
+namespace {
+
+// tw_stream_set_header and its explicit-length form: check_header refuses a NUL in the name or the
+// value, naming the header and never showing the value.
+void set_header(tw_stream* stream, const char* function, const std::string& name, std::optional<std::string> value) {
+  check_controllable(stream, function);
+  check_header(name, value ? &*value : nullptr);
+  std::shared_ptr<StreamCore> core = stream->core;
+  core->set_header(name, value);
+  core->runtime->post([core] {
+    if (core->running) core->running->headers_changed();
+  });
+}
+
+}  // namespace
+
 tw_err tw_stream_set_header(tw_stream* stream, const char* name, const char* value) {
   return guarded([&] {
     if (!name) invalid_argument("tw_stream_set_header: name is NULL");
-    check_controllable(stream, "tw_stream_set_header");
     std::optional<std::string> v;
     if (value) v = value;
-    check_header(name, v ? &*v : nullptr);
-    std::shared_ptr<StreamCore> core = stream->core;
-    core->set_header(name, v);
-    core->runtime->post([core] {
-      if (core->running) core->running->headers_changed();
-    });
+    set_header(stream, "tw_stream_set_header", name, std::move(v));
+  });
+}
+
+tw_err tw_stream_set_header_n(tw_stream* stream, const char* name, size_t name_len, const char* value,
+                              size_t value_len) {
+  return guarded([&] {
+    if (!name && name_len) invalid_argument("tw_stream_set_header_n: name is NULL with name_len > 0");
+    std::optional<std::string> v;
+    if (value) v = std::string(value, value_len);
+    set_header(stream, "tw_stream_set_header_n", std::string(name ? name : "", name_len), std::move(v));
   });
 }
 
@@ -410,5 +430,34 @@ tw_err tw_stream_stat(uint64_t* out, const tw_stream* stream, const char* name) 
 }
 
 const char* tw_stat_name(size_t index) { return stat_name(index); }
+
+const char* tw_err_category(tw_err err) { return err_category(err); }
+
+tw_err tw_event_error_message(char** out, const tw_event* event) {
+  return guarded([&] {
+    if (!out || !event) invalid_argument("tw_event_error_message: out and event must not be NULL");
+    *out = nullptr;
+    std::string reason(event->data.view());
+    bool failure = event->kind == TW_KIND_ERROR || event->kind == TW_KIND_RECONNECTING ||
+                   event->kind == TW_KIND_AUTH_REQUIRED || event->error != TW_OK;
+    *out = owned_copy(failure ? error_text(reason, event->error, event->http_status, event->close_code) : reason);
+  });
+}
+
+tw_err tw_config_unset(tw_config* config, const char* key) {
+  return guarded([&] {
+    if (!config || !key) invalid_argument("tw_config_unset: config and key must not be NULL");
+    config->config.unset(key);
+  });
+}
+
+const char* tw_config_key_alias(size_t index) {
+  static const std::vector<std::string> aliases = [] {
+    std::vector<std::string> out;
+    for (const auto& spec : key_table()) out.push_back(key_alias(spec));
+    return out;
+  }();
+  return index < aliases.size() && !aliases[index].empty() ? aliases[index].c_str() : nullptr;
+}
 
 }  // extern "C"

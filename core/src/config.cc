@@ -246,6 +246,71 @@ bool parse_bool(const std::string& text, bool& out) {
   return false;
 }
 
+// The forms a value may take, so that a binding passes its language's own text of a value (Python
+// str(True) is "True", str(2.0) is "2.0", str(["a"]) is "['a']"; Java's List.toString is "[a]")
+// and never converts it itself. Each returns the canonical text the rest of the core reads, or
+// false.
+
+bool canonical_bool(const std::string& text, std::string& out) {
+  if (text == "1" || strcasecmp(text.c_str(), "true") == 0) return out = "true", true;
+  if (text == "0" || strcasecmp(text.c_str(), "false") == 0) return out = "false", true;
+  return false;
+}
+
+// Milliseconds per unit of a duration suffix, for keys counted in ms or s; 0 if none fits.
+int64_t unit_scale(const std::string& key, const std::string& unit) {
+  bool ms_key = key.size() > 3 && key.compare(key.size() - 3, 3, "_ms") == 0;
+  bool s_key = key.size() > 2 && key.compare(key.size() - 2, 2, "_s") == 0;
+  if (!ms_key && !s_key) return 0;
+  int64_t ms = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 0;
+  if (s_key) return ms % 1000 == 0 ? ms / 1000 : 0;
+  return ms;
+}
+
+// Decimal digits, optionally with a fraction ("2.0", "1.5" before a unit) and, for keys counted in
+// ms or s, a unit ("1500ms", "30s", "1.5s", "5m", "1h"). The result must be a whole number.
+bool canonical_int(const std::string& key, const std::string& text, std::string& out) {
+  size_t end = text.find_first_not_of("0123456789.");
+  std::string number = text.substr(0, end);
+  int64_t scale = 1;
+  if (end != std::string::npos && !(scale = unit_scale(key, text.substr(end)))) return false;
+  size_t dot = number.find('.');
+  std::string whole = number.substr(0, dot);
+  std::string fraction = dot == std::string::npos ? "" : number.substr(dot + 1);
+  if (dot != std::string::npos && (fraction.empty() || fraction.find('.') != std::string::npos)) return false;
+  int64_t value = 0;
+  if (!parse_int(whole, value) || value > INT64_MAX / scale) return false;
+  value *= scale;
+  // The fraction times the unit must come out whole: 1.5s is 1500 ms, 1.5 (no unit) is refused.
+  fraction.erase(fraction.find_last_not_of('0') + 1);
+  if (fraction.size() > 12) return false;
+  if (!fraction.empty()) {
+    int64_t digits = 0, denominator = 1;
+    parse_int(fraction, digits);
+    for (size_t i = 0; i < fraction.size(); ++i) denominator *= 10;
+    if ((digits * scale) % denominator != 0 || value > INT64_MAX - digits * scale / denominator) return false;
+    value += digits * scale / denominator;
+  }
+  out = std::to_string(value);
+  return true;
+}
+
+// "a,b", or the list written as a list: "[a, b]", "['a', 'b']", "[\"a\",\"b\"]".
+std::string canonical_list(const std::string& text) {
+  std::string body = text;
+  size_t first = body.find_first_not_of(" \t");
+  size_t last = body.find_last_not_of(" \t");
+  if (first != std::string::npos && body[first] == '[' && body[last] == ']') body = body.substr(first + 1, last - first - 1);
+  else return text;
+  std::string out;
+  for (std::string item : Config::split_list(body)) {
+    if (item.size() >= 2 && (item[0] == '\'' || item[0] == '"') && item.back() == item[0])
+      item = item.substr(1, item.size() - 2);
+    out += (out.empty() ? "" : ",") + item;
+  }
+  return out;
+}
+
 bool enum_accepts(const char* accepted, const std::string& value) {
   const char* p = accepted;
   while (*p) {
@@ -259,7 +324,8 @@ bool enum_accepts(const char* accepted, const std::string& value) {
 }
 
 bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+  // strchr finds the terminator when asked for '\0': a NUL is no token character.
+  return c != '\0' && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c));
 }
 
 // Control bytes shown as \xNN: a NUL would cut the C string of the message before the key's name,
@@ -299,6 +365,106 @@ bool is_query_name(const std::string& value) {
   return true;
 }
 
+// A key as a keyword of the host language: "." written as "_" (reconnect_max_ms).
+std::string alias_of(const char* name) {
+  std::string alias = name;
+  std::replace(alias.begin(), alias.end(), '.', '_');
+  return alias;
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions, "transprot"), or
+// more than `limit` when the lengths alone say so. Three rows of one buffer: an unknown key is
+// compared with every key of the table, and a program (or a fuzzer) may try many.
+size_t edit_distance(const std::string& a, const std::string& b, size_t limit) {
+  if (a.size() > b.size() + limit || b.size() > a.size() + limit) return limit + 1;
+  const size_t width = b.size() + 1;
+  std::vector<size_t> rows(3 * width);
+  size_t* before = rows.data();  // row i - 2
+  size_t* previous = before + width;
+  size_t* current = previous + width;
+  for (size_t j = 0; j < width; ++j) previous[j] = j;
+  size_t previous_min = 0;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    size_t row_min = i;
+    for (size_t j = 1; j < width; ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      size_t d = std::min(std::min(previous[j], current[j - 1]) + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d = std::min(d, before[j - 2] + 1);
+      current[j] = d;
+      row_min = std::min(row_min, d);
+    }
+    // Distances never fall from one row to the next but one (a transposition reaches back two
+    // rows): two rows over the limit settle it.
+    if (row_min > limit && previous_min > limit) return limit + 1;
+    previous_min = row_min;
+    std::swap(before, previous);  // the old i - 2 row is written over next
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+// Each key's alias, in table order.
+const std::vector<std::string>& table_aliases() {
+  static const std::vector<std::string> aliases = [] {
+    std::vector<std::string> out;
+    for (const auto& spec : key_table()) out.push_back(alias_of(spec.name));
+    return out;
+  }();
+  return aliases;
+}
+
+// Longest key shown in an error, so that a megabyte of key does not become a megabyte of message.
+constexpr size_t kShownKeyMax = 80;
+
+std::string shown_key(const std::string& key) {
+  std::string shown = printable(key.substr(0, kShownKeyMax));
+  return key.size() > kShownKeyMax ? shown + "..." : shown;
+}
+
+// One rule for a key given twice, whatever the language: refused, naming both spellings, so that
+// neither silently wins (Python keywords and options=, a Java builder, a C program alike).
+[[noreturn]] void given_twice(const std::string& name, const std::string& first, const std::string& second) {
+  throw Error(TW_ERR_INVALID_VALUE, "key '" + name + "' given twice (as " + shown_key(first) + " and " +
+                                        shown_key(second) + ")");
+}
+
+// The message for an unknown key: the closest keys (at most three), written the way the caller
+// writes keys (dotted, or as keywords when it used no dot), or where the keys are listed.
+std::string unknown_key_message(const std::string& key) {
+  std::string message = "unknown key '" + shown_key(key) + "'";
+  if (key.size() > kShownKeyMax) return message + "; the keys are listed in docs/CONFIGURATION.md";
+  std::string wanted = key;
+  std::transform(wanted.begin(), wanted.end(), wanted.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::replace(wanted.begin(), wanted.end(), '.', '_');
+  bool dotted = key.find('.') != std::string::npos;
+  std::vector<std::pair<size_t, std::string>> close;
+  const auto& table = key_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    const KeySpec& spec = table[i];
+    if (spec.type == KeyType::map) {
+      // "headers.X-Token", "header_X-Token": the header key the caller meant, with its own name.
+      size_t dot = key.find_first_of("._");
+      if (dot == std::string::npos) continue;
+      size_t distance = edit_distance(wanted.substr(0, dot), "header", 2);
+      if (distance <= 2) close.emplace_back(distance, "header." + key.substr(dot + 1));
+      continue;
+    }
+    const std::string& alias = table_aliases()[i];
+    // Close enough to be a slip of the keyboard: one edit in five characters, at least one, at most three.
+    size_t limit = std::clamp<size_t>(alias.size() / 5, 1, 3);
+    size_t distance = edit_distance(wanted, alias, limit);
+    if (distance <= limit) close.emplace_back(distance, dotted ? std::string(spec.name) : alias);
+  }
+  std::stable_sort(close.begin(), close.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (close.size() > 3) close.resize(3);
+  if (close.empty()) return message + "; the keys are listed in docs/CONFIGURATION.md";
+  message += "; did you mean ";
+  for (size_t i = 0; i < close.size(); ++i)
+    message += (i == 0 ? "" : i + 1 == close.size() ? " or " : ", ") + ("'" + printable(close[i].second) + "'");
+  return message + "?";
+}
+
 }  // namespace
 
 void check_header(const std::string& name, const std::string* value) {
@@ -333,80 +499,100 @@ std::string key_display_name(const KeySpec& spec) {
   return spec.type == KeyType::map ? std::string(spec.name) + "<Name>" : spec.name;
 }
 
+const KeySpec* find_key(const std::string& key) {
+  const std::vector<std::string>& aliases = table_aliases();
+  const auto& table = key_table();
+  for (size_t i = 0; i < table.size(); ++i)
+    if (table[i].type != KeyType::map && (key == table[i].name || key == aliases[i])) return &table[i];
+  return nullptr;
+}
+
+std::string key_alias(const KeySpec& spec) { return spec.type == KeyType::map ? "" : alias_of(spec.name); }
+
 void Config::set(const std::string& key, const std::string& value) {
   // Keys and values reach C strings further on (headers, URLs, file names): a NUL would cut them
   // short without a word. The value is not shown: it may be a secret.
   if (key.find('\0') != std::string::npos)
-    throw Error(TW_ERR_UNKNOWN_KEY, "invalid key \"" + printable(key) + "\": it contains a NUL character");
-  // http.body is the one value that is bytes, not text: it is sent with its length.
-  if (value.find('\0') != std::string::npos && key != "http.body")
-    invalid_secret(key, "it contains a NUL character, which would cut it short");
+    throw Error(TW_ERR_UNKNOWN_KEY, "invalid key '" + shown_key(key) + "': it contains a NUL character");
   if (key.rfind("header.", 0) == 0) {
     std::string name = key.substr(7);
     check_header(name, &value);
-    for (auto& h : headers_)
-      if (strcasecmp(h.first.c_str(), name.c_str()) == 0) {
-        h.second = value;
-        return;
-      }
+    for (const auto& h : headers_)
+      if (strcasecmp(h.first.c_str(), name.c_str()) == 0) given_twice("header." + h.first, "header." + h.first, key);
     headers_.emplace_back(name, value);
     return;
   }
-  const KeySpec* found = nullptr;
-  for (const auto& s : key_table())
-    if (s.type != KeyType::map && key == s.name) found = &s;
-  if (!found) {
-    std::string known;
-    for (const auto& s : key_table()) known += (known.empty() ? "" : ", ") + key_display_name(s);
-    throw Error(TW_ERR_UNKNOWN_KEY, "unknown configuration key \"" + key + "\"; known keys: " + known);
-  }
+  const KeySpec* found = find_key(key);
+  if (!found) throw Error(TW_ERR_UNKNOWN_KEY, unknown_key_message(key));
+  const std::string name = found->name;
+  if (auto it = spelled_.find(name); it != spelled_.end()) given_twice(name, it->second, key);
+  // http.body is the one value that is bytes, not text: it is sent with its length.
+  if (value.find('\0') != std::string::npos && name != "http.body")
+    invalid_secret(name, "it contains a NUL character, which would cut it short");
+  std::string canonical = value;
   switch (found->type) {
     case KeyType::integer: {
-      int64_t v;
-      if (!parse_int(value, v) || v < found->min || v > found->max) invalid(key, value, found->accepted);
+      int64_t v = 0;
+      if (!canonical_int(name, value, canonical) || !parse_int(canonical, v) || v < found->min || v > found->max)
+        invalid(name, value, found->accepted);
       break;
     }
-    case KeyType::boolean: {
-      bool b;
-      if (!parse_bool(value, b)) invalid(key, value, "true or false");
+    case KeyType::boolean:
+      if (!canonical_bool(value, canonical)) invalid(name, value, "true or false");
       break;
-    }
     case KeyType::enumeration:
-      if (!enum_accepts(found->accepted, value)) invalid(key, value, found->accepted);
+      if (!enum_accepts(found->accepted, value)) invalid(name, value, found->accepted);
       break;
     case KeyType::string:
-      if (key == "longpoll.cursor_param" && !is_query_name(value))
+      if (name == "longpoll.cursor_param" && !is_query_name(value))
         throw Error(TW_ERR_INVALID_VALUE, "invalid value for longpoll.cursor_param: a query parameter name "
                                           "cannot contain CR, LF, NUL, blanks, control characters, &, =, ? or #");
-      if (key == "url" && !value.empty()) {
+      if (name == "url" && !value.empty()) {
         try {
           Url::parse_listen(value);  // port 0 is for webhook only: see validated_transport()
         } catch (const Error& e) {
           throw Error(TW_ERR_INVALID_VALUE, "invalid value \"" + value + "\" for url: " + e.what());
         }
       }
-      if (key == "proxy.url" && !value.empty()) {
+      if (name == "proxy.url" && !value.empty()) {
         bool ok = false;
         try {
           Url proxy = Url::parse(value);
           ok = proxy.scheme == "http" && proxy.target == "/";
         } catch (const Error&) {
         }
-        if (!ok) invalid(key, value, found->accepted);
+        if (!ok) invalid(name, value, found->accepted);
       }
-      if ((key == "sse.last_event_id" || key == "sse.end_data" || key == "sse.end_event") && has_line_break(value))
-        invalid(key, value, found->accepted);
-      if (key == "http.method" && (value.empty() || !std::all_of(value.begin(), value.end(), is_token_char)))
-        invalid(key, value, found->accepted);
+      if ((name == "sse.last_event_id" || name == "sse.end_data" || name == "sse.end_event") && has_line_break(value))
+        invalid(name, value, found->accepted);
+      if (name == "http.method" && (value.empty() || !std::all_of(value.begin(), value.end(), is_token_char)))
+        invalid(name, value, found->accepted);
       break;
     case KeyType::list:
-      for (const auto& item : split_list(value))
-        if (!std::all_of(item.begin(), item.end(), is_token_char)) invalid(key, value, found->accepted);
+      canonical = canonical_list(value);
+      for (const auto& item : split_list(canonical))
+        if (!std::all_of(item.begin(), item.end(), is_token_char)) invalid(name, value, found->accepted);
       break;
     case KeyType::map:
       break;
   }
-  values_[key] = value;
+  values_[name] = std::move(canonical);
+  spelled_[name] = key;
+}
+
+void Config::unset(const std::string& key) {
+  if (key.rfind("header.", 0) == 0) {
+    std::string name = key.substr(7);
+    check_header(name, nullptr);
+    headers_.erase(std::remove_if(headers_.begin(), headers_.end(),
+                                  [&](const auto& h) { return strcasecmp(h.first.c_str(), name.c_str()) == 0; }),
+                   headers_.end());
+    return;
+  }
+  const KeySpec* found = find_key(key);
+  if (!found) throw Error(TW_ERR_UNKNOWN_KEY, unknown_key_message(key));
+  values_.erase(found->name);
+  spelled_.erase(found->name);
 }
 
 std::string Config::get(const std::string& key) const {
@@ -415,9 +601,8 @@ std::string Config::get(const std::string& key) const {
       if (strcasecmp(h.first.c_str(), key.c_str() + 7) == 0) return h.second;
     return "";
   }
-  for (const auto& s : key_table())
-    if (s.type != KeyType::map && key == s.name) return str(s.name);
-  throw Error(TW_ERR_UNKNOWN_KEY, "unknown configuration key \"" + key + "\"");
+  if (const KeySpec* found = find_key(key)) return str(found->name);
+  throw Error(TW_ERR_UNKNOWN_KEY, unknown_key_message(key));
 }
 
 Config::Config() = default;

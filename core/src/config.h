@@ -29,6 +29,11 @@ const std::vector<KeySpec>& key_table();
 const char* key_type_name(KeyType type);
 // The table key's display name ("header.<Name>" for the map prefix).
 std::string key_display_name(const KeySpec& spec);
+// The key as a keyword ("." written as "_": reconnect_max_ms), accepted wherever the key is; "" for
+// the map prefix, whose keys are written only as header.<Name>.
+std::string key_alias(const KeySpec& spec);
+// The table entry of a key given by name or alias; nullptr for header.<Name> and unknown keys.
+const KeySpec* find_key(const std::string& key);
 
 // Checks a header.<Name> name and, when given, its value, as tw_config_set and
 // tw_stream_set_header do. Throws Error(TW_ERR_UNKNOWN_KEY) for a name that is not an HTTP token,
@@ -39,8 +44,12 @@ class Config {
  public:
   Config();  // every key at its default
 
-  // Throws Error(TW_ERR_UNKNOWN_KEY / TW_ERR_INVALID_VALUE) naming the key and what it accepts.
+  // Sets a key given by name or alias. Throws Error(TW_ERR_UNKNOWN_KEY) with the closest keys,
+  // Error(TW_ERR_INVALID_VALUE) naming the key and what it accepts, or naming both spellings when
+  // the key is already set (unset() it first). Values are stored in canonical form (see set()).
   void set(const std::string& key, const std::string& value);
+  // Forgets a key (back to its default), so that it may be set again. Unknown keys throw as set().
+  void unset(const std::string& key);
   std::string get(const std::string& key) const;
 
   const std::string& str(const char* key) const;
@@ -62,6 +71,7 @@ class Config {
  private:
   std::map<std::string, std::string, std::less<>> values_;  // the keys set; str() falls back to the defaults
   std::vector<std::pair<std::string, std::string>> headers_;
+  std::map<std::string, std::string, std::less<>> spelled_;  // table name -> the spelling it was set as
 };
 
 }  // namespace tidewire::detail

@@ -25,5 +25,10 @@ const char* last_error();
 
 const char* err_name(tw_err err);
 const char* err_str(tw_err err);
+const char* err_category(tw_err err);
+// The one text of a stream's error that every binding shows: the reason, then the code and, when
+// the reason does not say them already, the HTTP status and the WebSocket close code:
+// "the server answered 401 Unauthorized (TW_ERR_HTTP_STATUS, HTTP 401)".
+std::string error_text(const std::string& reason, tw_err code, int http_status, int close_code);
 
 }  // namespace tidewire::detail

@@ -81,6 +81,8 @@ TEST(CppConfig, SetChainsAndGetReturnsValuesAndDefaults) {
   EXPECT_EQ(config.get("header.x-test"), "abc");
   EXPECT_EQ(config.get("reconnect.initial_ms"), "1000");
   EXPECT_EQ(config.get("header.Unset"), "");
+  EXPECT_THROW(config.set("reconnect_max_ms", "300"), tidewire::Error) << "given twice, as its alias";
+  EXPECT_EQ(config.unset("reconnect.max_ms").set("reconnect_max_ms", "5s").get("reconnect.max_ms"), "5000");
 }
 
 TEST(CppConfig, UnknownKeyThrowsErrorNamingTheKey) {

@@ -49,10 +49,14 @@ class Stream {
   Stream(tw_runtime* rt, const Settings& settings) {
     tw_config* config = nullptr;
     EXPECT_EQ(tw_config_create(&config), TW_OK);
-    for (const auto& kv : settings)
+    // The tests' helpers put their defaults first and a test's own settings after: a later setting
+    // replaces an earlier one here, on purpose (tw_config_set alone refuses a key given twice).
+    for (const auto& kv : settings) {
+      EXPECT_EQ(tw_config_unset(config, std::string(kv.first).c_str()), TW_OK) << kv.first;
       EXPECT_EQ(tw_config_set_n(config, kv.first.data(), kv.first.size(), kv.second.data(), kv.second.size()),
                 TW_OK)
           << kv.first << ": " << tw_last_error_message();
+    }
     EXPECT_EQ(tw_stream_open(&stream_, rt, config), TW_OK) << tw_last_error_message();
     tw_config_destroy(config);
   }

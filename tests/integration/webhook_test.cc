@@ -232,7 +232,11 @@ const char* const kUnsignedRequest = "POST /hooks HTTP/1.1\r\nHost: t\r\nContent
 tw_err open_error(tw_runtime* rt, const Settings& settings, std::string& message) {
   tw_config* config = nullptr;
   EXPECT_EQ(tw_config_create(&config), TW_OK);
-  for (const auto& kv : settings) EXPECT_EQ(tw_config_set(config, kv.first.c_str(), kv.second.c_str()), TW_OK);
+  // Defaults first, the test's own settings after: a later one replaces an earlier one on purpose.
+  for (const auto& kv : settings) {
+    EXPECT_EQ(tw_config_unset(config, kv.first.c_str()), TW_OK) << kv.first;
+    EXPECT_EQ(tw_config_set(config, kv.first.c_str(), kv.second.c_str()), TW_OK);
+  }
   tw_stream* stream = nullptr;
   tw_err err = tw_stream_open(&stream, rt, config);
   message = tw_last_error_message();

@@ -333,6 +333,12 @@ TEST_P(WsFatalClose, EndsTheStreamWithTheCloseCodeAndNoReconnect) {
   EXPECT_EQ(tw_event_kind(failure.get()), TW_KIND_ERROR);
   EXPECT_NE(tw_event_error(failure.get()), TW_OK);
   EXPECT_EQ(tw_event_close_code(failure.get()), code) << tw_event_data(failure.get());
+  // The reason says the code ("closed the WebSocket with 1008"): the failure's text does not repeat it.
+  char* text = nullptr;
+  ASSERT_EQ(tw_event_error_message(&text, failure.get()), TW_OK);
+  EXPECT_EQ(std::string(text), std::string(tw_event_data(failure.get())) + " (" +
+                                   tw_err_name(tw_event_error(failure.get())) + ")");
+  tw_free(text);
   EXPECT_EQ(s.stat("reconnects"), 0u);
   // No second connection, even given time for one.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -202,6 +202,12 @@ def test_set_header_refuses_bad_input_without_showing_the_value(peers):
         with pytest.raises(tidewire.ConfigError) as raised:
             stream.set_header("Authorization", "s3cret\r\nX: y")
         assert "s3cret" not in str(raised.value)
+        # A NUL reaches the core (which refuses it) rather than cutting the value short.
+        with pytest.raises(tidewire.ConfigError) as raised:
+            stream.set_header("Authorization", "s3cret\0tail")
+        assert "header.Authorization" in str(raised.value) and "s3cret" not in str(raised.value)
+        with pytest.raises(tidewire.ConfigError, match="header name"):
+            stream.set_header("X-A\0B", "v")
         stream.close()
         list(stream)
         with pytest.raises(tidewire.Error) as closed:

@@ -24,23 +24,26 @@ def test_every_key_has_one_keyword_and_keywords_are_unique():
             assert info["keyword"] == key.replace(".", "_")
 
 
-def test_keywords_with_underscores_map_by_the_table():
-    from tidewire import _config
-
-    # reconnect.max_ms holds "_" itself: only the table tells it from "reconnect_max.ms".
-    assert _config.key_of("reconnect_max_ms") == "reconnect.max_ms"
-    assert _config.key_of("read_timeout_ms") == "read_timeout_ms"
-    assert _config.key_of("ws_ping_interval_ms") == "ws.ping_interval_ms"
+def test_keywords_are_the_cores_aliases():
+    # reconnect.max_ms holds "_" itself: the core's table, not a guess, tells it from "reconnect_max.ms".
+    with tidewire.Stream("http://127.0.0.1:1/", "sse", reconnect_max_ms=10, read_timeout_ms=5, ws_ping_interval_ms=0):
+        pass
 
 
-def test_unknown_keyword_is_a_config_error_with_suggestions():
+def test_unknown_keyword_is_a_config_error_with_the_cores_suggestion():
     with pytest.raises(tidewire.ConfigError) as info:
-        tidewire.Stream("http://127.0.0.1:1/", "sse", reconnect_maxms=10)
-    assert "reconnect_maxms" in str(info.value)
-    assert "reconnect_max_ms" in str(info.value)
+        tidewire.Stream("http://127.0.0.1:1/", "sse", reconect_max_ms=10)
+    assert str(info.value) == "unknown key 'reconect_max_ms'; did you mean 'reconnect_max_ms'?"
     assert info.value.code == "TW_ERR_UNKNOWN_KEY"
+    assert info.value.category == "config"
     assert isinstance(info.value, tidewire.Error)
     assert isinstance(info.value, ValueError)
+
+
+def test_unknown_raw_option_gets_a_suggestion_not_a_list_of_every_key():
+    with pytest.raises(tidewire.ConfigError) as info:
+        tidewire.Stream("http://127.0.0.1:1/", "sse", options={"reconect.max_ms": 10})
+    assert str(info.value) == "unknown key 'reconect.max_ms'; did you mean 'reconnect.max_ms'?"
 
 
 def test_refused_value_names_the_key_and_what_it_accepts():
@@ -49,13 +52,6 @@ def test_refused_value_names_the_key_and_what_it_accepts():
     assert "poll.interval_ms" in str(info.value)
     assert "0..86400000" in str(info.value)
     assert info.value.code == "TW_ERR_INVALID_VALUE"
-
-
-def test_unknown_raw_option_is_named_by_the_core():
-    with pytest.raises(tidewire.ConfigError) as info:
-        tidewire.Stream("http://127.0.0.1:1/", "sse", options={"reconnect.maxms": "10"})
-    assert "reconnect.maxms" in str(info.value)
-    assert info.value.code == "TW_ERR_UNKNOWN_KEY"
 
 
 def test_transport_that_cannot_be_inferred_is_a_config_error():
@@ -70,12 +66,16 @@ def test_bad_enum_value_lists_the_accepted_ones():
     assert "carrier-pigeon" in str(info.value) and "longpoll" in str(info.value)
 
 
-def test_a_key_given_twice_is_refused():
-    with pytest.raises(tidewire.ConfigError, match="reconnect.max_ms is given twice"):
+def test_a_key_given_twice_is_refused_by_the_core_naming_both_spellings():
+    with pytest.raises(tidewire.ConfigError) as info:
         tidewire.Stream("http://127.0.0.1:1/", "sse", options={"reconnect.max_ms": 5}, reconnect_max_ms=5)
+    assert str(info.value) == "key 'reconnect.max_ms' given twice (as reconnect_max_ms and reconnect.max_ms)"
+    assert info.value.code == "TW_ERR_INVALID_VALUE"
+    with pytest.raises(tidewire.ConfigError, match="key 'header.x-a' given twice"):
+        tidewire.Stream("http://127.0.0.1:1/", "sse", headers={"X-A": "1"}, options={"header.x-a": "2"})
 
 
-def test_values_of_python_types_become_the_cores_strings():
+def test_values_are_passed_as_python_prints_them_and_read_by_the_core():
     from tidewire import _config
 
     pairs = dict(
@@ -83,19 +83,28 @@ def test_values_of_python_types_become_the_cores_strings():
             "ws://h/",
             None,
             {"X-Token": "t"},
-            {"reconnect.max_ms": 2000.0},
-            {"status_events": True, "ws_subprotocols": ["a", "b"]},
+            {"reconnect.max_ms": 2000.0, "http.body": b"\x00\x01"},
+            {"status_events": True, "ws_subprotocols": ("a", "b"), "webhook_tolerance_s": "5m"},
         )
     )
-    assert pairs == {
-        "url": "ws://h/",
-        "reconnect.max_ms": "2000",
-        "status_events": "true",
-        "ws.subprotocols": "a,b",
-        "header.X-Token": "t",
-    }
+    assert list(pairs.items()) == [
+        ("url", "ws://h/"),
+        ("status_events", "True"),
+        ("ws_subprotocols", "['a', 'b']"),
+        ("webhook_tolerance_s", "5m"),
+        ("reconnect.max_ms", "2000.0"),
+        ("http.body", b"\x00\x01"),
+        ("header.X-Token", "t"),
+    ]
+    # The core takes them as they are: a stream opens with each.
+    with tidewire.Stream(
+        "ws://127.0.0.1:1/", reconnect_max_ms=2000.0, status_events=True, ws_subprotocols=["a", "b"], ws_ping_interval_ms="20s"
+    ):
+        pass
     with pytest.raises(tidewire.ConfigError, match="poll.interval_ms"):
-        _config.settings("http://h/", "poll", None, None, {"poll_interval_ms": 1.5})
+        tidewire.Stream("http://h/", "poll", poll_interval_ms=1.5)
+    with pytest.raises(TypeError, match="ws_subscribe_message"):
+        tidewire.Stream("ws://h/", ws_subscribe_message={"op": "subscribe"})
 
 
 def test_send_on_a_pull_stream_is_a_clear_error(peers):

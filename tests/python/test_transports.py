@@ -114,7 +114,10 @@ def test_fatal_status_ends_iteration_with_stream_error(peers):
                 pass
     assert info.value.status == 404
     assert info.value.code == "TW_ERR_HTTP_STATUS"
-    assert "404" in str(info.value)
+    assert info.value.category == "http"
+    # The core's one text of a failure: the reason, then what it does not say already, each once.
+    assert str(info.value).startswith(info.value.reason + " (TW_ERR_HTTP_STATUS")
+    assert str(info.value).count("HTTP 404") == 1
 
 
 def test_fatal_status_ends_async_iteration_with_stream_error(peers):

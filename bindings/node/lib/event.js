@@ -9,28 +9,38 @@ const addon = require('./native');
 const ORIGIN_NS = Number(process.hrtime.bigint()) - performance.now() * 1e6;
 
 // A batch from the addon is [count, strings, chunks]: the numbers of its events are in
-// addon.layout (addon.slots.stride numbers per event, named by addon.slots), valid until the next
-// batch is taken; strings and payload chunks (ArrayBuffers) belong to the batch. An event's data is a view of its
-// chunk, never a copy, and keeps the chunk alive. Indices are read with `| 0`: a double used as a
-// key would be looked up as a string.
+// addon.layout (addon.slots.stride numbers per event), valid until the next batch is taken; strings
+// and payload chunks (ArrayBuffers) belong to the batch. The layout is defined once, in the addon
+// (TW_NODE_SLOTS in src/addon.cc), which exports each slot's index by name: this file reads them
+// by name and refuses to load if one is missing. An event's data is a view of its chunk, never a
+// copy, and keeps the chunk alive. Indices are read with `| 0`: a double used as a key would be
+// looked up as a string.
 const { layout, kinds: KINDS, transports: TRANSPORTS } = addon;
-const {
-  stride: STRIDE,
-  kind: KIND,
-  transport: TRANSPORT,
-  chunk: CHUNK,
-  offset: OFFSET,
-  length: LENGTH,
-  id: ID,
-  type: TYPE,
-  receivedNs: RECEIVED_NS,
-  error: ERROR,
-  status: STATUS,
-  closeCode: CLOSE_CODE,
-  retryMs: RETRY_MS,
-  headers: HEADERS,
-  headerCount: HEADER_COUNT,
-} = addon.slots;
+/** The names of the slots this file reads (a test checks that they are all the addon's). */
+const SLOTS_READ = [];
+function slot(name) {
+  const at = addon.slots[name];
+  if (!Number.isInteger(at)) {
+    throw new Error(`tidewire.node has no event slot '${name}': lib/ and the addon come from different builds`);
+  }
+  if (name !== 'stride') SLOTS_READ.push(name);
+  return at;
+}
+const STRIDE = slot('stride');
+const KIND = slot('kind');
+const TRANSPORT = slot('transport');
+const CHUNK = slot('chunk');
+const OFFSET = slot('offset');
+const LENGTH = slot('length');
+const ID = slot('id');
+const TYPE = slot('type');
+const RECEIVED_NS = slot('receivedNs');
+const ERROR = slot('error');
+const STATUS = slot('status');
+const CLOSE_CODE = slot('closeCode');
+const RETRY_MS = slot('retryMs');
+const HEADERS = slot('headers');
+const HEADER_COUNT = slot('headerCount');
 
 function headers(strings, first, count) {
   const out = {};
@@ -96,4 +106,4 @@ function eachEvent([count, strings, chunks], add) {
   for (let i = 0; i < count; i++) add(new Event(i * STRIDE, strings, chunks));
 }
 
-module.exports = { Event, eachEvent };
+module.exports = { Event, eachEvent, SLOTS_READ };

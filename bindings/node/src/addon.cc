@@ -28,30 +28,37 @@ constexpr size_t kBatch = 256;
 // pages for every batch (measured: 16 KiB messages 30% faster than with 256 KiB chunks).
 constexpr size_t kChunkBytes = 64 * 1024;
 
-// The numbers of one event in the layout array, kStride per event. lib/event.js reads them by the
-// names Register() exports. Strings are indices into the batch's array of strings.
+// The numbers of one event in the layout array, kStride per event: this list is their one
+// definition. It makes the enum below and the `slots` object Register() exports ({kind: 0, ...,
+// stride}), by which lib/event.js reads them (and refuses to load if one it reads is missing).
+// Strings are indices into the batch's array of strings.
+#define TW_NODE_SLOTS(X)                                                                          \
+  X(kind)                                                                                         \
+  X(transport)                                                                                    \
+  X(chunk)  /* which chunk of the batch holds the payload */                                      \
+  X(offset) /* and where in it (in its ArrayBuffer) */                                            \
+  X(length)                                                                                       \
+  X(id)                                                                                           \
+  X(type)                                                                                         \
+  X(receivedNs)                                                                                   \
+  X(error) /* the code's name; -1 when none */                                                    \
+  X(status)                                                                                       \
+  X(closeCode)                                                                                    \
+  X(retryMs)                                                                                      \
+  X(headers) /* the first header's name; each name is followed by its value */                    \
+  X(headerCount)
+
 enum Slot : uint32_t {
-  kKind,
-  kTransport,
-  kChunk,   // which chunk of the batch holds the payload
-  kOffset,  // and where in it (in its ArrayBuffer)
-  kLength,
-  kId,
-  kType,
-  kReceivedNs,
-  kError,  // -1 when none
-  kStatus,
-  kCloseCode,
-  kRetryMs,
-  kHeaders,  // the first header's name; each name is followed by its value
-  kHeaderCount,
+#define TW_NODE_SLOT_ENUM(name) k_##name,
+  TW_NODE_SLOTS(TW_NODE_SLOT_ENUM)
+#undef TW_NODE_SLOT_ENUM
   kStride
 };
-constexpr const char* kSlotNames[kStride] = {"kind",       "transport", "chunk",  "offset", "length",
-                                             "id",         "type",      "receivedNs", "error",
-                                             "status",     "closeCode", "retryMs", "headers",
-                                             "headerCount"};
-static_assert(kSlotNames[kStride - 1] != nullptr, "a name for every slot");
+constexpr const char* kSlotNames[kStride] = {
+#define TW_NODE_SLOT_NAME(name) #name,
+    TW_NODE_SLOTS(TW_NODE_SLOT_NAME)
+#undef TW_NODE_SLOT_NAME
+};
 
 // Per Node environment (the main thread, each worker): the runtime its streams run on, the
 // JavaScript function that receives batches, and the layout array every batch of the environment
@@ -67,11 +74,12 @@ struct Instance {
 
 Instance& instance(Napi::Env env) { return *env.GetInstanceData<Instance>(); }
 
-// Throws an Error whose `code` is the core's error name; lib/errors.js turns it into the matching
-// class (ConfigError, TidewireError).
+// Throws an Error whose `code` is the core's error name and `category` its category; lib/errors.js
+// turns it into the matching class (ConfigError for "config", TidewireError).
 [[noreturn]] void throw_error(Napi::Env env, tw_err err, const std::string& message) {
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, tw_err_name(err)));
+  error.Set("category", Napi::String::New(env, tw_err_category(err)));
   throw error;
 }
 [[noreturn]] void throw_last(Napi::Env env, tw_err err) { throw_error(env, err, tw_last_error_message()); }
@@ -150,31 +158,31 @@ Napi::Value pack(Napi::Env env, tw_event* const* events, size_t count) {
     size_t length = tw_event_data_len(e);
     if (length > 0 && (chunk_bytes.empty() || (chunk_bytes.back() > 0 && chunk_bytes.back() + length > kChunkBytes)))
       chunk_bytes.push_back(0);
-    at[kChunk] = length > 0 ? static_cast<double>(chunk_bytes.size() - 1) : 0;
-    at[kOffset] = length > 0 ? static_cast<double>(chunk_bytes.back()) : 0;
-    at[kLength] = static_cast<double>(length);
+    at[k_chunk] = length > 0 ? static_cast<double>(chunk_bytes.size() - 1) : 0;
+    at[k_offset] = length > 0 ? static_cast<double>(chunk_bytes.back()) : 0;
+    at[k_length] = static_cast<double>(length);
     if (length > 0) chunk_bytes.back() += length;
-    at[kKind] = tw_event_kind(e);
-    at[kTransport] = tw_event_transport(e);
-    at[kId] = strings.index(tw_event_id(e));
-    at[kType] = strings.index(tw_event_type(e));
-    at[kReceivedNs] = static_cast<double>(tw_event_received_ns(e));
+    at[k_kind] = tw_event_kind(e);
+    at[k_transport] = tw_event_transport(e);
+    at[k_id] = strings.index(tw_event_id(e));
+    at[k_type] = strings.index(tw_event_type(e));
+    at[k_receivedNs] = static_cast<double>(tw_event_received_ns(e));
     tw_err err = tw_event_error(e);
-    at[kError] = err == TW_OK ? -1 : strings.index(tw_err_name(err));
-    at[kStatus] = tw_event_http_status(e);
-    at[kCloseCode] = tw_event_close_code(e);
-    at[kRetryMs] = static_cast<double>(tw_event_retry_ms(e));
+    at[k_error] = err == TW_OK ? -1 : strings.index(tw_err_name(err));
+    at[k_status] = tw_event_http_status(e);
+    at[k_closeCode] = tw_event_close_code(e);
+    at[k_retryMs] = static_cast<double>(tw_event_retry_ms(e));
     size_t headers = tw_event_header_count(e);
-    at[kHeaders] = 0;
-    at[kHeaderCount] = 0;
+    at[k_headers] = 0;
+    at[k_headerCount] = 0;
     for (size_t h = 0; h < headers; ++h) {
       const char* name = nullptr;
       const char* value = nullptr;
       if (tw_event_header_at(&name, &value, e, h) != TW_OK) break;
       uint32_t first = strings.append(name);
       strings.append(value);
-      if (h == 0) at[kHeaders] = first;
-      at[kHeaderCount] = static_cast<double>(h + 1);
+      if (h == 0) at[k_headers] = first;
+      at[k_headerCount] = static_cast<double>(h + 1);
     }
   }
   Napi::Array chunks = Napi::Array::New(env, chunk_bytes.size());
@@ -190,11 +198,11 @@ Napi::Value pack(Napi::Env env, tw_event* const* events, size_t count) {
   }
   for (size_t i = 0; i < count; ++i) {
     double* at = slots + i * kStride;
-    if (at[kLength] == 0) continue;
-    auto c = static_cast<size_t>(at[kChunk]);
-    std::memcpy(chunk_data[c] + static_cast<size_t>(at[kOffset]), tw_event_data(events[i]),
-                static_cast<size_t>(at[kLength]));
-    at[kOffset] += static_cast<double>(chunk_offset[c]);
+    if (at[k_length] == 0) continue;
+    auto c = static_cast<size_t>(at[k_chunk]);
+    std::memcpy(chunk_data[c] + static_cast<size_t>(at[k_offset]), tw_event_data(events[i]),
+                static_cast<size_t>(at[k_length]));
+    at[k_offset] += static_cast<double>(chunk_offset[c]);
   }
   Napi::Array out = Napi::Array::New(env, 3);
   out[0u] = Napi::Number::New(env, static_cast<double>(count));
@@ -292,7 +300,8 @@ class Stream : public Napi::ObjectWrap<Stream> {
     return pack(env, batch.at, batch.count);
   }
 
-  // failure(): the event the stream failed with as a batch of one, or null (running, or ended
+  // failure(): [batch, message, category]: the event the stream failed with as a batch of one, the
+  // core's text of it (tw_event_error_message) and its category, or null (running, or ended
   // cleanly).
   Napi::Value Failure(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -300,7 +309,14 @@ class Stream : public Napi::ObjectWrap<Stream> {
     tw_stream_failure(&failure.at[0], stream_);
     if (!failure.at[0]) return env.Null();
     failure.count = 1;
-    return pack(env, failure.at, failure.count);
+    char* text = nullptr;
+    tw_err err = tw_event_error_message(&text, failure.at[0]);
+    if (err != TW_OK) throw_last(env, err);
+    Napi::Array out = Napi::Array::New(env, 3);
+    out[1u] = Napi::String::New(env, owned_string(text));
+    out[2u] = Napi::String::New(env, tw_err_category(tw_event_error(failure.at[0])));
+    out[0u] = pack(env, failure.at, failure.count);
+    return out;
   }
 
   // watch(on): while on, deliver(this) is called each time the stream's fd is readable. The JavaScript object is held strongly meanwhile, so a consumer that
@@ -386,12 +402,14 @@ class Stream : public Napi::ObjectWrap<Stream> {
     return info.Env().Undefined();
   }
 
-  // setHeader(name, value): value null removes the header. lib/stream.js checks the types and NULs.
+  // setHeader(name, value): value null removes the header. lib/stream.js checks the types; the core
+  // refuses a NUL (lengths are passed, so none cuts a string short).
   Napi::Value SetHeader(const Napi::CallbackInfo& info) {
     std::string name = info[0].As<Napi::String>();
     std::optional<std::string> value;
     if (info[1].IsString()) value = info[1].As<Napi::String>().Utf8Value();
-    tw_err err = tw_stream_set_header(stream_, name.c_str(), value ? value->c_str() : nullptr);
+    tw_err err = tw_stream_set_header_n(stream_, name.data(), name.size(), value ? value->data() : nullptr,
+                                        value ? value->size() : 0);
     if (err != TW_OK) throw_last(info.Env(), err);
     return info.Env().Undefined();
   }
@@ -451,12 +469,14 @@ Napi::Value ConfigKeys(const Napi::CallbackInfo& info) {
     const char *name, *type, *default_value, *accepted, *doc;
     tw_err err = tw_config_key_info(&name, &type, &default_value, &accepted, &doc, i);
     if (err != TW_OK) throw_last(env, err);
-    Napi::Array row = Napi::Array::New(env, 5);
+    Napi::Array row = Napi::Array::New(env, 6);
     row[0u] = name;
     row[1u] = type;
     row[2u] = default_value;
     row[3u] = accepted;
     row[4u] = doc;
+    const char* alias = tw_config_key_alias(i);
+    row[5u] = alias ? Napi::Value(Napi::String::New(env, alias)) : env.Null();
     keys[i] = row;
   }
   return keys;

@@ -56,6 +56,7 @@ describe('one batch', () => {
       assert.equal(e.closeCode, 1008);
       assert.equal(e.code, error.error);
       assert.ok(e.message.startsWith(error.text), e.message);
+      assert.equal(e.reason, error.text);
       return true;
     });
   });

@@ -116,6 +116,10 @@ describe('sse', () => {
       assert.ok(error instanceof StreamError);
       assert.equal(error.status, 404);
       assert.equal(error.code, 'TW_ERR_HTTP_STATUS');
+      assert.equal(error.category, 'http');
+      // The core's one text of a failure: the reason, then what it does not say already, each once.
+      assert.ok(error.message.startsWith(`${error.reason} (TW_ERR_HTTP_STATUS`), error.message);
+      assert.equal(error.message.split('HTTP 404').length - 1, 1, error.message);
       return true;
     });
     // Every later read reports the same end.

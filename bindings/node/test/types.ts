@@ -49,5 +49,23 @@ async function uses(): Promise<void> {
   new Stream('http://x', { transport: 'carrier-pigeon' });
   // @ts-expect-error: next() takes an options object
   await stream.next(1000);
+  // @ts-expect-error: no such option (a typo of transport): options are the core's keys only
+  new Stream('http://x', { transprot: 'sse' });
+  // @ts-expect-error: no such key among the raw options either
+  new Stream('http://x', { transport: 'sse', options: { 'reconect.max_ms': 1 } });
+  // @ts-expect-error: an enum key takes its values only
+  new Stream('http://x', { transport: 'sse', queue_overflow: 'block' });
+  // @ts-expect-error: the url is the first argument, not an option
+  new Stream('http://x', { url: 'http://y' });
+  // Durations as text, raw keys, header keys and bigints type-check.
+  new Stream('http://x', {
+    transport: 'sse',
+    read_timeout_ms: '30s',
+    webhook_tolerance_s: '5m',
+    reconnect_max_attempts: 3n,
+    options: { 'poll.interval_ms': 500, 'header.X-Token': 't' },
+  });
+  const category: string | undefined = new TidewireError('m', 'TW_ERR_IO', 'network').category;
+  void category;
 }
 void uses;

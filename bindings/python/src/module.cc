@@ -101,9 +101,9 @@ PyObject* cached_name(const char* text) {
 }
 
 [[noreturn]] void raise(tw_err err, const std::string& message) {
-  const py::object& cls =
-      err == TW_ERR_UNKNOWN_KEY || err == TW_ERR_INVALID_VALUE ? error_classes->config_error : error_classes->error;
-  py::object instance = cls(decode(message.data(), message.size()), tw_err_name(err));
+  const char* category = tw_err_category(err);
+  const py::object& cls = std::strcmp(category, "config") == 0 ? error_classes->config_error : error_classes->error;
+  py::object instance = cls(decode(message.data(), message.size()), tw_err_name(err), category);
   PyErr_SetObject(cls.ptr(), instance.ptr());
   throw py::error_already_set();
 }
@@ -122,9 +122,14 @@ std::string owned_string(char* text) {
 }
 
 py::object stream_error(const tw_event* failure) {
-  return error_classes->stream_error(
-      decode(tw_event_data(failure), tw_event_data_len(failure)), tw_err_name(tw_event_error(failure)),
-      tw_event_http_status(failure), tw_event_close_code(failure));
+  char* message = nullptr;
+  tw_err err = tw_event_error_message(&message, failure);
+  if (err != TW_OK) raise_last(err);
+  std::string text = owned_string(message);
+  tw_err code = tw_event_error(failure);
+  return error_classes->stream_error(decode(text.data(), text.size()), tw_err_name(code), tw_err_category(code),
+                                     decode(tw_event_data(failure), tw_event_data_len(failure)),
+                                     tw_event_http_status(failure), tw_event_close_code(failure));
 }
 
 // --- Event ---------------------------------------------------------------------------------------
@@ -726,13 +731,9 @@ PyObject* stream_set_header(PyObject* self, PyObject* args) {
   Py_ssize_t value_len = 0;
   const char* value = nullptr;
   if (value_object != Py_None && !(value = PyUnicode_AsUTF8AndSize(value_object, &value_len))) return nullptr;
-  // The C call takes C strings: a NUL inside would cut the name or value short without a word.
-  if (std::memchr(name, '\0', static_cast<size_t>(name_len)) ||
-      (value && std::memchr(value, '\0', static_cast<size_t>(value_len))))
-    return guarded([&]() -> PyObject* {
-      raise(TW_ERR_INVALID_VALUE, "invalid header for set_header (value not shown): it contains a NUL character");
-    });
-  tw_err err = tw_stream_set_header(stream->handle(), name, value);
+  // With lengths: the core refuses a NUL inside rather than a C string cutting it short.
+  tw_err err = tw_stream_set_header_n(stream->handle(), name, static_cast<size_t>(name_len), value,
+                                      static_cast<size_t>(value_len));
   if (err != TW_OK) return guarded([&]() -> PyObject* { raise_last(err); });
   Py_RETURN_NONE;
 }
@@ -860,7 +861,8 @@ py::list config_keys() {
   for (size_t i = 0, n = tw_config_key_count(); i < n; ++i) {
     const char *name, *type, *default_value, *accepted, *doc;
     if (tw_config_key_info(&name, &type, &default_value, &accepted, &doc, i) != TW_OK) raise_last(TW_ERR_INTERNAL);
-    keys.append(py::make_tuple(name, type, default_value, accepted, doc));
+    const char* alias = tw_config_key_alias(i);
+    keys.append(py::make_tuple(name, type, default_value, accepted, doc, alias ? py::object(py::str(alias)) : py::none()));
   }
   return keys;
 }
@@ -874,7 +876,8 @@ PYBIND11_MODULE(_tidewire, m) {
 
   m.def("version", [] { return std::string(tw_version_str()); }, "The core's version string (tw_version_str).");
   m.def("config_keys", &config_keys,
-        "The configuration key table: (name, type, default, accepted, doc) per key (tw_config_key_info).");
+        "The configuration key table: (name, type, default, accepted, doc, alias) per key (tw_config_key_info, "
+        "tw_config_key_alias).");
 
   event_type = make_type(&event_spec);
   ready_type = make_type(&ready_spec);

@@ -27,13 +27,12 @@ __all__ = ["Stream", "Event", "Error", "ConfigError", "StreamError", "config_key
 def config_keys() -> dict:
     """Every configuration key: ``{key: {"type", "default", "accepted", "doc", "keyword"}}``.
 
-    ``keyword`` is the name to pass as a keyword argument of :class:`Stream` (None for
-    ``header.<Name>``, which goes through ``headers=``).
+    ``keyword`` is the name to pass as a keyword argument of :class:`Stream` (the core's alias;
+    None for ``header.<Name>``, which goes through ``headers=``).
     """
     from . import _config
 
-    keywords = {key: keyword for keyword, key in _config.KEYWORDS.items()}
     return {
-        key: {"type": t, "default": d, "accepted": a, "doc": doc, "keyword": keywords.get(key)}
-        for key, (t, d, a, doc) in _config.KEYS.items()
+        key: {"type": t, "default": d, "accepted": a, "doc": doc, "keyword": alias}
+        for key, t, d, a, doc, alias in _config.KEYS
     }

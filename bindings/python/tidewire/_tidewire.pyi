@@ -5,8 +5,8 @@ from typing import Any, AsyncIterator, Awaitable, Coroutine, Dict, Generator, It
 def version() -> str:
     """The core's version string (tw_version_str)."""
 
-def config_keys() -> List[Tuple[str, str, str, str, str]]:
-    """The configuration key table: (name, type, default, accepted, doc) per key."""
+def config_keys() -> List[Tuple[str, str, str, str, str, Optional[str]]]:
+    """The configuration key table: (name, type, default, accepted, doc, alias) per key."""
 
 class Event:
     """One event of a stream: a message, or a status event (status_events=True)."""

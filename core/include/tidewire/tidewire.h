@@ -136,9 +136,12 @@ TW_API tw_err tw_config_create(tw_config **out);
 TW_API void tw_config_destroy(tw_config *config);
 
 /**
- * Sets `key` to `value` (both NUL-terminated; copied).
- * Returns TW_ERR_UNKNOWN_KEY or TW_ERR_INVALID_VALUE with a message naming the key and what it
- * accepts; the configuration is then unchanged. `header.<Name>` keys set request headers.
+ * Sets `key` to `value` (both NUL-terminated; copied). `key` is a name or its alias
+ * (tw_config_key_alias); values may take the forms languages print (see tw_config_key_alias).
+ * Returns TW_ERR_UNKNOWN_KEY (with the closest keys suggested) or TW_ERR_INVALID_VALUE with a
+ * message naming the key and what it accepts; the configuration is then unchanged. A key already
+ * set, in any spelling, is refused with TW_ERR_INVALID_VALUE (see tw_config_unset()).
+ * `header.<Name>` keys set request headers.
  * Not thread-safe for one config; distinct configs may be used from distinct threads.
  */
 TW_API tw_err tw_config_set(tw_config *config, const char *key, const char *value);
@@ -391,6 +394,65 @@ TW_API tw_err tw_stream_stat(uint64_t *out, const tw_stream *stream, const char 
  * Static string. Thread-safe.
  */
 TW_API const char *tw_stat_name(size_t index);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Keyword aliases, error categories and error texts                                              */
+
+/**
+ * Category of a code, the coarse class a binding picks its exception type by (static string;
+ * docs/errors.md): "ok" (TW_OK); "usage" (INVALID_ARGUMENT, UNSUPPORTED); "config" (UNKNOWN_KEY,
+ * INVALID_VALUE); "wait" (TIMEOUT, WAKEUP: the outcome of a wait, not a failure); "closed" (CLOSED,
+ * SHUTDOWN); "busy" (WOULD_BLOCK: try again later); "resource" (NO_MEMORY); "network" (IO,
+ * GAVE_UP); "http" (HTTP_STATUS: tw_event_http_status() says which, 401/403 being the
+ * credentials); "protocol" (PROTOCOL); "tls" (TLS); "limit" (LIMIT); "internal" (INTERNAL);
+ * "unknown" for a value that is not a tw_err. Thread-safe.
+ */
+TW_API const char *tw_err_category(tw_err err);
+
+/**
+ * The text of an error, reconnecting or auth_required event (e.g. a stream's failure from
+ * tw_stream_failure()), in the one format every binding shows:
+ *   "<reason> (<TW_ERR_NAME>[, HTTP <status>][, close code <code>])"
+ * where reason is tw_event_data() (or tw_err_str() when empty), and the status and close code are
+ * left out when 0 or when the reason already says them. For other events, tw_event_data() as text.
+ * On TW_OK, *out is owned: free with tw_free(). Not thread-safe for one event (as every accessor).
+ */
+TW_API tw_err tw_event_error_message(char **out, const tw_event *event);
+
+/**
+ * Forgets `key` (back to its default; for header.<Name>, the header), so that it may be set again.
+ * A configuration holds one value per key: tw_config_set() refuses a key that is already set,
+ * whether it is given again in the same spelling or as its alias ("key 'reconnect.max_ms' given
+ * twice (as reconnect_max_ms and reconnect.max_ms)", TW_ERR_INVALID_VALUE), so that no language's
+ * binding lets one of two values win silently. Call this first to change a key on purpose.
+ * An unset key that is not set returns TW_OK; an unknown one TW_ERR_UNKNOWN_KEY as tw_config_set().
+ * Same thread rules as tw_config_set().
+ */
+TW_API tw_err tw_config_unset(tw_config *config, const char *key);
+
+/**
+ * The keyword alias of key number `index`: the name with every "." written as "_"
+ * ("reconnect_max_ms" for "reconnect.max_ms"), accepted by tw_config_set(), tw_config_get() and
+ * tw_config_unset() wherever the name is — the form Python keywords and JavaScript option names
+ * take. NULL for header.<Name> (written only that way) and past the end. Static string.
+ * Thread-safe.
+ *
+ * An unknown key is answered with the closest keys, in the caller's spelling:
+ * "unknown key 'reconect.max_ms'; did you mean 'reconnect.max_ms'?".
+ * Values may also be written as a host language prints them: booleans `true`/`false` in any case
+ * or `1`/`0`; integers as whole decimals, "2000.0" included; keys counted in ms or s also take a
+ * duration with a unit ("1500ms", "30s", "1.5s", "5m", "1h"); lists "a,b" or "[a, b]" / "['a', 'b']"
+ * / "[\"a\",\"b\"]". tw_config_get() returns the canonical form ("true", "30000", "a,b").
+ */
+TW_API const char *tw_config_key_alias(size_t index);
+
+/**
+ * As tw_stream_set_header(), with explicit lengths, for languages whose strings may hold a NUL: a
+ * name or value containing one is refused (TW_ERR_UNKNOWN_KEY / TW_ERR_INVALID_VALUE, the value
+ * never shown) instead of being cut short. `value` NULL removes the header. Thread-safe.
+ */
+TW_API tw_err tw_stream_set_header_n(tw_stream *stream, const char *name, size_t name_len, const char *value,
+                                     size_t value_len);
 
 #ifdef __cplusplus
 }

@@ -92,11 +92,18 @@ class Config {
   Config& operator=(const Config&) = delete;
 
   /**
-   * Sets `key` (`header.<Name>` sets a request header). Throws Error (TW_ERR_UNKNOWN_KEY or
-   * TW_ERR_INVALID_VALUE, naming the key and what it accepts); the config is then unchanged.
+   * Sets `key`, by name or alias (`header.<Name>` sets a request header). Throws Error
+   * (TW_ERR_UNKNOWN_KEY with the closest keys, or TW_ERR_INVALID_VALUE naming the key and what it
+   * accepts, or the key given twice); the config is then unchanged.
    */
   Config& set(const std::string& key, const std::string& value) {
     check(tw_config_set(config_, key.c_str(), value.c_str()));
+    return *this;
+  }
+
+  /** Forgets `key` (back to its default), so that set() may give it again. */
+  Config& unset(const std::string& key) {
+    check(tw_config_unset(config_, key.c_str()));
     return *this;
   }
 

@@ -64,21 +64,6 @@ final class Batch {
     }
   }
 
-  /** The stream's failure as an Event, or null if it did not fail (tw_stream_failure). */
-  Event failure(long stream) {
-    int err;
-    try {
-      err = TidewireNative.tw_jni_stream_failure(stream, fields, storage, objects);
-    } catch (RuntimeException | Error e) {
-      forget();
-      throw e;
-    }
-    Native.check(err);
-    List<Event> one = new ArrayList<>(1);
-    drainTo(one);
-    return one.isEmpty() ? null : one.get(0);
-  }
-
   /**
    * After a native call threw (out of memory): it may have left arrays of events it then lost, which
    * the next batch must not take for its own.

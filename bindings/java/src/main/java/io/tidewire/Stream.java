@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.lang.ref.Cleaner;
 import java.time.Duration;
+import java.util.AbstractMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -22,7 +23,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.stream.Collectors;
 
 /**
  * One subscription to one source, over poll, long-poll, SSE, WebSocket or webhook.
@@ -200,7 +200,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
   private void send(byte[] data, int binary) {
     long stream = handle.acquire();
-    if (stream == 0) throw new TidewireException("the stream has ended", "TW_ERR_CLOSED");
+    if (stream == 0) throw Native.error(tw_err.TW_ERR_CLOSED, "the stream has ended");
     try {
       int err = TidewireNative.tw_stream_send(stream, data, binary);
       if (err != tw_err.TW_OK) throw Native.error(err);
@@ -220,7 +220,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
    */
   public void restart() {
     long stream = handle.acquire();
-    if (stream == 0) throw new TidewireException("the stream has ended", "TW_ERR_CLOSED");
+    if (stream == 0) throw Native.error(tw_err.TW_ERR_CLOSED, "the stream has ended");
     try {
       int err = TidewireNative.tw_stream_restart(stream);
       if (err != tw_err.TW_OK) throw Native.error(err);
@@ -243,17 +243,12 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   public void setHeader(String name, String value) {
     Objects.requireNonNull(name, "name");
     String key = "header." + name;
-    // The C call takes C strings: a NUL would cut the name or value short without a word.
-    if (name.indexOf('\0') >= 0 || (value != null && value.indexOf('\0') >= 0))
-      throw new ConfigException(
-          "invalid value for " + key + " (value not shown): it contains a NUL character",
-          "TW_ERR_INVALID_VALUE",
-          key);
     long stream = handle.acquire();
-    if (stream == 0) throw new TidewireException("the stream has ended", "TW_ERR_CLOSED");
+    if (stream == 0) throw Native.error(tw_err.TW_ERR_CLOSED, "the stream has ended");
     try {
+      // With lengths: the core refuses a NUL inside rather than a C string cutting it short.
       int err =
-          TidewireNative.tw_stream_set_header(
+          TidewireNative.tw_stream_set_header_n(
               stream, name.getBytes(UTF_8), value == null ? null : value.getBytes(UTF_8));
       if (err == tw_err.TW_ERR_UNKNOWN_KEY || err == tw_err.TW_ERR_INVALID_VALUE) {
         TidewireException error = Native.error(err);
@@ -369,7 +364,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   private RuntimeException endOfStream() {
     if (failure == null) return new NoSuchElementException("the stream has ended");
     return new StreamException(
-        failure.reason(), failure.code(), failure.status(), failure.closeCode());
+        failure.getMessage(), failure.code(), failure.reason(), failure.status(), failure.closeCode());
   }
 
   /**
@@ -399,7 +394,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
           }
           batch.drainTo(pulled);
           if (err == tw_err.TW_ERR_CLOSED) {
-            why = failureOf(batch.failure(stream));
+            why = Native.failure(stream);
           } else if (err != tw_err.TW_OK
               && err != tw_err.TW_ERR_TIMEOUT
               && err != tw_err.TW_ERR_WAKEUP) {
@@ -423,12 +418,6 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     if (err == tw_err.TW_ERR_CLOSED) cleanable.clean();
     if (err == tw_err.TW_ERR_WAKEUP && interruptible && Thread.interrupted())
       throw new InterruptedException();
-  }
-
-  private static StreamException failureOf(Event event) {
-    if (event == null) return null;
-    return new StreamException(
-        event.text(), event.error().orElse(null), event.status(), event.closeCode());
   }
 
   /**
@@ -536,26 +525,31 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
   /**
    * Describes a stream: its URL, transport, headers and any configuration key
-   * (docs/CONFIGURATION.md). A later setting of the same key replaces an earlier one.
+   * (docs/CONFIGURATION.md), by name ({@code "reconnect.max_ms"}) or alias ({@code
+   * "reconnect_max_ms"}). Settings reach the core in order, as given: a key set twice, in either
+   * spelling, is refused by {@link #open()} with a {@link ConfigException} naming both spellings.
    */
   public static final class Builder {
     // Values as the bytes the core receives: http.body may be any bytes, NUL included.
-    private final Map<String, byte[]> settings = new LinkedHashMap<>();
+    private final List<Map.Entry<String, byte[]>> settings = new ArrayList<>();
 
     private Builder(String url) {
-      settings.put("url", Objects.requireNonNull(url, "url").getBytes(UTF_8));
+      put("url", Objects.requireNonNull(url, "url").getBytes(UTF_8));
+    }
+
+    private Builder put(String key, byte[] value) {
+      settings.add(new AbstractMap.SimpleImmutableEntry<>(key, value));
+      return this;
     }
 
     /** The transport; ws:// and wss:// URLs imply {@link Transport#WS}, other URLs need one. */
     public Builder transport(Transport transport) {
-      settings.put("transport", transport.toString().getBytes(UTF_8));
-      return this;
+      return put("transport", transport.toString().getBytes(UTF_8));
     }
 
     /** A header sent on every request and handshake ({@code header.<name>}). */
     public Builder header(String name, String value) {
-      settings.put("header." + name, Objects.requireNonNull(value, "value").getBytes(UTF_8));
-      return this;
+      return put("header." + name, Objects.requireNonNull(value, "value").getBytes(UTF_8));
     }
 
     /** Several headers at once. */
@@ -571,8 +565,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
     /** A key whose value is bytes ({@code http.body}; other keys refuse a NUL byte). */
     public Builder option(String key, byte[] value) {
-      settings.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value").clone());
-      return this;
+      return put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value").clone());
     }
 
     /**
@@ -599,17 +592,18 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
     /** An integer key ({@code option("reconnect.max_ms", 2000)}). */
     public Builder option(String key, long value) {
-      return option(key, Long.toString(value));
+      return option(key, String.valueOf(value));
     }
 
     /** A boolean key ({@code option("status_events", true)}). */
     public Builder option(String key, boolean value) {
-      return option(key, Boolean.toString(value));
+      return option(key, String.valueOf(value));
     }
 
     /**
-     * Several keys: values are strings, whole numbers, booleans, or collections of strings (a list
-     * key, joined with commas).
+     * Several keys: values are strings, numbers, booleans, collections of strings (a list key) or
+     * byte[]. Each goes to the core as Java prints it ({@code 2000}, {@code true}, {@code [a, b]});
+     * the core reads those forms, and refuses what its key does not accept.
      */
     public Builder options(Map<String, ?> options) {
       options.forEach(
@@ -628,24 +622,16 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
     private static String text(String key, Object value) {
       if (value instanceof CharSequence
+          || value instanceof Number
           || value instanceof Boolean
-          || value instanceof Integer
-          || value instanceof Long
-          || value instanceof Short
-          || value instanceof Byte) {
-        return value.toString();
+          || value instanceof Collection<?>) {
+        return String.valueOf(value);
       }
-      if (value instanceof Collection<?> items
-          && items.stream().allMatch(item -> item instanceof CharSequence)) {
-        return items.stream().map(Object::toString).collect(Collectors.joining(","));
-      }
-      throw new ConfigException(
-          "invalid value for "
-              + key
-              + ": give a String, a whole number, a boolean, a collection of strings or byte[], not "
-              + value.getClass().getSimpleName(),
-          "TW_ERR_INVALID_VALUE",
-          key);
+      throw new IllegalArgumentException(
+          key
+              + ": a configuration value is a String, a number, a boolean, a collection of strings"
+              + " or byte[], not "
+              + value.getClass().getSimpleName());
     }
 
     /**
@@ -662,7 +648,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       Native.check(TidewireNative.tw_config_create(out));
       long config = out[0];
       try {
-        for (Map.Entry<String, byte[]> setting : settings.entrySet()) {
+        for (Map.Entry<String, byte[]> setting : settings) {
           String key = setting.getKey();
           int err = TidewireNative.tw_config_set_n(config, key.getBytes(UTF_8), setting.getValue());
           if (err != tw_err.TW_OK) {

@@ -5,6 +5,9 @@ package io.tidewire;
  * WebSocket close code that refuses a retry (1008, ...), a protocol or TLS failure, or {@code
  * reconnect.max_attempts} reached. Thrown by iteration and {@link Stream#next} once the events
  * received before the end have been read.
+ *
+ * <p>The message is the core's one text of the failure, the same in every language: {@code
+ * "<reason> (TW_ERR_HTTP_STATUS, HTTP 401)"} (docs/errors.md).
  */
 public class StreamException extends TidewireException {
   private static final long serialVersionUID = 1L;
@@ -13,14 +16,14 @@ public class StreamException extends TidewireException {
   private final int status;
   private final int closeCode;
 
-  public StreamException(String reason, String code, int status, int closeCode) {
-    super(describe(reason, code, status, closeCode), code);
+  public StreamException(String message, String code, String reason, int status, int closeCode) {
+    super(message, code);
     this.reason = reason;
     this.status = status;
     this.closeCode = closeCode;
   }
 
-  /** The core's description of the failure. */
+  /** The core's description of the failure alone, without the code, status or close code. */
   public String reason() {
     return reason;
   }
@@ -33,13 +36,5 @@ public class StreamException extends TidewireException {
   /** The WebSocket close code behind the failure, 0 if none. */
   public int closeCode() {
     return closeCode;
-  }
-
-  private static String describe(String reason, String code, int status, int closeCode) {
-    StringBuilder detail = new StringBuilder(code == null ? "" : code);
-    if (status != 0) detail.append(detail.length() > 0 ? ", " : "").append("HTTP ").append(status);
-    if (closeCode != 0)
-      detail.append(detail.length() > 0 ? ", " : "").append("close code ").append(closeCode);
-    return detail.length() == 0 ? reason : reason + " (" + detail + ")";
   }
 }

@@ -3,6 +3,7 @@ package io.tidewire;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /** Facts about the library: its version and its configuration keys. */
 public final class Tidewire {
@@ -29,7 +30,8 @@ public final class Tidewire {
               Native.text(type[0]),
               Native.text(def[0]),
               Native.text(accepted[0]),
-              Native.text(doc[0]));
+              Native.text(doc[0]),
+              Optional.ofNullable(TidewireNative.tw_config_key_alias(i)).map(Native::text));
       keys.put(key.name(), key);
     }
     return Collections.unmodifiableMap(keys);

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,31 +33,44 @@ class ErrorTest {
     ws.close();
   }
 
+  /** The ConfigException that opening an SSE stream with these settings ends in. */
+  private static ConfigException refused(UnaryOperator<Stream.Builder> settings) {
+    return assertThrows(
+        ConfigException.class,
+        () -> settings.apply(Stream.builder(http.http("/sse")).transport(Transport.SSE)).open());
+  }
+
   @Test
-  void anUnknownKeyIsAConfigExceptionNamingTheKey() {
+  void anUnknownKeyIsAConfigExceptionWithTheCoresSuggestion() {
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .option("reconnect.maximum_ms", 5)
-                    .open());
+        refused(builder -> builder.option("reconect.max_ms", 5));
     assertEquals("TW_ERR_UNKNOWN_KEY", e.code());
-    assertEquals("reconnect.maximum_ms", e.key().orElseThrow());
-    assertTrue(e.getMessage().contains("reconnect.maximum_ms"), e.getMessage());
+    assertEquals("config", e.category());
+    assertEquals("reconect.max_ms", e.key().orElseThrow());
+    assertEquals("unknown key 'reconect.max_ms'; did you mean 'reconnect.max_ms'?", e.getMessage());
+  }
+
+  @Test
+  void aKeyIsAcceptedUnderItsAliasAndGivenTwiceIsRefusedNamingBothSpellings() throws Exception {
+    try (Stream stream =
+        Stream.builder(http.http("/sse")).transport(Transport.SSE).option("reconnect_max_ms", 50).open()) {
+      assertEquals("reconnect_max_ms", Tidewire.configKeys().get("reconnect.max_ms").alias().orElseThrow());
+      assertTrue(Tidewire.configKeys().get("header.<Name>").alias().isEmpty());
+    }
+    ConfigException e =
+        refused(builder -> builder.option("reconnect_max_ms", 50).option("reconnect.max_ms", 60));
+    assertEquals("TW_ERR_INVALID_VALUE", e.code());
+    assertEquals(
+        "key 'reconnect.max_ms' given twice (as reconnect_max_ms and reconnect.max_ms)", e.getMessage());
+    ConfigException same =
+        refused(builder -> builder.option("poll.interval_ms", 50).option("poll.interval_ms", 50));
+    assertEquals("key 'poll.interval_ms' given twice (as poll.interval_ms and poll.interval_ms)", same.getMessage());
   }
 
   @Test
   void aRefusedValueNamesTheKeyAndWhatItAccepts() {
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .option("reconnect.max_ms", -5)
-                    .open());
+        refused(builder -> builder.option("reconnect.max_ms", -5));
     assertEquals("TW_ERR_INVALID_VALUE", e.code());
     assertEquals("reconnect.max_ms", e.key().orElseThrow());
     assertTrue(
@@ -67,13 +81,7 @@ class ErrorTest {
   @Test
   void aValueHoldingANulIsRefusedByTheCoreWithoutQuotingIt() {
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .header("Authorization", "Bearer s3cret\0tail")
-                    .open());
+        refused(builder -> builder.header("Authorization", "Bearer s3cret\0tail"));
     assertEquals("TW_ERR_INVALID_VALUE", e.code());
     assertEquals("header.Authorization", e.key().orElseThrow());
     assertTrue(e.getMessage().contains("NUL"), e.getMessage());
@@ -106,24 +114,40 @@ class ErrorTest {
       assertEquals(Kind.OPEN, stream.next(Duration.ofSeconds(10)).orElseThrow().kind());
       assertEquals("chat.v2", stream.next(Duration.ofSeconds(10)).orElseThrow().text());
     }
+    // Values go as Java prints them; the core reads 2000.0 as 2000, "30s" as 30000, and refuses 2.5.
+    try (Stream stream =
+        Stream.builder(http.http("/sse"))
+            .transport(Transport.SSE)
+            .options(Map.of("reconnect.max_ms", 2000.0, "read_timeout_ms", "30s"))
+            .open()) {
+      assertFalse(stream.ended());
+    }
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () -> Stream.builder(http.http("/sse")).options(Map.of("reconnect.max_ms", 2.5)));
+        refused(builder -> builder.options(Map.of("reconnect.max_ms", 2.5)));
     assertEquals("reconnect.max_ms", e.key().orElseThrow());
+    assertTrue(e.getMessage().contains("\"2.5\""), e.getMessage());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Stream.builder(http.http("/sse")).options(Map.of("ws.subscribe_message", Map.of())));
   }
 
   @Test
   void aNulCharacterCannotReachTheCore() {
     ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () ->
-                Stream.builder(http.http("/sse"))
-                    .transport(Transport.SSE)
-                    .header("X-Test", "a\0b")
-                    .open());
+        refused(builder -> builder.header("X-Test", "a\0b"));
     assertEquals("header.X-Test", e.key().orElseThrow());
+  }
+
+  @Test
+  void setHeaderHandsANulToTheCoreWhichRefusesItWithoutShowingTheValue() throws Exception {
+    try (Stream stream = Stream.builder(http.http("/sse")).transport(Transport.SSE).open()) {
+      ConfigException e =
+          assertThrows(ConfigException.class, () -> stream.setHeader("Authorization", "s3cret\0tail"));
+      assertEquals("header.Authorization", e.key().orElseThrow());
+      assertTrue(e.getMessage().contains("header.Authorization"), e.getMessage());
+      assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+      assertEquals("config", e.category());
+    }
   }
 
   @Test
@@ -141,8 +165,11 @@ class ErrorTest {
                 }
               });
       assertEquals("TW_ERR_HTTP_STATUS", e.code());
+      assertEquals("http", e.category());
       assertEquals(401, e.status());
-      assertTrue(e.getMessage().contains("HTTP 401"), e.getMessage());
+      // The core's one text: the reason, then the code and what the reason does not say, once.
+      assertTrue(e.getMessage().startsWith(e.reason() + " (TW_ERR_HTTP_STATUS"), e.getMessage());
+      assertEquals(1, e.getMessage().split("HTTP 401", -1).length - 1, e.getMessage());
       // The end stays the same for every later read.
       assertThrows(StreamException.class, () -> stream.next(Duration.ZERO));
       assertTrue(stream.ended());
