@@ -119,7 +119,7 @@ bool LogQueue::push(tw_log_level level, const std::string& message) {
 tw_err LogQueue::pop(std::vector<tw_log_record*>& out, size_t max, int timeout_ms) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (!enabled_) return TW_ERR_INVALID_ARGUMENT;
-  auto ready = [this] { return !records_.empty() || pending_wakeups_ > 0; };
+  auto ready = [this] { return !records_.empty() || dropped_ > reported_ || pending_wakeups_ > 0; };
   if (timeout_ms < 0) {
     cv_.wait(lock, ready);
   } else if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), ready)) {
@@ -132,6 +132,17 @@ tw_err LogQueue::pop(std::vector<tw_log_record*>& out, size_t max, int timeout_m
   while (!records_.empty() && out.size() < max) {
     out.push_back(records_.front().release());
     records_.pop_front();
+  }
+  // The records dropped came after those kept: their count follows them, once, as a record of its
+  // own, so that every reader learns of the loss the same way.
+  if (records_.empty() && dropped_ > reported_ && out.size() < max) {
+    auto report = std::make_unique<tw_log_record>();
+    report->level = TW_LOG_WARN;
+    report->message = std::to_string(dropped_ - reported_) + " log records dropped: the log queue (" +
+                      std::to_string(capacity_) + " records) was full";
+    report->time_ns = realtime_ns();
+    reported_ = dropped_;
+    out.push_back(report.release());
   }
   update_fd_locked();
   return TW_OK;
@@ -162,7 +173,7 @@ uint64_t LogQueue::dropped() const {
 }
 
 void LogQueue::update_fd_locked() {
-  bool want = !records_.empty();
+  bool want = !records_.empty() || dropped_ > reported_;
   if (fd_ < 0 || want == fd_readable_) return;
   if (want) {
     uint64_t one = 1;

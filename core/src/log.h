@@ -39,7 +39,8 @@ void log(tw_log_level level, const std::string& message);
 bool run_contained(const char* what, const std::function<void()>& fn);
 
 // A runtime's log queue. Off until enable(); bounded: a record that finds it full is dropped and
-// counted (the oldest are kept: the first failure says more than the hundredth retry). Like an
+// counted (the oldest are kept: the first failure says more than the hundredth retry), and once
+// the records kept are read, a WARN record says how many were dropped. Like an
 // event queue it owns a level-triggered eventfd, readable while records wait.
 // Producers: the runtime's I/O thread. Consumers: any thread.
 class LogQueue {
@@ -70,6 +71,7 @@ class LogQueue {
   std::atomic<int> max_level_{-1};  // -1 while off: read without the lock on every log call
   size_t capacity_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t reported_ = 0;  // of dropped_, told to a reader by a record of its own
   uint64_t pending_wakeups_ = 0;
   int fd_ = -1;
   bool fd_readable_ = false;

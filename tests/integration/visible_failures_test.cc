@@ -289,6 +289,19 @@ TEST(LogQueue, AFullQueueDropsAndCounts) {
   // The oldest record is the one kept: the first failure.
   EXPECT_NE(std::string(tw_log_record_message(r)).find("(attempt 2)"), std::string::npos) << tw_log_record_message(r);
   tw_log_record_destroy(r);
+  // Then, once, how many were lost (after at most one record that found room meanwhile).
+  tw_stream_close(s.get());
+  std::string report;
+  for (int i = 0; i < 2 && report.find("dropped") == std::string::npos; i++) {
+    ASSERT_EQ(tw_runtime_log_next(&r, rt.get(), 0), TW_OK);
+    report = tw_log_record_message(r);
+    if (report.find("dropped") == std::string::npos) tw_log_record_destroy(r);
+  }
+  ASSERT_NE(report.find("dropped"), std::string::npos) << report;
+  EXPECT_EQ(tw_log_record_level(r), TW_LOG_WARN);
+  EXPECT_NE(report.find(" log records dropped: the log queue (1 records) was full"), std::string::npos) << report;
+  EXPECT_GE(std::stoull(report), dropped);
+  tw_log_record_destroy(r);
 }
 
 TEST(LogQueue, WakeupEndsAWaitAndAnOffQueueIsRefused) {

@@ -436,7 +436,8 @@ typedef struct tw_log_record tw_log_record;
 /**
  * Turns the runtime's log queue on: from now on, records at `max_level` or more severe made on its
  * I/O thread are queued (up to `capacity`, at least 1; a record that finds the queue full is
- * dropped and counted, see tw_runtime_log_dropped()). Calling it again changes the level and the
+ * dropped and counted, see tw_runtime_log_dropped(); once the records kept have been read, a WARN
+ * record "N log records dropped: ..." follows them). Calling it again changes the level and the
  * capacity. Returns TW_ERR_INVALID_ARGUMENT for a NULL runtime or capacity 0. Thread-safe.
  */
 TW_API tw_err tw_runtime_log_enable(tw_runtime *runtime, tw_log_level max_level, size_t capacity);
