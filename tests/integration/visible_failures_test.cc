@@ -187,6 +187,20 @@ TEST(VisibleFailures, OpenStreamIsOpenWithNoFailedAttempt) {
   EXPECT_STREQ(tw_state_name(TW_STATE_OPEN), "open");
 }
 
+TEST(VisibleFailures, AServerEndingAnOpenStreamIsRetriedAtInfoAndIsNoFailedAttempt) {
+  LoggedRuntime rt;
+  Stream s(rt.get(), {{"transport", "sse"},
+                      {"url", http_peer().url("/sse?key=" + unique_key() + "&count=1")},
+                      {"reconnect.initial_ms", "10000"}});
+  EXPECT_EQ(s.messages(1).size(), 1u);
+  const Record* retry = rt.wait_for("ended the event stream; retrying in ");
+  ASSERT_NE(retry, nullptr);
+  EXPECT_EQ(retry->level, TW_LOG_INFO) << retry->message;
+  EXPECT_EQ(s.stat("attempts"), 0u);
+  EXPECT_EQ(tw_stream_state(s.get()), TW_STATE_BACKOFF);
+  EXPECT_NE(last_error(s).find("ended the event stream"), std::string::npos) << last_error(s);
+}
+
 TEST(VisibleFailures, FullQueueIsPaused) {
   Runtime rt;
   Stream s(rt.get(), {{"transport", "sse"},

@@ -98,19 +98,20 @@ struct LogRecords {
   }
 };
 
-// deliver_log([level, message, timeNs, level, message, timeNs, ...]). Plain N-API calls, failures
-// handled rather than thrown, as in Stream::OnReadable.
-void on_log_readable(uv_poll_t* poll, int /*status*/, int /*events*/) {
-  auto* watcher = static_cast<LogWatcher*>(poll->data);
+// Takes one batch and calls deliver_log([level, message, timeNs, level, message, timeNs, ...]);
+// returns how many records it took. Plain N-API calls, failures handled rather than thrown, as in
+// Stream::OnReadable.
+size_t deliver_log_batch(LogWatcher* watcher) {
   napi_env env = watcher->env;
   LogRecords records;
-  if (tw_runtime_log_next_batch(records.at, &records.count, watcher->runtime, kLogBatch, 0) != TW_OK) return;
+  if (tw_runtime_log_next_batch(records.at, &records.count, watcher->runtime, kLogBatch, 0) != TW_OK) return 0;
   void* data = nullptr;
-  if (napi_get_instance_data(env, &data) != napi_ok || !data) return;
+  if (napi_get_instance_data(env, &data) != napi_ok || !data) return records.count;
   Instance& inst = *static_cast<Instance*>(data);
-  if (inst.deliver_log.IsEmpty()) return;
+  if (inst.deliver_log.IsEmpty()) return records.count;
+  uv_poll_t* poll = &watcher->poll;
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return records.count;
   napi_value list, recv, result, fn = inst.deliver_log.Value();
   bool ok = napi_create_array_with_length(env, 3 * records.count, &list) == napi_ok;
   for (size_t i = 0; ok && i < records.count; ++i) {
@@ -137,6 +138,11 @@ void on_log_readable(uv_poll_t* poll, int /*status*/, int /*events*/) {
     }
   }
   napi_close_handle_scope(env, scope);
+  return records.count;
+}
+
+void on_log_readable(uv_poll_t* poll, int /*status*/, int /*events*/) {
+  deliver_log_batch(static_cast<LogWatcher*>(poll->data));
 }
 
 // Turns the runtime's log queue on and watches it. Without a watcher (no fd to be had) the records
@@ -554,6 +560,10 @@ Napi::Value InitLog(const Napi::CallbackInfo& info) {
 Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   Instance& inst = instance(info.Env());
   inst.shut_down = true;
+  // What is still queued goes out first: the record of a failure precedes the failure itself.
+  // Bounded: the I/O thread may still be logging.
+  for (size_t i = 0; inst.log_watcher && i <= kLogCapacity / kLogBatch && deliver_log_batch(inst.log_watcher) > 0; ++i) {
+  }
   stop_log(inst.log_watcher);
   tw_runtime_destroy(inst.runtime);
   inst.runtime = nullptr;

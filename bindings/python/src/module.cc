@@ -349,13 +349,18 @@ class Runtime {
     Taken taken = without_gil([&] {
       Taken t{TW_OK, std::vector<tw_log_record*>(kBatch)};
       std::shared_lock<std::shared_mutex> lock(mutex_);
-      if (!runtime_ || closing_) {
+      size_t count = 0;
+      if (!runtime_) {
         t.err = TW_ERR_SHUTDOWN;
       } else {
-        size_t count = 0;
-        t.err = tw_runtime_log_next_batch(t.records.data(), &count, runtime_, kBatch, timeout_ms);
-        t.records.resize(t.err == TW_OK ? count : 0);
+        // Once the runtime is closing, what is still queued is handed out without waiting (the
+        // record of a failure precedes the failure itself), then None.
+        t.err = tw_runtime_log_next_batch(t.records.data(), &count, runtime_, kBatch, closing_ ? 0 : timeout_ms);
+        if (t.err == TW_ERR_WAKEUP && closing_)
+          t.err = tw_runtime_log_next_batch(t.records.data(), &count, runtime_, kBatch, 0);
+        if (t.err == TW_ERR_TIMEOUT && closing_) t.err = TW_ERR_SHUTDOWN;
       }
+      t.records.resize(t.err == TW_OK ? count : 0);
       return t;
     });
     struct Release {

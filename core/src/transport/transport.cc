@@ -125,7 +125,7 @@ bool Transport::wait_for_credentials(tw_err err, int http_status, const std::str
     return true;
   }
   const std::string wait_ms = core_->config.str("reconnect.auth_wait_ms");
-  log(TW_LOG_WARN, about_stream(message) + "; waiting up to reconnect.auth_wait_ms=" + wait_ms +
+  log(TW_LOG_INFO, about_stream(message) + "; waiting up to reconnect.auth_wait_ms=" + wait_ms +
                        " for new credentials");
   EventPtr e = new_event(TW_KIND_AUTH_REQUIRED);
   e->error = err;
@@ -160,9 +160,16 @@ void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, con
   if (ended_) return;
   if (verdict == Verdict::end_clean) return end_clean(close_code);
   if (verdict == Verdict::fatal && wait_for_credentials(err, http_status, message, close_code)) return;
+  // A connection lost after it was open (a server ending an SSE response, a WebSocket dropped) is
+  // the protocol's normal course, not a failed attempt: retried at info, not counted in `attempts`.
+  const bool was_open = connected_;
   connected_ = false;
   core_->stats.errors++;
-  const bool first_failure = note_failure(message);
+  bool first_failure = false;
+  if (was_open)
+    core_->set_last_error(message);
+  else
+    first_failure = note_failure(message);
   // A failure that ends the stream is logged once, by end_with_error.
   if (verdict == Verdict::fatal) return end_with_error(err, http_status, message, close_code);
   if (!connected_once_ && !core_->config.boolean("reconnect.first_connect"))
