@@ -184,10 +184,12 @@ void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, con
                           close_code);
   core_->stats.reconnects++;
   core_->state = StreamState::backoff;
-  // The policy retries quietly, but never silently: the first failure of an outage, and every retry
-  // once the backoff has reached reconnect.max_ms, are warnings (at most one per max_ms then).
+  // The policy retries quietly, but never silently: the first failed attempt of an outage, and every
+  // failed attempt once the backoff has reached reconnect.max_ms, are warnings (at most one per
+  // max_ms then). A lost connection is not a failed attempt, even when a server's `retry:` made its
+  // delay the maximum.
   const bool at_max = backoff_.at_max();
-  const tw_log_level level = first_failure || at_max ? TW_LOG_WARN : TW_LOG_INFO;
+  const tw_log_level level = !was_open && (first_failure || at_max) ? TW_LOG_WARN : TW_LOG_INFO;
   if (log_enabled(level))
     log(level, about_stream(message) + "; retrying in " + std::to_string(*delay) + " ms (attempt " +
                    std::to_string(core_->stats.attempts.load() + 1) +
