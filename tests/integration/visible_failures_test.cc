@@ -2,7 +2,12 @@
 // tw_stream_last_error() and the `attempts` statistic; and the texts say each thing once.
 // The records are read from the runtime's own log queue (tw_runtime_log_*), which these tests
 // exercise too.
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <string>
 #include <vector>
@@ -285,6 +290,37 @@ TEST(LogQueue, RecordsGoToTheQueueNotTheHookAndTheFdTellsWhenTheyWait) {
     EXPECT_EQ(tw_runtime_log_next(&r, rt.get(), 0), TW_ERR_TIMEOUT);
   }
   tw_log_reset();
+  EXPECT_EQ(hook.count(), 0u);
+}
+
+TEST(LogHook, ResetGoesBackToStderr) {
+  TempDir dir;
+  const std::string path = dir.path + "/stderr";
+  HookCapture hook;
+  tw_log_set(TW_LOG_DEBUG, HookCapture::hook, &hook);
+  tw_log_reset();
+  int saved = dup(2);
+  int file = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(file, 0);
+  dup2(file, 2);
+  close(file);
+  {
+    RefusingPort refusing;
+    LoggedRuntime unused(TW_LOG_WARN);  // another runtime's queue takes only its own records
+    Runtime rt;                         // no queue: its records go to the process-wide sink
+    Stream s(rt.get(), {{"transport", "poll"},
+                        {"url", "http://127.0.0.1:" + std::to_string(refusing.port()) + "/x"},
+                        {"reconnect.initial_ms", "10000"}});
+    EXPECT_TRUE(eventually([&] { return s.stat("attempts") >= 1; }));
+  }
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("tidewire warn: http://127.0.0.1:"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(": connection refused; retrying in "), std::string::npos) << text.str();
   EXPECT_EQ(hook.count(), 0u);
 }
 
