@@ -62,6 +62,8 @@ static void tw_jni_store_text(JNIEnv *jenv, jobjectArray out, const char *text) 
 %ignore tw_log_fn;
 %ignore tw_free;
 %ignore tw_stream_fd;
+/* The runtime's log is taken by a Java thread blocked in tw_runtime_log_next_batch (LogDrainer). */
+%ignore tw_runtime_log_fd;
 
 /* ---- strings: UTF-8 byte arrays ------------------------------------------------------------- */
 %typemap(jni) const char * "jbyteArray"
@@ -167,6 +169,7 @@ TW_HANDLE(tw_runtime)
 TW_HANDLE(tw_config)
 TW_HANDLE(tw_stream)
 TW_HANDLE(tw_event)
+TW_HANDLE(tw_log_record)
 
 %include <tidewire/tidewire.h>
 

@@ -80,7 +80,30 @@ export interface Stats {
   payload_bytes: number;
   /** SSE comments delivered (sse_comments: true). */
   comments: number;
+  /** Attempts that failed in a row; 0 again once one succeeds. */
+  attempts: number;
+  /** Where the stream is: 'backoff' with attempts > 0 means it cannot connect. */
+  state: 'connecting' | 'open' | 'backoff' | 'paused' | 'ended';
+  /** The last failed attempt's text (no secrets), '' if none failed. */
+  last_error: string;
 }
+
+/** One record of the core's log. */
+export interface LogRecord {
+  level: 'error' | 'warn' | 'info' | 'debug';
+  message: string;
+  /** When the core's I/O thread made the record. */
+  time: Date;
+}
+
+/** The core's log: emits 'log' with each LogRecord (unless a handler is set). */
+export const logger: EventEmitter;
+
+/**
+ * Sends every record of the core's log to `fn` (instead of 'log' listeners on `logger` and
+ * stderr); null goes back to the default (warnings and errors to stderr when nothing listens).
+ */
+export function setLogHandler(fn: ((record: LogRecord) => void) | null): void;
 
 export interface StreamEvents {
   /** A message. A 'message' listener makes the stream flowing: events go to listeners, not to next(). */

@@ -1,9 +1,11 @@
 // The C ABI: argument checks, ownership hand-over, and the only place exceptions are caught.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <optional>
 #include <strings.h>
+#include <vector>
 
 #include "config.h"
 #include "error.h"
@@ -459,5 +461,106 @@ const char* tw_config_key_alias(size_t index) {
   }();
   return index < aliases.size() && !aliases[index].empty() ? aliases[index].c_str() : nullptr;
 }
+
+tw_state tw_stream_state(const tw_stream* stream) {
+  if (!stream) return TW_STATE_ENDED;
+  const StreamCore& core = *stream->core;
+  if (core.queue.ended()) return TW_STATE_ENDED;
+  StreamState state = core.state.load();
+  if (state == StreamState::ended) return TW_STATE_ENDED;
+  if (core.queue.paused()) return TW_STATE_PAUSED;
+  return static_cast<tw_state>(state);
+}
+
+const char* tw_state_name(tw_state state) { return stream_state_name(state); }
+
+tw_err tw_stream_last_error(char** out, const tw_stream* stream) {
+  return guarded([&] {
+    if (!out || !stream) invalid_argument("tw_stream_last_error: out and stream must not be NULL");
+    *out = owned_copy(stream->core->last_error());
+  });
+}
+
+tw_err tw_stat_info(const char** out_name, const char** out_doc, size_t index) {
+  return guarded([&] {
+    const char* name = stat_name(index);
+    if (!name) throw Error(TW_ERR_INVALID_ARGUMENT, "tw_stat_info: no statistic number " + std::to_string(index));
+    if (out_name) *out_name = name;
+    if (out_doc) *out_doc = stat_doc(index);
+  });
+}
+
+tw_err tw_runtime_log_enable(tw_runtime* runtime, tw_log_level max_level, size_t capacity) {
+  return guarded([&] {
+    if (!runtime || capacity == 0) invalid_argument("tw_runtime_log_enable: runtime is NULL or capacity is 0");
+    if (max_level < TW_LOG_ERROR || max_level > TW_LOG_DEBUG)
+      invalid_argument("tw_runtime_log_enable: max_level is not a tw_log_level");
+    runtime->runtime->log_queue().enable(max_level, capacity);
+  });
+}
+
+tw_err tw_runtime_log_next_batch(tw_log_record** out, size_t* out_count, tw_runtime* runtime, size_t capacity,
+                                 int timeout_ms) {
+  std::vector<tw_log_record*> records;
+  tw_err err = guarded([&] {
+    if (!out || !out_count || !runtime || capacity == 0)
+      invalid_argument("tw_runtime_log_next_batch: out, out_count and runtime must not be NULL, capacity not 0");
+    *out_count = 0;
+    records.reserve(std::min<size_t>(capacity, 256));
+    tw_err popped = runtime->runtime->log_queue().pop(records, capacity, timeout_ms);
+    if (popped == TW_ERR_INVALID_ARGUMENT)
+      throw Error(popped, "the runtime's log queue is off: call tw_runtime_log_enable first");
+    if (popped != TW_OK) throw Error(popped, popped == TW_ERR_TIMEOUT ? "no log record within the timeout" : "woken up");
+  });
+  if (err != TW_OK) {
+    for (tw_log_record* r : records) delete r;
+    return err;
+  }
+  for (size_t i = 0; i < records.size(); i++) out[i] = records[i];
+  *out_count = records.size();
+  return TW_OK;
+}
+
+tw_err tw_runtime_log_next(tw_log_record** out, tw_runtime* runtime, int timeout_ms) {
+  size_t count = 0;
+  if (out) *out = nullptr;
+  return tw_runtime_log_next_batch(out, &count, runtime, 1, timeout_ms);
+}
+
+void tw_runtime_log_wakeup(tw_runtime* runtime) {
+  if (runtime) runtime->runtime->log_queue().wakeup();
+}
+
+int tw_runtime_log_fd(tw_runtime* runtime) {
+  int fd = -1;
+  guarded([&] {
+    if (!runtime) invalid_argument("tw_runtime_log_fd: runtime is NULL");
+    fd = runtime->runtime->log_queue().fd();
+  });
+  return fd;
+}
+
+tw_err tw_runtime_log_dropped(uint64_t* out, const tw_runtime* runtime) {
+  return guarded([&] {
+    if (!out || !runtime) invalid_argument("tw_runtime_log_dropped: out and runtime must not be NULL");
+    *out = runtime->runtime->log_queue().dropped();
+  });
+}
+
+void tw_log_record_destroy(tw_log_record* record) { delete record; }
+
+tw_log_level tw_log_record_level(const tw_log_record* record) { return record ? record->level : TW_LOG_ERROR; }
+
+const char* tw_log_record_message(const tw_log_record* record) { return record ? record->message.c_str() : ""; }
+
+int64_t tw_log_record_time_ns(const tw_log_record* record) { return record ? record->time_ns : 0; }
+
+const char* tw_log_level_name(tw_log_level level) {
+  static const char* const kNames[] = {"error", "warn", "info", "debug"};
+  return level >= TW_LOG_ERROR && level <= TW_LOG_DEBUG ? kNames[level] : "unknown";
+}
+
+void tw_log_reset(void) { log_reset(); }
+
 
 }  // extern "C"

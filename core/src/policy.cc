@@ -85,6 +85,7 @@ std::optional<int64_t> Backoff::next_delay(int64_t now_ms, std::optional<int64_t
   int64_t ceiling = base_ms_;
   for (int64_t i = 0; i < attempts_ && ceiling < settings_.max_ms; i++) ceiling *= 2;
   ceiling = std::min(ceiling, settings_.max_ms);
+  at_max_ = ceiling >= settings_.max_ms;
   attempts_++;
   int64_t delay = ceiling > 0 ? std::uniform_int_distribution<int64_t>(0, ceiling)(rng_) : 0;
   // The caller caps hints (reconnect.max_ms for streams, poll.max_interval_ms for polling).

@@ -85,12 +85,15 @@ class Backoff {
   // Replaces the base delay (SSE `retry:` is the stream's reconnection time).
   void set_base_ms(int64_t base_ms);
   int64_t attempts() const { return attempts_; }
+  // Whether the last next_delay() drew from the full range [0, max_ms]: the backoff is at its maximum.
+  bool at_max() const { return at_max_; }
 
  private:
   BackoffSettings settings_;
   SplitMix64 rng_;
   int64_t base_ms_;
   int64_t attempts_ = 0;
+  bool at_max_ = false;
   std::optional<int64_t> connected_at_ms_;
 };
 

@@ -69,6 +69,7 @@ Runtime::~Runtime() { shutdown(); }
 
 void Runtime::thread_main(std::function<void(std::exception_ptr)> started) {
   thread_id_ = std::this_thread::get_id();
+  log_route_this_thread(&log_queue_);
   if (uv_loop_init(&loop_) != 0) return started(std::make_exception_ptr(Error(TW_ERR_INTERNAL, "uv_loop_init failed")));
   uv_async_init(&loop_, &async_, [](uv_async_t* a) { static_cast<Runtime*>(a->data)->run_commands(); });
   async_.data = this;

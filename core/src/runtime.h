@@ -15,6 +15,7 @@
 
 #include "io/connection.h"
 #include "io/pool.h"
+#include "log.h"
 
 namespace tidewire::detail {
 
@@ -36,6 +37,8 @@ class Runtime {
   bool post(std::function<void()> fn);
   // Any thread except the I/O thread: ends every stream, stops the loop, joins the thread.
   void shutdown();
+  // Any thread: the records logged on this runtime's I/O thread, once the application turns it on.
+  LogQueue& log_queue() { return log_queue_; }
 
   // I/O thread only.
   uv_loop_t* loop() { return &loop_; }
@@ -59,6 +62,7 @@ class Runtime {
   void begin_shutdown();
   void bury();
 
+  LogQueue log_queue_;
   uv_loop_t loop_{};
   uv_async_t async_{};
   uv_timer_t watchdog_{};

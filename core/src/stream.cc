@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "url.h"
 
 namespace tidewire::detail {
 
@@ -17,29 +18,71 @@ Overflow overflow_of(const Config& config) {
 struct StatSpec {
   const char* name;
   uint64_t (*read)(const StreamCore&);
+  const char* doc;
 };
 
+// The statistics of a stream: tw_stat_name() enumerates them, and docs/STATISTICS.md is generated
+// from the descriptions here. New ones go at the end (bindings list them in this order).
 const StatSpec kStats[] = {
-    {"messages", [](const StreamCore& s) -> uint64_t { return s.stats.messages; }},
-    {"bytes", [](const StreamCore& s) -> uint64_t { return s.stats.bytes; }},
-    {"requests", [](const StreamCore& s) -> uint64_t { return s.stats.requests; }},
-    {"not_modified", [](const StreamCore& s) -> uint64_t { return s.stats.not_modified; }},
-    {"reconnects", [](const StreamCore& s) -> uint64_t { return s.stats.reconnects; }},
-    {"errors", [](const StreamCore& s) -> uint64_t { return s.stats.errors; }},
-    {"dropped", [](const StreamCore& s) -> uint64_t { return s.queue.dropped(); }},
-    {"queue_depth", [](const StreamCore& s) -> uint64_t { return s.queue.depth(); }},
-    {"queue_peak", [](const StreamCore& s) -> uint64_t { return s.queue.peak(); }},
-    {"paused", [](const StreamCore& s) -> uint64_t { return s.queue.pauses(); }},
-    {"connections", [](const StreamCore& s) -> uint64_t { return s.stats.connections; }},
-    {"tls_handshakes", [](const StreamCore& s) -> uint64_t { return s.stats.tls_handshakes; }},
-    {"wire_bytes", [](const StreamCore& s) -> uint64_t { return s.stats.wire_bytes; }},
-    {"payload_bytes", [](const StreamCore& s) -> uint64_t { return s.stats.payload_bytes; }},
-    {"comments", [](const StreamCore& s) -> uint64_t { return s.stats.comments; }},
+    {"messages", [](const StreamCore& s) -> uint64_t { return s.stats.messages; },
+     "Messages delivered to the queue (not counting status events or SSE comments)."},
+    {"bytes", [](const StreamCore& s) -> uint64_t { return s.stats.bytes; },
+     "Payload bytes of those messages."},
+    {"requests", [](const StreamCore& s) -> uint64_t { return s.stats.requests; },
+     "HTTP requests sent (polls, long-polls, SSE and WebSocket handshakes)."},
+    {"not_modified", [](const StreamCore& s) -> uint64_t { return s.stats.not_modified; },
+     "Polls answered 304 Not Modified."},
+    {"reconnects", [](const StreamCore& s) -> uint64_t { return s.stats.reconnects; },
+     "Attempts scheduled again after a failure (each backoff wait counts once)."},
+    {"errors", [](const StreamCore& s) -> uint64_t { return s.stats.errors; },
+     "Failed attempts, whether retried or fatal."},
+    {"dropped", [](const StreamCore& s) -> uint64_t { return s.queue.dropped(); },
+     "Events dropped by queue.overflow=drop_oldest, and status events dropped from a full queue."},
+    {"queue_depth", [](const StreamCore& s) -> uint64_t { return s.queue.depth(); },
+     "Events waiting in the queue now."},
+    {"queue_peak", [](const StreamCore& s) -> uint64_t { return s.queue.peak(); },
+     "The most events the queue has held at once."},
+    {"paused", [](const StreamCore& s) -> uint64_t { return s.queue.pauses(); },
+     "Times the stream paused reading because the queue was full (queue.overflow=pause)."},
+    {"connections", [](const StreamCore& s) -> uint64_t { return s.stats.connections; },
+     "Connections opened; a reused keep-alive connection is not counted."},
+    {"tls_handshakes", [](const StreamCore& s) -> uint64_t { return s.stats.tls_handshakes; },
+     "TLS handshakes completed."},
+    {"wire_bytes", [](const StreamCore& s) -> uint64_t { return s.stats.wire_bytes; },
+     "Bytes received on the wire, framing included, before decompression."},
+    {"payload_bytes", [](const StreamCore& s) -> uint64_t { return s.stats.payload_bytes; },
+     "Message payload bytes received, after decompression (wire_bytes / payload_bytes is what compression "
+     "saves)."},
+    {"comments", [](const StreamCore& s) -> uint64_t { return s.stats.comments; },
+     "SSE comment lines delivered (sse.comments=true)."},
+    {"attempts", [](const StreamCore& s) -> uint64_t { return s.stats.attempts; },
+     "Attempts (connections, polls) that failed in a row; 0 again once one succeeds. With the state "
+     "(tw_stream_state) it tells \"waiting for data\" (open, 0) from \"cannot connect\" (backoff, 3)."},
 };
 }  // namespace
 
 const char* stat_name(size_t index) {
   return index < sizeof kStats / sizeof kStats[0] ? kStats[index].name : nullptr;
+}
+
+const char* stat_doc(size_t index) {
+  return index < sizeof kStats / sizeof kStats[0] ? kStats[index].doc : nullptr;
+}
+
+const char* stream_state_name(tw_state state) {
+  switch (state) {
+    case TW_STATE_CONNECTING:
+      return "connecting";
+    case TW_STATE_OPEN:
+      return "open";
+    case TW_STATE_BACKOFF:
+      return "backoff";
+    case TW_STATE_PAUSED:
+      return "paused";
+    case TW_STATE_ENDED:
+      return "ended";
+  }
+  return "unknown";
 }
 
 StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
@@ -77,6 +120,17 @@ void StreamCore::set_header(const std::string& name, const std::optional<std::st
 uint64_t StreamCore::header_generation() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return header_generation_;
+}
+
+void StreamCore::set_last_error(const std::string& message) {
+  std::string text = redact_urls(message);
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_error_ = std::move(text);
+}
+
+std::string StreamCore::last_error() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_error_;
 }
 
 void StreamCore::set_failure(const tw_event& event) {

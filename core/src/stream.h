@@ -36,6 +36,16 @@ struct StreamStats {
   // (after decompression). Their ratio is what compression saves.
   std::atomic<uint64_t> wire_bytes{0};
   std::atomic<uint64_t> payload_bytes{0};
+  // Attempts (connections, polls) that failed in a row; 0 again once one succeeds.
+  std::atomic<uint64_t> attempts{0};
+};
+
+// Where a stream is in its life, as tw_stream_state() reports it. Values are the ABI's.
+enum class StreamState : int {
+  connecting = TW_STATE_CONNECTING,  // an attempt is under way, none has succeeded since the last failure
+  open = TW_STATE_OPEN,              // connected (or the last poll succeeded)
+  backoff = TW_STATE_BACKOFF,        // waiting before the next attempt (or for new credentials)
+  ended = TW_STATE_ENDED,
 };
 
 class StreamCore {
@@ -61,6 +71,13 @@ class StreamCore {
   void set_header(const std::string& name, const std::optional<std::string>& value);
   uint64_t header_generation() const;
 
+  // Set by the transport (I/O thread); read from any thread. tw_stream_state adds `paused` from the
+  // queue.
+  std::atomic<StreamState> state{StreamState::connecting};
+  // The last failure's text, URLs redacted (error texts never hold header values). Any thread.
+  void set_last_error(const std::string& message);
+  std::string last_error() const;
+
   void set_failure(const tw_event& event);
   EventPtr failure() const;
   void set_url(std::string url);
@@ -78,13 +95,17 @@ class StreamCore {
   mutable std::mutex mutex_;
   EventPtr failure_;
   std::string url_;
+  std::string last_error_;
   mutable std::condition_variable ready_cv_;
   std::optional<std::pair<tw_err, std::string>> ready_;
   std::vector<std::pair<std::string, std::string>> headers_;
   uint64_t header_generation_ = 0;
 };
 
-// Name of statistic number `index`, or null past the end.
+// Name and description of statistic number `index`, or null past the end.
 const char* stat_name(size_t index);
+const char* stat_doc(size_t index);
+// "connecting", "open", "backoff", "paused", "ended".
+const char* stream_state_name(tw_state state);
 
 }  // namespace tidewire::detail

@@ -184,6 +184,8 @@ std::string redact_urls(const std::string& text) {
       start--;
     size_t end = text.find_first_of(" \t\r\n\"'<>", sep);
     if (end == std::string::npos) end = text.size();
+    // Punctuation of the sentence after the URL ("<url>: could not resolve ...") stays outside it.
+    while (end > sep + 3 && (text[end - 1] == ':' || text[end - 1] == ',' || text[end - 1] == ';')) end--;
     out.append(text, pos, start - pos);
     out += redacted(text.substr(start, end - start));
     pos = end;

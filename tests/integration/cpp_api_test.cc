@@ -361,3 +361,19 @@ TEST(CppEvent, EmptyEventIsFalseAndReleaseGivesUpOwnership) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CppStream, StateAndLastErrorTellAFailingStreamFromAWaitingOne) {
+  tidewire::Runtime runtime;
+  tidewire::Stream stream(runtime, sse_config("/framework404?from=cpp"));
+  CloseAfter limit(stream, 10s);
+  for (auto& event : stream) (void)event;  // ends at once: a 404 is fatal
+  EXPECT_FALSE(limit.fired());
+  EXPECT_EQ(stream.state(), TW_STATE_ENDED);
+  EXPECT_EQ(stream.last_error(), "http://127.0.0.1:" + std::to_string(peer().port()) +
+                                     "/framework404?REDACTED answered HTTP 404 Not Found");
+  EXPECT_EQ(stream.stat("attempts"), 1u);
+}
+
+}  // namespace

@@ -237,6 +237,11 @@ async def status(call):
     return await status_then(call, error_body=True)
 
 
+async def framework_404(call):
+    """A 404 as aiohttp makes it by default: its body restates the status ("404: Not Found")."""
+    raise web.HTTPNotFound()
+
+
 async def sse_status(call):
     return await status_then(call, error_body=False)
 
@@ -513,6 +518,7 @@ ENDPOINTS = {
     "/sse/raw": sse_raw,
     "/sse/big": sse_big,
     "/sse/status": sse_status,
+    "/framework404": framework_404,
     "/sse/wrongtype": sse_wrongtype,
     "/sse/post": sse_post,
     "/sse/token": sse_token,

@@ -135,6 +135,9 @@ def test_stats_has_the_cores_names(peers):
             "wire_bytes",
             "payload_bytes",
             "comments",
+            "attempts",
+            "state",
+            "last_error",
         }
 
 

@@ -134,6 +134,8 @@ TEST(Redact, RemovesQueryFragmentAndPasswordFromEveryUrlInAText) {
   EXPECT_EQ(redacted("https://user:pw@h/p?token=1#frag"), "https://REDACTED@h/p?REDACTED");
   EXPECT_EQ(redacted("http://apikey@proxy:3128"), "http://REDACTED@proxy:3128");
   EXPECT_EQ(redact_urls("GET http://h/a?k=1 then wss://h/b#x."), "GET http://h/a?REDACTED then wss://h/b#REDACTED");
+  EXPECT_EQ(redact_urls("http://h/a?k=1: could not resolve h; ws://u:p@h/b, then"),
+            "http://h/a?REDACTED: could not resolve h; ws://REDACTED@h/b, then");
   EXPECT_EQ(redact_urls("no url here"), "no url here");
 }
 

@@ -18,6 +18,7 @@ const { Stream } = require('./stream');
 const { Event } = require('./event');
 const { TidewireError, ConfigError, StreamError } = require('./errors');
 const { configKeys } = require('./config');
+const { logger, setLogHandler } = require('./log');
 
 module.exports = {
   Stream,
@@ -28,6 +29,9 @@ module.exports = {
   ConfigError,
   StreamError,
   configKeys,
+  /** The core's log: 'log' events of { level, message, time } (see setLogHandler). */
+  logger,
+  setLogHandler,
   /** The core's version (tw_version_str). */
   version: addon.version,
 };

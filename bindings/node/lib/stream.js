@@ -243,7 +243,8 @@ class Stream extends EventEmitter {
 
   /** The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped,
    * queue_depth, queue_peak, paused, connections, tls_handshakes, wire_bytes, payload_bytes,
-   * comments. */
+   * comments, attempts (see docs/STATISTICS.md); and state ('connecting', 'open', 'backoff',
+   * 'paused', 'ended') and last_error (the last failed attempt's text, '' if none). */
   stats() {
     return native(() => this.#native.stats());
   }

@@ -63,16 +63,125 @@ constexpr const char* kSlotNames[kStride] = {
 // Per Node environment (the main thread, each worker): the runtime its streams run on, the
 // JavaScript function that receives batches, and the layout array every batch of the environment
 // is written into (JavaScript reads a batch before it takes the next one).
+struct LogWatcher;
+void stop_log(LogWatcher*& watcher);
+
 struct Instance {
   tw_runtime* runtime = nullptr;
   bool shut_down = false;
   Napi::FunctionReference deliver;
+  Napi::FunctionReference deliver_log;  // receives the runtime's log records (lib/log.js)
+  LogWatcher* log_watcher = nullptr;
   Napi::Reference<Napi::Float64Array> layout;
   double* slots = nullptr;  // layout's memory; V8 never moves an ArrayBuffer's backing store
-  ~Instance() { tw_runtime_destroy(runtime); }
+  ~Instance() {
+    stop_log(log_watcher);
+    tw_runtime_destroy(runtime);
+  }
 };
 
 Instance& instance(Napi::Env env) { return *env.GetInstanceData<Instance>(); }
+
+// ---- The runtime's log, on Node's loop ----------------------------------------------------------
+// The runtime queues the records of its I/O thread; a uv_poll on the queue's fd, on Node's own
+// loop and unref'd (it never keeps the process alive), hands them to JavaScript in batches: the
+// I/O thread never calls into JavaScript.
+
+constexpr size_t kLogCapacity = 1024;
+constexpr size_t kLogBatch = 64;
+
+struct LogWatcher {
+  uv_poll_t poll;
+  napi_env env;
+  tw_runtime* runtime;
+  napi_async_context context;
+};
+
+struct LogRecords {
+  tw_log_record* at[kLogBatch];
+  size_t count = 0;
+  ~LogRecords() {
+    for (size_t i = 0; i < count; ++i) tw_log_record_destroy(at[i]);
+  }
+};
+
+// Takes one batch and calls deliver_log([level, message, timeNs, level, message, timeNs, ...]);
+// returns how many records it took. Plain N-API calls, failures handled rather than thrown, as in
+// Stream::OnReadable.
+size_t deliver_log_batch(LogWatcher* watcher) {
+  napi_env env = watcher->env;
+  LogRecords records;
+  if (tw_runtime_log_next_batch(records.at, &records.count, watcher->runtime, kLogBatch, 0) != TW_OK) return 0;
+  void* data = nullptr;
+  if (napi_get_instance_data(env, &data) != napi_ok || !data) return records.count;
+  Instance& inst = *static_cast<Instance*>(data);
+  if (inst.deliver_log.IsEmpty()) return records.count;
+  uv_poll_t* poll = &watcher->poll;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return records.count;
+  napi_value list, recv, result, fn = inst.deliver_log.Value();
+  bool ok = napi_create_array_with_length(env, 3 * records.count, &list) == napi_ok;
+  for (size_t i = 0; ok && i < records.count; ++i) {
+    napi_value level, message, time;
+    const char* text = tw_log_record_message(records.at[i]);
+    ok = napi_create_int32(env, tw_log_record_level(records.at[i]), &level) == napi_ok &&
+         napi_create_string_utf8(env, text, std::strlen(text), &message) == napi_ok &&
+         napi_create_double(env, static_cast<double>(tw_log_record_time_ns(records.at[i])), &time) == napi_ok &&
+         napi_set_element(env, list, static_cast<uint32_t>(3 * i), level) == napi_ok &&
+         napi_set_element(env, list, static_cast<uint32_t>(3 * i + 1), message) == napi_ok &&
+         napi_set_element(env, list, static_cast<uint32_t>(3 * i + 2), time) == napi_ok;
+  }
+  if (ok) {
+    napi_get_global(env, &recv);
+    if (napi_make_callback(env, watcher->context, recv, fn, 1, &list, &result) != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      napi_value error;
+      if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok) {
+        napi_fatal_exception(env, error);  // a log handler threw: 'uncaughtException'
+      } else {
+        uv_poll_stop(poll);  // the environment is going away
+      }
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  return records.count;
+}
+
+void on_log_readable(uv_poll_t* poll, int /*status*/, int /*events*/) {
+  deliver_log_batch(static_cast<LogWatcher*>(poll->data));
+}
+
+// Turns the runtime's log queue on and watches it. Without a watcher (no fd to be had) the records
+// stay with the core's process-wide sink (stderr).
+void start_log(Napi::Env env, Instance& inst) {
+  uv_loop_t* loop = nullptr;
+  int fd = -1;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      tw_runtime_log_enable(inst.runtime, TW_LOG_INFO, kLogCapacity) != TW_OK ||
+      (fd = tw_runtime_log_fd(inst.runtime)) < 0)
+    return;
+  auto* watcher = new LogWatcher{{}, env, inst.runtime, nullptr};
+  if (uv_poll_init(loop, &watcher->poll, fd) != 0) {
+    delete watcher;
+    return;
+  }
+  watcher->poll.data = watcher;
+  napi_async_init(env, Napi::Object::New(env), Napi::String::New(env, "tidewire.log"), &watcher->context);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&watcher->poll));
+  uv_poll_start(&watcher->poll, UV_READABLE, on_log_readable);
+  inst.log_watcher = watcher;
+}
+
+// Before the runtime is destroyed (the fd is its own).
+void stop_log(LogWatcher*& watcher) {
+  if (!watcher) return;
+  uv_poll_stop(&watcher->poll);
+  if (watcher->context) napi_async_destroy(watcher->env, watcher->context);
+  uv_close(reinterpret_cast<uv_handle_t*>(&watcher->poll),
+           [](uv_handle_t* handle) { delete static_cast<LogWatcher*>(handle->data); });
+  watcher = nullptr;
+}
 
 // Throws an Error whose `code` is the core's error name and `category` its category; lib/errors.js
 // turns it into the matching class (ConfigError for "config", TidewireError).
@@ -232,6 +341,7 @@ class Stream : public Napi::ObjectWrap<Stream> {
     if (!inst.runtime) {
       tw_err err = tw_runtime_create(&inst.runtime);
       if (err != TW_OK) throw_last(env, err);
+      start_log(env, inst);
     }
     tw_config* config = nullptr;
     tw_err err = tw_config_create(&config);
@@ -430,6 +540,12 @@ class Stream : public Napi::ObjectWrap<Stream> {
       if (err != TW_OK) throw_last(env, err);
       out.Set(name, Napi::Number::New(env, static_cast<double>(value)));
     }
+    // Where the stream is and why: "waiting for data" (open) told from "cannot connect" (backoff).
+    out.Set("state", tw_state_name(tw_stream_state(stream_)));
+    char* last_error = nullptr;
+    tw_err err = tw_stream_last_error(&last_error, stream_);
+    if (err != TW_OK) throw_last(env, err);
+    out.Set("last_error", owned_string(last_error));
     return out;
   }
 
@@ -451,11 +567,22 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// initLog(deliverLog): the JavaScript function that receives the runtime's log records.
+Napi::Value InitLog(const Napi::CallbackInfo& info) {
+  instance(info.Env()).deliver_log = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
 // shutdown(): ends every stream of this environment (WebSocket close 1001 reaches peers) and stops
 // the I/O thread; later streams are refused. Bounded in time. Called at process exit.
 Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   Instance& inst = instance(info.Env());
   inst.shut_down = true;
+  // What is still queued goes out first: the record of a failure precedes the failure itself.
+  // Bounded: the I/O thread may still be logging.
+  for (size_t i = 0; inst.log_watcher && i <= kLogCapacity / kLogBatch && deliver_log_batch(inst.log_watcher) > 0; ++i) {
+  }
+  stop_log(inst.log_watcher);
   tw_runtime_destroy(inst.runtime);
   inst.runtime = nullptr;
   return info.Env().Undefined();
@@ -495,6 +622,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeStream", Stream::Define(env));
   exports.Set("init", Napi::Function::New<Init>(env, "init"));
   exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
+  exports.Set("initLog", Napi::Function::New<InitLog>(env, "initLog"));
   exports.Set("configKeys", Napi::Function::New<ConfigKeys>(env, "configKeys"));
   exports.Set("version", Napi::String::New(env, tw_version_str()));
   Napi::Float64Array layout = Napi::Float64Array::New(env, kBatch * kStride);

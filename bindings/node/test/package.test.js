@@ -127,6 +127,7 @@ test('stats has the core names', T, () => {
     assert.deepEqual(Object.keys(stream.stats()), [
       'messages', 'bytes', 'requests', 'not_modified', 'reconnects', 'errors', 'dropped', 'queue_depth',
       'queue_peak', 'paused', 'connections', 'tls_handshakes', 'wire_bytes', 'payload_bytes', 'comments',
+      'attempts', 'state', 'last_error',
     ]);
     assert.equal(typeof stream.fd, 'number');
     assert.equal(stream.url, `${peers.httpUrl}/events`);

@@ -11,6 +11,7 @@
 #include <structmember.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -321,11 +322,73 @@ class Runtime {
 
   void close() {
     without_gil([this] {
+      {
+        // A log drainer blocked in log_next() holds the shared lock: wake it first.
+        std::shared_lock<std::shared_mutex> shared(mutex_);
+        closing_ = true;
+        if (runtime_) tw_runtime_log_wakeup(runtime_);
+      }
       std::unique_lock<std::shared_mutex> lock(mutex_);
       tw_runtime_destroy(runtime_);
       runtime_ = nullptr;
       return 0;
     });
+  }
+
+  // The runtime's log, pulled: records of its I/O thread are queued (tw_runtime_log_enable) and a
+  // Python thread takes them with log_next(), so the I/O thread never calls into Python.
+  void log_enable(int level, size_t capacity) {
+    std::shared_lock<std::shared_mutex> lock(mutex_);
+    if (!runtime_) return;
+    tw_err err = tw_runtime_log_enable(runtime_, static_cast<tw_log_level>(level), capacity);
+    if (err != TW_OK) raise_last(err);
+  }
+
+  // Up to kBatch records as (level, message, time_ns), waiting up to timeout_ms (negative: until
+  // one comes) without the GIL: [] on timeout, None once the runtime is closing.
+  py::object log_next(int timeout_ms) {
+    struct Taken {
+      tw_err err;
+      std::vector<tw_log_record*> records;
+    };
+    Taken taken = without_gil([&] {
+      Taken t{TW_OK, std::vector<tw_log_record*>(kBatch)};
+      std::shared_lock<std::shared_mutex> lock(mutex_);
+      size_t count = 0;
+      if (!runtime_) {
+        t.err = TW_ERR_SHUTDOWN;
+      } else {
+        // Once the runtime is closing, what is still queued is handed out without waiting (the
+        // record of a failure precedes the failure itself), then None.
+        t.err = tw_runtime_log_next_batch(t.records.data(), &count, runtime_, kBatch, closing_ ? 0 : timeout_ms);
+        if (t.err == TW_ERR_WAKEUP && closing_)
+          t.err = tw_runtime_log_next_batch(t.records.data(), &count, runtime_, kBatch, 0);
+        if (t.err == TW_ERR_TIMEOUT && closing_) t.err = TW_ERR_SHUTDOWN;
+      }
+      t.records.resize(t.err == TW_OK ? count : 0);
+      return t;
+    });
+    struct Release {
+      std::vector<tw_log_record*>& records;
+      ~Release() {
+        for (tw_log_record* r : records) tw_log_record_destroy(r);
+      }
+    } release{taken.records};
+    if (taken.err == TW_ERR_SHUTDOWN || taken.err == TW_ERR_WAKEUP) return py::none();
+    py::list out;
+    if (taken.err == TW_ERR_TIMEOUT) return std::move(out);
+    if (taken.err != TW_OK) raise_last(taken.err);
+    for (tw_log_record* r : taken.records)
+      out.append(py::make_tuple(static_cast<int>(tw_log_record_level(r)), decode(tw_log_record_message(r)),
+                                tw_log_record_time_ns(r)));
+    return std::move(out);
+  }
+
+  uint64_t log_dropped() {
+    std::shared_lock<std::shared_mutex> lock(mutex_);
+    uint64_t dropped = 0;
+    if (runtime_) tw_runtime_log_dropped(&dropped, runtime_);
+    return dropped;
   }
 
   // After fork() the child has the handle but not the I/O thread: forget it without destroying.
@@ -349,6 +412,7 @@ class Runtime {
  private:
   std::shared_mutex mutex_;
   tw_runtime* runtime_ = nullptr;
+  std::atomic<bool> closing_{false};  // set by close() before it waits for the lock alone
 };
 
 // --- Stream --------------------------------------------------------------------------------------
@@ -749,6 +813,12 @@ PyObject* stream_stats(PyObject* self, PyObject*) {
       if (err != TW_OK) raise_last(err);
       out[py::str(name)] = value;
     }
+    // Where the stream is and why: "waiting for data" (open) told from "cannot connect" (backoff).
+    out["state"] = py::str(tw_state_name(tw_stream_state(stream->handle())));
+    char* last_error = nullptr;
+    tw_err err = tw_stream_last_error(&last_error, stream->handle());
+    if (err != TW_OK) raise_last(err);
+    out["last_error"] = py::str(owned_string(last_error));
     return out.release().ptr();
   });
 }
@@ -888,5 +958,11 @@ PYBIND11_MODULE(_tidewire, m) {
   py::class_<Runtime, std::shared_ptr<Runtime>>(m, "Runtime", "An I/O thread serving streams.")
       .def(py::init<>())
       .def("close", &Runtime::close, "Ends every stream and stops the I/O thread (bounded in time).")
-      .def("abandon", &Runtime::abandon, "Forgets the handle without destroying it (in a fork child).");
+      .def("abandon", &Runtime::abandon, "Forgets the handle without destroying it (in a fork child).")
+      .def("log_enable", &Runtime::log_enable, py::arg("level"), py::arg("capacity"),
+           "Queues the I/O thread's log records at `level` (tw_log_level) or more severe, at most `capacity`.")
+      .def("log_next", &Runtime::log_next, py::arg("timeout_ms"),
+           "Queued log records as (level, message, time_ns), waiting up to timeout_ms without the GIL: [] on "
+           "timeout, None once the runtime is closing.")
+      .def("log_dropped", &Runtime::log_dropped, "Log records dropped because the queue was full.");
 }

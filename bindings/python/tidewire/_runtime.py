@@ -12,10 +12,11 @@ import os
 import threading
 from typing import Optional
 
-from . import _tidewire
+from . import _log, _tidewire
 
 _lock = threading.Lock()
 _runtime: Optional[_tidewire.Runtime] = None
+_log_thread: Optional[threading.Thread] = None
 _exiting = False
 _registered = False
 _abandoned: list = []  # parents' runtimes in a fork child: never destroyed there
@@ -23,7 +24,7 @@ _abandoned: list = []  # parents' runtimes in a fork child: never destroyed ther
 
 def shared() -> _tidewire.Runtime:
     """The shared runtime, started on first use."""
-    global _runtime, _registered
+    global _runtime, _registered, _log_thread
     with _lock:
         if _exiting:
             from ._errors import Error
@@ -31,6 +32,7 @@ def shared() -> _tidewire.Runtime:
             raise Error("the interpreter is exiting: no new stream can be opened", "TW_ERR_SHUTDOWN")
         if _runtime is None:
             _runtime = _tidewire.Runtime()
+            _log_thread = _log.start(_runtime)
             if not _registered:
                 _register_shutdown()
                 _registered = True
@@ -39,12 +41,15 @@ def shared() -> _tidewire.Runtime:
 
 def shutdown() -> None:
     """Ends every stream and stops the I/O thread; a later stream is refused. Idempotent."""
-    global _runtime, _exiting
+    global _runtime, _exiting, _log_thread
     with _lock:
         _exiting = True
         runtime, _runtime = _runtime, None
+        log_thread, _log_thread = _log_thread, None
     if runtime is not None:
-        runtime.close()
+        runtime.close()  # wakes the log thread, which then returns
+    if log_thread is not None and log_thread is not threading.current_thread():
+        log_thread.join(timeout=5)
 
 
 def _register_shutdown() -> None:
@@ -61,8 +66,9 @@ def _register_shutdown() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _runtime, _lock
+    global _runtime, _lock, _log_thread
     _lock = threading.Lock()
+    _log_thread = None  # the parent's: not running in the child
     if _runtime is not None:
         _runtime.abandon()
         _abandoned.append(_runtime)

@@ -61,6 +61,13 @@ class Runtime:
         """Ends every stream and stops the I/O thread (bounded in time)."""
     def abandon(self) -> None:
         """Forgets the handle without destroying it (in a fork child)."""
+    def log_enable(self, level: int, capacity: int) -> None:
+        """Queues the I/O thread's log records at `level` (tw_log_level) or more severe, at most `capacity`."""
+    def log_next(self, timeout_ms: int) -> Optional[List[Tuple[int, str, int]]]:
+        """Queued log records as (level, message, time_ns), waiting without the GIL: [] on timeout,
+        None once the runtime is closing."""
+    def log_dropped(self) -> int:
+        """Log records dropped because the queue was full."""
 
 class Ready(Coroutine[Any, Any, Event]):
     """A coroutine already done: what Stream.__anext__ returns when an event is at hand."""
@@ -111,9 +118,11 @@ class Stream:
         """A file descriptor readable while events are waiting in the core or the stream has ended
         (level-triggered; never read from it). Events the stream has already taken in do not make
         it readable, so try next(0) before waiting on it."""
-    def stats(self) -> Dict[str, int]:
-        """The stream's counters (see tw_stat_name in tidewire.h). Events the stream has taken in
-        but not handed out yet are no longer counted in queue_depth."""
+    def stats(self) -> Dict[str, Union[int, str]]:
+        """The stream's counters (see docs/STATISTICS.md), plus ``state`` ("connecting", "open",
+        "backoff", "paused", "ended") and ``last_error`` (the last failed attempt's text, "" if
+        none). Events the stream has taken in but not handed out yet are no longer counted in
+        queue_depth."""
     def close(self) -> None:
         """Ends the stream cleanly. Events already received stay readable; then iteration ends.
         Idempotent; may be called from any thread. A stream garbage-collected unclosed is closed."""

@@ -390,8 +390,8 @@ TW_API tw_err tw_stream_stat(uint64_t *out, const tw_stream *stream, const char 
  * "not_modified", "reconnects", "errors", "dropped", "queue_depth", "queue_peak", "paused",
  * "connections" (opened; a reused keep-alive connection is not counted), "tls_handshakes",
  * "wire_bytes" (received, framing included, before decompression), "payload_bytes" (received
- * message payloads after decompression), "comments" (SSE comments delivered, sse.comments=true).
- * Static string. Thread-safe.
+ * message payloads after decompression), "comments" (SSE comments delivered, sse.comments=true), "attempts" (attempts that failed in a
+ * row; 0 again after a success). tw_stat_info() describes each. Static string. Thread-safe.
  */
 TW_API const char *tw_stat_name(size_t index);
 
@@ -453,6 +453,114 @@ TW_API const char *tw_config_key_alias(size_t index);
  */
 TW_API tw_err tw_stream_set_header_n(tw_stream *stream, const char *name, size_t name_len, const char *value,
                                      size_t value_len);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Diagnostics: where a stream is and why (appended in 0.2; see docs/troubleshooting.md)          */
+
+/** Where a stream is in its life. Values are part of the ABI and never renumbered. */
+typedef enum tw_state {
+  TW_STATE_CONNECTING = 0, /**< an attempt is under way; none succeeded since the start or the last failure */
+  TW_STATE_OPEN = 1,       /**< connected (for poll: the last poll succeeded); waiting for data */
+  TW_STATE_BACKOFF = 2,    /**< the last attempt failed; waiting before the next (or for credentials) */
+  TW_STATE_PAUSED = 3,     /**< the queue is full: the stream stopped reading until the consumer makes room */
+  TW_STATE_ENDED = 4       /**< ended, cleanly or not (tw_stream_failure() tells which) */
+} tw_state;
+
+/** The stream's state now; TW_STATE_ENDED for NULL. Thread-safe; read without stopping the stream. */
+TW_API tw_state tw_stream_state(const tw_stream *stream);
+
+/** Name of a state ("connecting", "open", "backoff", "paused", "ended"). Static string. Thread-safe. */
+TW_API const char *tw_state_name(tw_state state);
+
+/**
+ * The text of the stream's last failed attempt (e.g. "http://h/sse: could not resolve host h
+ * (unknown node or service)"), or "" if no attempt has failed. It stays after a later success, so
+ * that a flapping stream still says why; tw_stream_stat(..., "attempts") tells whether the failure is
+ * current. Never holds a header value; URLs in it have their query, fragment and password
+ * replaced by "REDACTED". On TW_OK, *out is owned: free with tw_free(). Thread-safe.
+ */
+TW_API tw_err tw_stream_last_error(char **out, const tw_stream *stream);
+
+/**
+ * Describes statistic number `index` (the order of tw_stat_name()): its name and a one-sentence
+ * description, both static strings; either out pointer may be NULL. Returns TW_ERR_INVALID_ARGUMENT
+ * past the end. "attempts" counts the attempts that failed in a row (0 again after a success).
+ * Thread-safe.
+ */
+TW_API tw_err tw_stat_info(const char **out_name, const char **out_doc, size_t index);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Logging, pulled by the application (appended in 0.2)                                           */
+
+/*
+ * tw_log_set() calls a hook on the I/O thread, which a managed runtime (a JVM, CPython, Node)
+ * cannot take safely. Instead a runtime can queue its records: the application turns the queue on
+ * with tw_runtime_log_enable() and takes records with tw_runtime_log_next() on a thread of its own,
+ * or when tw_runtime_log_fd() is readable (asyncio add_reader, uv_poll, epoll). Records made on
+ * the runtime's I/O thread then go to its queue only (not to the tw_log_set hook, not to stderr);
+ * records of calls made on application threads still go to the hook.
+ */
+
+/** One log record. Owned by whoever took it; free with tw_log_record_destroy(). Not thread-safe. */
+typedef struct tw_log_record tw_log_record;
+
+/**
+ * Turns the runtime's log queue on: from now on, records at `max_level` or more severe made on its
+ * I/O thread are queued (up to `capacity`, at least 1; a record that finds the queue full is
+ * dropped and counted, see tw_runtime_log_dropped(); once the records kept have been read, a WARN
+ * record "N log records dropped: ..." follows them). Calling it again changes the level and the
+ * capacity. Returns TW_ERR_INVALID_ARGUMENT for a NULL runtime or capacity 0. Thread-safe.
+ */
+TW_API tw_err tw_runtime_log_enable(tw_runtime *runtime, tw_log_level max_level, size_t capacity);
+
+/**
+ * Waits up to timeout_ms (negative waits forever, 0 polls) for the next log record of the runtime.
+ * On TW_OK, *out is owned: free with tw_log_record_destroy(). Returns TW_ERR_TIMEOUT when none came,
+ * TW_ERR_WAKEUP when tw_runtime_log_wakeup() interrupted the wait, TW_ERR_INVALID_ARGUMENT if the
+ * queue is not on. Thread-safe. Every wait must have returned before tw_runtime_destroy() is called
+ * (use tw_runtime_log_wakeup() to end one).
+ */
+TW_API tw_err tw_runtime_log_next(tw_log_record **out, tw_runtime *runtime, int timeout_ms);
+
+/**
+ * Like tw_runtime_log_next(), but takes up to `capacity` records at once. On TW_OK,
+ * out[0 .. *out_count-1] are owned records (*out_count >= 1). Thread-safe.
+ */
+TW_API tw_err tw_runtime_log_next_batch(tw_log_record **out, size_t *out_count, tw_runtime *runtime,
+                                        size_t capacity, int timeout_ms);
+
+/**
+ * Interrupts one wait in tw_runtime_log_next()/_next_batch(), which returns TW_ERR_WAKEUP; if none
+ * is in progress, the next call returns TW_ERR_WAKEUP at once. Thread-safe.
+ */
+TW_API void tw_runtime_log_wakeup(tw_runtime *runtime);
+
+/**
+ * A file descriptor that is readable while the runtime's log queue holds records (level-triggered;
+ * do not read from it), or -1 if it cannot be made. Borrowed: valid until the runtime is
+ * destroyed. Thread-safe.
+ */
+TW_API int tw_runtime_log_fd(tw_runtime *runtime);
+
+/** Records dropped so far because the runtime's log queue was full. Thread-safe. */
+TW_API tw_err tw_runtime_log_dropped(uint64_t *out, const tw_runtime *runtime);
+
+/** Frees a record. Accepts NULL. */
+TW_API void tw_log_record_destroy(tw_log_record *record);
+/** The record's level (TW_LOG_ERROR for NULL). */
+TW_API tw_log_level tw_log_record_level(const tw_log_record *record);
+/** The record's text (no trailing newline; URLs redacted). Borrowed until the record is destroyed. */
+TW_API const char *tw_log_record_message(const tw_log_record *record);
+/** When the record was made: CLOCK_REALTIME in ns since the epoch (0 for NULL). */
+TW_API int64_t tw_log_record_time_ns(const tw_log_record *record);
+/** Name of a level ("error", "warn", "info", "debug"). Static string. Thread-safe. */
+TW_API const char *tw_log_level_name(tw_log_level level);
+
+/**
+ * Puts the process-wide hook back to the default: WARN and above to stderr (undoes tw_log_set()).
+ * Thread-safe.
+ */
+TW_API void tw_log_reset(void);
 
 #ifdef __cplusplus
 }

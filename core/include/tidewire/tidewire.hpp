@@ -328,6 +328,16 @@ class Stream {
     return out;
   }
 
+  /** Where the stream is: TW_STATE_CONNECTING, _OPEN, _BACKOFF, _PAUSED or _ENDED (tw_state_name() names it). */
+  tw_state state() const noexcept { return tw_stream_state(stream_); }
+
+  /** The text of the last failed attempt, "" if none failed (see tw_stream_last_error()). */
+  std::string last_error() const {
+    char* owned = nullptr;
+    check(tw_stream_last_error(&owned, stream_));
+    return detail::adopt_string(owned);
+  }
+
   /** A copy of the error event if the stream ended in failure; nullopt while running or after a clean end. */
   std::optional<Event> failure() const {
     tw_event* event = nullptr;

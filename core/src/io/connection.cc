@@ -48,15 +48,21 @@ std::string uv_error_text(int status) {
   return std::string(uv_strerror(status)) + " (" + uv_err_name(status) + ")";
 }
 
-// The oldest error OpenSSL queued on this thread, or `fallback` when it queued none.
+// The reason of the oldest error OpenSSL queued on this thread ("wrong version number"), or
+// `fallback` when it queued none. Only the reason: the "error:0A00010B:SSL routines::" code in
+// front of it means nothing to the reader.
 std::string openssl_error_text(const char* fallback) {
   unsigned long code = ERR_get_error();
+  ERR_clear_error();
   if (code == 0) return fallback;
+  if (const char* reason = ERR_reason_error_string(code)) return reason;
   char text[256];
   ERR_error_string_n(code, text, sizeof text);
-  ERR_clear_error();
   return text;
 }
+
+// The text a connection failing to reach an address gives: libuv's words, without the errno name.
+std::string connect_error_text(int status) { return uv_strerror(status); }
 
 std::string strip_brackets(const std::string& host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
@@ -88,6 +94,18 @@ std::string address_text(const sockaddr* address) {
 }
 
 }  // namespace
+
+std::string tls_verify_text(const std::string& host, long verify_result, const std::string& ca_file) {
+  const std::string reason = X509_verify_cert_error_string(verify_result);
+  if (verify_result == X509_V_ERR_HOSTNAME_MISMATCH || verify_result == X509_V_ERR_IP_ADDRESS_MISMATCH)
+    return "TLS: the certificate of " + host + " is for another name (" + reason +
+           ") — connect with a name the certificate holds, or set tls.verify=false to skip verification (testing "
+           "only)";
+  return "TLS: certificate of " + host + " not trusted (" + reason + ") — " +
+         (ca_file.empty() ? std::string("set tls.ca_file to the CA certificate that issued it")
+                          : "tls.ca_file \"" + ca_file + "\" does not hold the CA certificate that issued it") +
+         ", or set tls.verify=false to skip verification (testing only)";
+}
 
 const char* error_kind_name(ErrorKind kind) {
   switch (kind) {
@@ -333,7 +351,7 @@ void Connection::start(TlsContextCache* contexts) {
   if (status < 0) {
     delete dns_req_;
     dns_req_ = nullptr;
-    fail_later({ErrorKind::dns, "cannot resolve " + dial_host + ": " + uv_error_text(status)});
+    fail_later({ErrorKind::dns, "could not resolve host " + dial_host + " (" + connect_error_text(status) + ")"});
   }
 }
 
@@ -346,7 +364,7 @@ void Connection::on_resolved(int status, addrinfo* addresses) {
   }
   std::string dial_host = strip_brackets(options_.proxy_host.empty() ? options_.host : options_.proxy_host);
   if (status < 0) {
-    fail({ErrorKind::dns, "cannot resolve " + dial_host + ": " + uv_error_text(status)});
+    fail({ErrorKind::dns, "could not resolve host " + dial_host + " (" + connect_error_text(status) + ")"});
     return;
   }
   for (addrinfo* a = addresses; a != nullptr; a = a->ai_next) {
@@ -357,7 +375,7 @@ void Connection::on_resolved(int status, addrinfo* addresses) {
   }
   uv_freeaddrinfo(addresses);
   if (addresses_.empty()) {
-    fail({ErrorKind::dns, "no IPv4 or IPv6 address for " + dial_host});
+    fail({ErrorKind::dns, "could not resolve host " + dial_host + " (no IPv4 or IPv6 address)"});
     return;
   }
   state_ = State::connecting;
@@ -374,9 +392,13 @@ void Connection::try_next_address(bool inside_open) {
       if (tcp->owner != nullptr) tcp->owner->on_connected(result);
     });
     if (status == 0) return;
-    attempt_errors_ += (attempt_errors_.empty() ? "" : "; ") + address_text(address) + ": " + uv_error_text(status);
+    attempt_errors_ += (attempt_errors_.empty() ? "" : "; ") + address_text(address) + ": " + connect_error_text(status);
   }
-  Error error{ErrorKind::connect, "cannot connect to " + dial_target() + ": " + attempt_errors_};
+  // One address that is the target itself (an IP literal) is named once; otherwise the target,
+  // then what each of its addresses answered.
+  const std::string target = dial_target();
+  const bool named_once = addresses_.size() == 1 && attempt_errors_.rfind(target + ": ", 0) == 0;
+  Error error{ErrorKind::connect, "could not connect to " + (named_once ? attempt_errors_ : target + " (" + attempt_errors_ + ")")};
   // Never a callback from inside open(): the caller does not hold the pointer yet.
   if (inside_open) return fail_later(std::move(error));
   fail(std::move(error));
@@ -386,7 +408,7 @@ void Connection::on_connected(int status) {
   if (state_ == State::closed) return;  // cancelled by close()
   if (status < 0) {
     const sockaddr* address = reinterpret_cast<const sockaddr*>(&addresses_[next_address_ - 1]);
-    attempt_errors_ += (attempt_errors_.empty() ? "" : "; ") + address_text(address) + ": " + uv_error_text(status);
+    attempt_errors_ += (attempt_errors_.empty() ? "" : "; ") + address_text(address) + ": " + connect_error_text(status);
     try_next_address();
     return;
   }
@@ -518,8 +540,7 @@ void Connection::drive_handshake() {
   std::string host = authority_for_errors();
   if (options_.tls.verify && verify_result != X509_V_OK) {
     ERR_clear_error();
-    fail({ErrorKind::tls_verify,
-          "certificate of " + host + " rejected: " + X509_verify_cert_error_string(verify_result)});
+    fail({ErrorKind::tls_verify, tls_verify_text(host, verify_result, options_.tls.ca_file)});
     return;
   }
   fail({ErrorKind::tls_handshake,

@@ -44,6 +44,10 @@ enum class ErrorKind {
 
 const char* error_kind_name(ErrorKind kind);
 
+// The text of a rejected certificate, naming the remedy: tls.ca_file (or a CA file that does not
+// hold the issuer), or the host name the certificate is for; tls.verify=false as the last resort.
+std::string tls_verify_text(const std::string& host, long verify_result, const std::string& ca_file);
+
 struct Error {
   ErrorKind kind = ErrorKind::none;
   std::string message;  // for people: names the host, the address or OpenSSL's reason

@@ -1,6 +1,7 @@
 #include "proto/http1.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "error.h"
 
@@ -144,6 +145,68 @@ std::string printable_reason(std::string_view reason, size_t max_bytes) {
   }
   if (reason.size() > max_bytes) out += "...";
   return out;
+}
+
+namespace {
+
+// RFC 9110 section 15's reason phrases for the statuses an error answer usually has.
+const char* standard_reason(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
+  }
+}
+
+bool is_separator(char c) { return c == ' ' || c == '\t' || c == ':' || c == '-' || c == '.' || c == '\r' || c == '\n'; }
+
+std::string_view trim_separators(std::string_view text) {
+  while (!text.empty() && is_separator(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_separator(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+std::string status_text(int status, std::string_view body, size_t max_bytes) {
+  const std::string code = std::to_string(status);
+  const std::string_view reason = standard_reason(status);
+  std::string text = "HTTP " + code;
+  if (!reason.empty()) text += " " + std::string(reason);
+  std::string_view rest = trim_separators(body);
+  if (rest.substr(0, code.size()) == code && (rest.size() == code.size() || is_separator(rest[code.size()])))
+    rest = trim_separators(rest.substr(code.size()));
+  if (rest.empty() || (!reason.empty() && equal_ignoring_case(rest, reason))) return text;
+  return text + ": " + printable_reason(rest, max_bytes);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -68,6 +68,11 @@ std::string write_connect_request(std::string_view host, uint16_t port, const st
 // A reason phrase is free text from the peer; unfiltered it could forge log lines.
 std::string printable_reason(std::string_view reason, size_t max_bytes = 64);
 
+// An error answer as an error text says it, each thing once: "HTTP 404 Not Found", then what the
+// body adds ("HTTP 404 Not Found: no such feed"). A body that only restates the status ("404: Not
+// Found", "Not Found") adds nothing. The body is peer text: made printable and cut to `max_bytes`.
+std::string status_text(int status, std::string_view body, size_t max_bytes = 64);
+
 // ---------------------------------------------------------------------------------------------
 // Response reader
 

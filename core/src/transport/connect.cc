@@ -51,8 +51,7 @@ tw_err error_code(const io::Error& error) {
 }
 
 std::string connect_failure_text(const Url& url, const io::Error& error) {
-  return "connecting to " + url.display() + " failed: " +
-         (error.kind == io::ErrorKind::tls_verify ? "certificate verification failed: " : "") + error.message;
+  return url.display() + ": " + error.message;
 }
 
 }  // namespace tidewire::detail

@@ -25,8 +25,9 @@ Dial dial_for(const Url& url, const Config& config, bool http11_alpn);
 // rejection (fatal by the policy), TW_ERR_TIMEOUT for the connect deadline, TW_ERR_IO otherwise.
 tw_err error_code(const io::Error& error);
 
-// What a failed connection attempt to `url` reports: the URL without its secrets, and the
-// connection's reason ("certificate verification failed: ..." when the certificate was rejected).
+// What a failed connection attempt to `url` reports: the URL without its secrets, then the
+// connection's reason, said once ("http://h/sse: could not resolve host h (unknown node or service)",
+// "TLS: certificate of h:443 not trusted (...) — set tls.ca_file ...").
 std::string connect_failure_text(const Url& url, const io::Error& error);
 
 }  // namespace tidewire::detail

@@ -380,8 +380,7 @@ void HttpTransport::report_error_response() {
   if (const std::string* retry_after = find_header(error_headers_, "retry-after"))
     if ((hint = parse_retry_after(*retry_after, static_cast<int64_t>(std::time(nullptr)))))
       hint = std::min(*hint, hint_cap_ms());
-  std::string message = origin_.display() + " answered HTTP " + std::to_string(status);
-  if (!error_body_.empty()) message += ": " + http1::printable_reason(error_body_, kErrorBodyPrefix);
+  std::string message = origin_.display() + " answered " + http1::status_text(status, error_body_, kErrorBodyPrefix);
   Verdict verdict = classify_http_status(status);
   // Retrying would send the request again: one that may not be (a POST without an event id to resume
   // from, under http.replay_body=auto or never) ends with the answer instead, however transient.

@@ -21,7 +21,13 @@ Transport::Transport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : runtime_(runtime),
       core_(std::move(core)),
       backoff_(backoff_settings(core_->config)),
-      attempt_timer_(runtime.loop(), [this] { attempt(); }),
+      attempt_timer_(runtime.loop(),
+                     [this] {
+                       // After a backoff the stream connects again; a poll due is not news.
+                       StreamState waiting = StreamState::backoff;
+                       core_->state.compare_exchange_strong(waiting, StreamState::connecting);
+                       attempt();
+                     }),
       auth_timer_(runtime.loop(), [this] {
         // No new credentials in time: the failure stands, as with reconnect.on_auth_failure=fatal.
         AuthFailure f = std::move(*awaiting_credentials_);
@@ -91,6 +97,7 @@ void Transport::restart() {
   stop_io();
   // The new connection is news to the application (an `open` status event), as after a failure.
   connected_ = false;
+  core_->state = StreamState::connecting;
   attempt();
 }
 
@@ -101,6 +108,7 @@ void Transport::headers_changed() {
 void Transport::retry_with_credentials() {
   auth_timer_.stop();
   awaiting_credentials_.reset();
+  core_->state = StreamState::connecting;
   attempt();
 }
 
@@ -108,6 +116,8 @@ bool Transport::wait_for_credentials(tw_err err, int http_status, const std::str
   if (!is_auth_failure(http_status) || core_->config.str("reconnect.on_auth_failure") != "wait") return false;
   connected_ = false;
   core_->stats.errors++;
+  note_failure(message);
+  core_->state = StreamState::backoff;
   // The headers changed while the refused request was out: it carried the old credentials, so
   // the new ones are tried at once.
   if (core_->header_generation() != request_header_generation_) {
@@ -115,8 +125,8 @@ bool Transport::wait_for_credentials(tw_err err, int http_status, const std::str
     return true;
   }
   const std::string wait_ms = core_->config.str("reconnect.auth_wait_ms");
-  log(TW_LOG_INFO, redacted(core_->config.str("url")) + ": " + message + "; waiting up to " + wait_ms +
-                      " ms for new credentials");
+  log(TW_LOG_INFO, about_stream(message) + "; waiting up to reconnect.auth_wait_ms=" + wait_ms +
+                       " for new credentials");
   EventPtr e = new_event(TW_KIND_AUTH_REQUIRED);
   e->error = err;
   e->http_status = http_status;
@@ -136,6 +146,8 @@ void Transport::push_status(EventPtr event) {
 
 void Transport::opened() {
   connected_once_ = true;
+  core_->state = StreamState::open;
+  core_->stats.attempts = 0;
   backoff_.connected(now_ms());
   // Only the change from not connected to connected is news: a poll succeeding again is not.
   if (connected_) return;
@@ -148,8 +160,17 @@ void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, con
   if (ended_) return;
   if (verdict == Verdict::end_clean) return end_clean(close_code);
   if (verdict == Verdict::fatal && wait_for_credentials(err, http_status, message, close_code)) return;
+  // A connection lost after it was open (a server ending an SSE response, a WebSocket dropped) is
+  // the protocol's normal course, not a failed attempt: retried at info, not counted in `attempts`.
+  const bool was_open = connected_;
   connected_ = false;
   core_->stats.errors++;
+  bool first_failure = false;
+  if (was_open)
+    core_->set_last_error(message);
+  else
+    first_failure = note_failure(message);
+  // A failure that ends the stream is logged once, by end_with_error.
   if (verdict == Verdict::fatal) return end_with_error(err, http_status, message, close_code);
   if (!connected_once_ && !core_->config.boolean("reconnect.first_connect"))
     return end_with_error(err, http_status, message + " (first connection; reconnect.first_connect=false)",
@@ -162,8 +183,17 @@ void Transport::attempt_failed(Verdict verdict, tw_err err, int http_status, con
                               " failed attempts; last: " + message,
                           close_code);
   core_->stats.reconnects++;
-  log(TW_LOG_INFO, redacted(core_->config.str("url")) + ": " + message + "; retrying in " + std::to_string(*delay) +
-                      " ms");
+  core_->state = StreamState::backoff;
+  // The policy retries quietly, but never silently: the first failed attempt of an outage, and every
+  // failed attempt once the backoff has reached reconnect.max_ms, are warnings (at most one per
+  // max_ms then). A lost connection is not a failed attempt, even when a server's `retry:` made its
+  // delay the maximum.
+  const bool at_max = backoff_.at_max();
+  const tw_log_level level = !was_open && (first_failure || at_max) ? TW_LOG_WARN : TW_LOG_INFO;
+  if (log_enabled(level))
+    log(level, about_stream(message) + "; retrying in " + std::to_string(*delay) + " ms (attempt " +
+                   std::to_string(core_->stats.attempts.load() + 1) +
+                   (at_max ? ", backoff at reconnect.max_ms=" + core_->config.str("reconnect.max_ms") : "") + ")");
   EventPtr e = new_event(TW_KIND_RECONNECTING);
   e->error = err;
   e->http_status = http_status;
@@ -188,7 +218,8 @@ void Transport::end_clean(int close_code) {
 void Transport::end_with_error(tw_err err, int http_status, const std::string& message, int close_code) {
   if (ended_) return;
   flush();  // what was received (and, for a webhook, acknowledged) is queued before the end
-  log(TW_LOG_WARN, "stream ended: " + message);
+  core_->set_last_error(message);
+  log(TW_LOG_WARN, "stream ended: " + about_stream(message));
   EventPtr e = new_event(TW_KIND_ERROR);
   e->error = err;
   e->http_status = http_status;
@@ -199,8 +230,19 @@ void Transport::end_with_error(tw_err err, int http_status, const std::string& m
   finish();
 }
 
+bool Transport::note_failure(const std::string& message) {
+  core_->set_last_error(message);
+  return core_->stats.attempts++ == 0;
+}
+
+std::string Transport::about_stream(const std::string& message) const {
+  if (message.find("://") != std::string::npos) return message;
+  return redacted(core_->config.str("url")) + ": " + message;
+}
+
 void Transport::finish() {
   ended_ = true;
+  core_->state = StreamState::ended;
   attempt_timer_.stop();
   auth_timer_.stop();
   awaiting_credentials_.reset();

@@ -87,6 +87,11 @@ class Transport {
  private:
   void push_status(EventPtr event);
   void finish();
+  // A failed attempt, for tw_stream_last_error and the `attempts` statistic. True when it is the
+  // first failure since the stream started or was last open (the one worth a warning).
+  bool note_failure(const std::string& message);
+  // A log line about this stream: the message as is when it names a URL, else after the stream's.
+  std::string about_stream(const std::string& message) const;
   // reconnect.on_auth_failure=wait: a 401/403 waits for new credentials. False: the failure is fatal.
   bool wait_for_credentials(tw_err err, int http_status, const std::string& message, int close_code);
   void retry_with_credentials();

@@ -9,6 +9,7 @@
 #include "../error.h"
 #include "../log.h"
 #include "connect.h"
+#include "proto/http1.h"
 
 namespace tidewire::detail {
 
@@ -274,10 +275,10 @@ void WsTransport::refused(int status) {
     current_ = url_;
     redirects_ = 0;
     return end_with_error(e.code(), status,
-                          "the WebSocket handshake was answered HTTP " + std::to_string(status) + ": " + e.what());
+                          "the WebSocket handshake was answered " + http1::status_text(status, "") + ": " + e.what());
   }
   failed(classify_http_status(status), TW_ERR_HTTP_STATUS, status,
-         where + " refused the WebSocket handshake with HTTP " + std::to_string(status));
+         where + " refused the WebSocket handshake with " + http1::status_text(status, ""));
 }
 
 void WsTransport::established(const ws::Negotiated& negotiated, const char* rest, size_t size) {

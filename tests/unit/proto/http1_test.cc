@@ -640,5 +640,22 @@ TEST(Http1Redirect, TheSharedRedirectRulesApply) {
             "wss");
 }
 
+TEST(StatusText, SaysTheStatusOnceWhateverTheBodyRestates) {
+  EXPECT_EQ(status_text(404, "404: Not Found"), "HTTP 404 Not Found");  // aiohttp's default body
+  EXPECT_EQ(status_text(404, "Not Found\n"), "HTTP 404 Not Found");
+  EXPECT_EQ(status_text(404, ""), "HTTP 404 Not Found");
+  EXPECT_EQ(status_text(503, "503 - service unavailable."), "HTTP 503 Service Unavailable");
+  EXPECT_EQ(status_text(404, "404 page not found"), "HTTP 404 Not Found: page not found");
+  EXPECT_EQ(status_text(404, "no such feed"), "HTTP 404 Not Found: no such feed");
+  EXPECT_EQ(status_text(404, "4040 items"), "HTTP 404 Not Found: 4040 items");
+  EXPECT_EQ(status_text(499, "custom"), "HTTP 499: custom");
+  EXPECT_EQ(status_text(499, ""), "HTTP 499");
+}
+
+TEST(StatusText, BodyIsPrintableAndCut) {
+  EXPECT_EQ(status_text(400, "bad\r\nX-Forged: 1"), "HTTP 400 Bad Request: bad??X-Forged: 1");
+  EXPECT_EQ(status_text(400, std::string(100, 'a'), 8), "HTTP 400 Bad Request: aaaaaaaa...");
+}
+
 }  // namespace
 }  // namespace tidewire::detail::http1

@@ -13,6 +13,7 @@ final class SharedRuntime {
   // Opens share the lock; destroying the runtime takes it alone, so no open races the teardown.
   private static final ReentrantReadWriteLock LOCK = new ReentrantReadWriteLock();
   private static long runtime;
+  private static LogDrainer logDrainer;
   private static boolean shutDown;
   private static volatile boolean started;
 
@@ -52,6 +53,7 @@ final class SharedRuntime {
         return;
       }
       runtime = out[0];
+      logDrainer = LogDrainer.start(runtime);
     } finally {
       LOCK.writeLock().unlock();
     }
@@ -62,6 +64,8 @@ final class SharedRuntime {
     LOCK.writeLock().lock();
     try {
       shutDown = true;
+      if (logDrainer != null) logDrainer.finish(); // it uses the runtime: first
+      logDrainer = null;
       TidewireNative.tw_runtime_destroy(runtime);
       runtime = 0;
     } finally {

@@ -267,11 +267,34 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
 
   /**
    * The stream's counters: messages, bytes, requests, not_modified, reconnects, errors, dropped,
-   * queue_depth, queue_peak, paused, comments, ... (see tw_stat_name in tidewire.h). After the stream is released, their last
-   * values.
+   * queue_depth, queue_peak, paused, comments, attempts, ... (see docs/STATISTICS.md). After the
+   * stream is released, their last values.
    */
   public Map<String, Long> stats() {
     return handle.stats();
+  }
+
+  /**
+   * Where the stream is: "connecting", "open", "backoff", "paused" or "ended". With {@code
+   * stats().get("attempts")} it tells "waiting for data" (open) from "cannot connect" (backoff, and
+   * attempts above 0; {@link #lastError} says why).
+   */
+  public String state() {
+    long stream = handle.acquire();
+    if (stream == 0) return "ended";
+    try {
+      return Native.text(TidewireNative.tw_state_name(TidewireNative.tw_stream_state(stream)));
+    } finally {
+      handle.release();
+    }
+  }
+
+  /**
+   * The text of the stream's last failed attempt (no header values, URLs without their secrets),
+   * or "" if none failed; after the stream is released, its last value.
+   */
+  public String lastError() {
+    return handle.lastError();
   }
 
   /** True once the stream has ended (events may still be waiting: iterate to read them). */
@@ -430,6 +453,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private long stream; // 0 once destroyed
     private Map<String, Long> lastStats = Map.of();
+    private String lastError = "";
 
     Handle(long stream) {
       this.stream = stream;
@@ -498,6 +522,29 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       }
     }
 
+    String lastError() {
+      long s = acquire();
+      if (s == 0) {
+        lock.readLock().lock();
+        try {
+          return lastError;
+        } finally {
+          lock.readLock().unlock();
+        }
+      }
+      try {
+        return readLastError(s);
+      } finally {
+        release();
+      }
+    }
+
+    private static String readLastError(long stream) {
+      byte[][] out = new byte[1][];
+      Native.check(TidewireNative.tw_stream_last_error(out, stream));
+      return Native.text(out[0]);
+    }
+
     private static Map<String, Long> read(long stream) {
       Map<String, Long> stats = new LinkedHashMap<>();
       long[] value = new long[1];
@@ -515,6 +562,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       try {
         if (stream == 0) return;
         lastStats = read(stream);
+        lastError = readLastError(stream);
         TidewireNative.tw_stream_destroy(stream);
         stream = 0;
       } finally {
