@@ -8,8 +8,8 @@ export type Seconds = number | bigint | `${number}${'s' | 'm' | 'h'}`;
 
 /** Every configuration key under its alias ("." written as "_"): the options of `new Stream()`. */
 export interface ConfigOptions {
-  /** How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport. Default: `auto`. */
-  transport?: 'auto' | 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook';
+  /** How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport (`mcp`, MCP Streamable HTTP, is never inferred). Default: `auto`. */
+  transport?: 'auto' | 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp';
   /** The source. Required. */
   url?: string;
   /** Time allowed to connect and receive response headers before the attempt counts as failed (for long-poll: to connect and send the request; the server may then hold it for longpoll.timeout_ms). With read_timeout_ms=0 it also bounds a poll or error response body. Default: `10000`. */
@@ -130,12 +130,22 @@ export interface ConfigOptions {
   webhook_dedup_max_ids?: number | bigint;
   /** `Retry-After` of the 503 that refuses deliveries while the queue is full (queue.overflow=pause). Default: `5`. */
   webhook_retry_after_s?: Seconds;
+  /** mcp: the MCP-Protocol-Version header sent after initialization. Empty: the `protocolVersion` of the server's initialize result. */
+  mcp_protocol_version?: string;
+  /** mcp: open the GET stream of server-initiated messages once the session is initialized (a server that answers 405 has none; that is not an error). The policy keeps it up (reconnect.*, retry:, Last-Event-ID). Default: `true`. */
+  mcp_listen?: boolean;
+  /** mcp: the largest JSON response body (one message or a batch); a larger one ends the stream with TW_ERR_LIMIT. Messages in SSE are bounded by sse.max_line_bytes and sse.max_event_bytes. Default: `16777216`. */
+  mcp_max_message_bytes?: number | bigint;
+  /** mcp: bytes of messages given to tw_stream_send and not yet posted; a send that would exceed it returns TW_ERR_WOULD_BLOCK. Default: `4194304`. */
+  mcp_send_buffer_bytes?: number | bigint;
+  /** mcp: how long closing the stream waits for the server to take the DELETE that ends the session; the stream itself ends at once. Default: `2000`. */
+  mcp_delete_timeout_ms?: Milliseconds;
 }
 
 /** Every configuration key under its name: the `options` of `new Stream()`. */
 export interface ConfigKeys {
-  /** How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport. Default: `auto`. */
-  'transport'?: 'auto' | 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook';
+  /** How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport (`mcp`, MCP Streamable HTTP, is never inferred). Default: `auto`. */
+  'transport'?: 'auto' | 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp';
   /** The source. Required. */
   'url'?: string;
   /** A request header (header.<Name>). */
@@ -258,4 +268,14 @@ export interface ConfigKeys {
   'webhook.dedup_max_ids'?: number | bigint;
   /** `Retry-After` of the 503 that refuses deliveries while the queue is full (queue.overflow=pause). Default: `5`. */
   'webhook.retry_after_s'?: Seconds;
+  /** mcp: the MCP-Protocol-Version header sent after initialization. Empty: the `protocolVersion` of the server's initialize result. */
+  'mcp.protocol_version'?: string;
+  /** mcp: open the GET stream of server-initiated messages once the session is initialized (a server that answers 405 has none; that is not an error). The policy keeps it up (reconnect.*, retry:, Last-Event-ID). Default: `true`. */
+  'mcp.listen'?: boolean;
+  /** mcp: the largest JSON response body (one message or a batch); a larger one ends the stream with TW_ERR_LIMIT. Messages in SSE are bounded by sse.max_line_bytes and sse.max_event_bytes. Default: `16777216`. */
+  'mcp.max_message_bytes'?: number | bigint;
+  /** mcp: bytes of messages given to tw_stream_send and not yet posted; a send that would exceed it returns TW_ERR_WOULD_BLOCK. Default: `4194304`. */
+  'mcp.send_buffer_bytes'?: number | bigint;
+  /** mcp: how long closing the stream waits for the server to take the DELETE that ends the session; the stream itself ends at once. Default: `2000`. */
+  'mcp.delete_timeout_ms'?: Milliseconds;
 }
