@@ -32,13 +32,19 @@ import warnings
 import uvicorn
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.streamable_http import EventMessage, EventStore
+from mcp.server.streamable_http import GET_STREAM_KEY, EventMessage, EventStore
 
 from peer_lifecycle import announce, close_within, escape_log_value, listening_socket, stop_event
 
 
 class MemoryEventStore(EventStore):
-    """Keeps every event of every stream, in order, for replay after a Last-Event-ID."""
+    """Keeps every event of every stream, in order, for replay after a Last-Event-ID.
+
+    A resumed request stream is replayed and then ended, never tailed live: the SDK registers the
+    live tail only after the replay and its priming event, and a message stored in between is
+    delivered to nobody (its own comment calls this "replay→live-tail ordering window"). Ending the
+    GET after the replay makes the client resume again from the last id it received, so the peer
+    itself never loses a message; the standalone GET stream is tailed as the SDK does it."""
 
     def __init__(self):
         self.events = []  # (event_id, stream_id, message)
@@ -57,7 +63,7 @@ class MemoryEventStore(EventStore):
         for event_id, sid, message in self.events[index + 1:]:
             if sid == stream_id and message is not None:
                 await send_callback(EventMessage(message, event_id))
-        return stream_id
+        return stream_id if stream_id == GET_STREAM_KEY else None
 
 
 def build_server():
