@@ -504,8 +504,11 @@ int main(int argc, char **argv) {
     tw_stream_failure(&failure, stream);
     status = EXIT_CLEAN;
     if (failure) {
-      fprintf(stderr, "tidewire: the stream failed: %s: %s\n", tw_err_name(tw_event_error(failure)),
-              tw_event_data(failure));
+      /* The library has already logged the failure at warn ("stream ended: ..."); only --quiet,
+       * which hides warnings, leaves it to this line, so that it is said once either way. */
+      char *text = NULL;
+      if (o.quiet && tw_event_error_message(&text, failure) == TW_OK) fprintf(stderr, "tidewire: %s\n", text);
+      tw_free(text);
       status = exit_status_of(failure);
       tw_event_destroy(failure);
     }
