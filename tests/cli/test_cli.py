@@ -231,9 +231,18 @@ def test_a_fatal_http_status_sets_the_exit_status(tidewire, peers, code, status)
 
 def test_an_unreachable_source_exits_3_once_the_attempts_run_out(tidewire):
     url = f"http://127.0.0.1:{free_port()}/events"
-    result = run(tidewire, "sse", url, "reconnect.max_attempts=2", "reconnect.initial_ms=1", "reconnect.max_ms=5")
+    settings = ("reconnect.max_attempts=2", "reconnect.initial_ms=1", "reconnect.max_ms=5")
+    result = run(tidewire, "sse", url, *settings)
     assert result.returncode == 3
-    assert "TW_ERR_GAVE_UP" in result.stderr
+    # Said once: the library's warning, not a second line of the command's.
+    assert result.stderr.count("gave up after reconnect.max_attempts=2") == 1
+    assert "tidewire warn: stream ended: gave up" in result.stderr
+    quiet = run(tidewire, "-q", "sse", url, *settings)
+    assert quiet.returncode == 3
+    assert quiet.stderr.splitlines() == [
+        f"tidewire: gave up after reconnect.max_attempts=2 failed attempts; last: {url}: could not connect to "
+        f"127.0.0.1:{url.split(':')[2].split('/')[0]}: connection refused (TW_ERR_GAVE_UP)"
+    ]
 
 
 def test_a_reader_that_leaves_is_a_clean_end(tidewire, peers):
