@@ -1,6 +1,5 @@
 #include "log.h"
 
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -78,9 +77,7 @@ bool run_contained(const char* what, const std::function<void()>& fn) {
   return false;
 }
 
-LogQueue::~LogQueue() {
-  if (fd_ >= 0) close(fd_);
-}
+LogQueue::~LogQueue() = default;
 
 void LogQueue::enable(tw_log_level max_level, size_t capacity) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -158,13 +155,7 @@ void LogQueue::wakeup() {
 
 int LogQueue::fd() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (fd_ < 0) {
-    fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd_ < 0) return -1;
-    fd_readable_ = false;
-    update_fd_locked();
-  }
-  return fd_;
+  return fd_.get(readable_locked());
 }
 
 uint64_t LogQueue::dropped() const {
@@ -172,17 +163,8 @@ uint64_t LogQueue::dropped() const {
   return dropped_;
 }
 
-void LogQueue::update_fd_locked() {
-  bool want = !records_.empty() || dropped_ > reported_;
-  if (fd_ < 0 || want == fd_readable_) return;
-  if (want) {
-    uint64_t one = 1;
-    (void)!write(fd_, &one, sizeof one);
-  } else {
-    uint64_t drained;
-    (void)!read(fd_, &drained, sizeof drained);
-  }
-  fd_readable_ = want;
-}
+bool LogQueue::readable_locked() const { return !records_.empty() || dropped_ > reported_; }
+
+void LogQueue::update_fd_locked() { fd_.set(readable_locked()); }
 
 }  // namespace tidewire::detail

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fifo.h"
+#include "level_fd.h"
 #include "tidewire/tidewire.h"
 
 // One record of a runtime's log queue (the ABI's opaque tw_log_record).
@@ -62,6 +63,7 @@ class LogQueue {
   uint64_t dropped() const;
 
  private:
+  bool readable_locked() const;
   void update_fd_locked();
 
   mutable std::mutex mutex_;
@@ -73,8 +75,7 @@ class LogQueue {
   uint64_t dropped_ = 0;
   uint64_t reported_ = 0;  // of dropped_, told to a reader by a record of its own
   uint64_t pending_wakeups_ = 0;
-  int fd_ = -1;
-  bool fd_readable_ = false;
+  LevelFd fd_;
 };
 
 // The I/O thread of a runtime names its queue here once, at start: log() on that thread reaches it.

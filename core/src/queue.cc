@@ -1,6 +1,5 @@
 #include "queue.h"
 
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -45,33 +44,16 @@ bool transient_status(const tw_event& e) { return e.kind == TW_KIND_OPEN || e.ki
 EventQueue::EventQueue(size_t capacity, Overflow overflow, uint64_t max_bytes)
     : capacity_(capacity), overflow_(overflow), max_bytes_(max_bytes) {}
 
-EventQueue::~EventQueue() {
-  if (fd_ >= 0) close(fd_);
-}
+EventQueue::~EventQueue() = default;
 
 int EventQueue::fd() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (fd_ < 0) {
-    fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd_ < 0) return -1;
-    fd_readable_ = false;
-    update_fd_locked();
-  }
-  return fd_;
+  return fd_.get(readable_locked());
 }
 
-void EventQueue::update_fd_locked() const {
-  bool want = !events_.empty() || ended_;
-  if (fd_ < 0 || want == fd_readable_) return;
-  if (want) {
-    uint64_t one = 1;
-    (void)!write(fd_, &one, sizeof one);
-  } else {
-    uint64_t drained;
-    (void)!read(fd_, &drained, sizeof drained);
-  }
-  fd_readable_ = want;
-}
+bool EventQueue::readable_locked() const { return !events_.empty() || ended_; }
+
+void EventQueue::update_fd_locked() const { fd_.set(readable_locked()); }
 
 bool EventQueue::full_locked() const { return events_.size() >= capacity_ || bytes_ >= max_bytes_; }
 

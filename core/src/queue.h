@@ -19,6 +19,7 @@
 
 #include "event.h"
 #include "fifo.h"
+#include "level_fd.h"
 
 namespace tidewire::detail {
 
@@ -73,6 +74,7 @@ class EventQueue {
   bool ended() const;
 
  private:
+  bool readable_locked() const;
   void update_fd_locked() const;
   bool full_locked() const;
   void append_locked(EventPtr event);
@@ -82,8 +84,7 @@ class EventQueue {
   const Overflow overflow_;
   const uint64_t max_bytes_;
   mutable std::mutex mutex_;
-  mutable int fd_ = -1;
-  mutable bool fd_readable_ = false;
+  mutable LevelFd fd_;
   std::condition_variable cv_;
   Fifo<EventPtr> events_;
   std::function<void()> resume_hook_;
