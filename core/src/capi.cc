@@ -171,6 +171,7 @@ const char* tw_transport_name(tw_transport transport) {
     case TW_TRANSPORT_SSE: return "sse";
     case TW_TRANSPORT_WS: return "ws";
     case TW_TRANSPORT_WEBHOOK: return "webhook";
+    case TW_TRANSPORT_REDIS: return "redis";
   }
   return "unknown";
 }
@@ -372,6 +373,24 @@ tw_err tw_stream_set_header(tw_stream* stream, const char* name, const char* val
     core->runtime->post([core] {
       if (core->running) core->running->headers_changed();
     });
+  });
+}
+
+tw_err tw_stream_ack(tw_stream* stream, const tw_event* event) {
+  return guarded([&] {
+    if (!stream || !event) invalid_argument("tw_stream_ack: stream and event must not be NULL");
+    std::shared_ptr<StreamCore> core = stream->core;
+    if (core->transport != TW_TRANSPORT_REDIS)
+      throw Error(TW_ERR_UNSUPPORTED, std::string("tw_stream_ack: the ") + tw_transport_name(core->transport) +
+                                          " transport has nothing to acknowledge; only redis streams do");
+    if (event->transport != TW_TRANSPORT_REDIS || event->kind != TW_KIND_MESSAGE || event->id.empty())
+      invalid_argument("tw_stream_ack: the event is not a message of a redis stream");
+    if (core->config.str("redis.ack") != "manual") return;
+    if (core->queue.ended()) throw Error(TW_ERR_CLOSED, "tw_stream_ack: the stream has ended");
+    if (!core->runtime->post([core, id = event->id] {
+          if (core->running) core->running->ack(id);
+        }))
+      throw Error(TW_ERR_SHUTDOWN, "tw_stream_ack: the runtime is shutting down");
   });
 }
 

@@ -196,7 +196,8 @@ typedef enum tw_transport {
   TW_TRANSPORT_LONGPOLL = 1,
   TW_TRANSPORT_SSE = 2,
   TW_TRANSPORT_WS = 3,
-  TW_TRANSPORT_WEBHOOK = 4
+  TW_TRANSPORT_WEBHOOK = 4,
+  TW_TRANSPORT_REDIS = 5 /**< a consumer group on a Redis Stream (see docs/scale-out.md) */
 } tw_transport;
 
 /** Name of a transport as used by the `transport` key ("sse"). Static string. Thread-safe. */
@@ -348,6 +349,19 @@ TW_API tw_err tw_stream_restart(tw_stream *stream);
  * TW_ERR_CLOSED once the stream has ended. Thread-safe.
  */
 TW_API tw_err tw_stream_set_header(tw_stream *stream, const char *name, const char *value);
+
+/**
+ * Acknowledges `event` (a message of a redis stream with redis.ack=manual): its entry leaves the
+ * consumer group's pending list (XACK), so no other consumer will claim it. Call it once the event
+ * is handled; an entry never acknowledged is claimed by another consumer after redis.claim_idle_ms.
+ * The event is only read (its id is copied): the caller still owns it, and may destroy it before or
+ * after. With redis.ack=auto it does nothing and returns TW_OK. Returns TW_ERR_UNSUPPORTED for other
+ * transports, TW_ERR_INVALID_ARGUMENT for an event that is not a redis message, TW_ERR_CLOSED once
+ * the stream has ended (the entry stays pending and is claimed later).
+ * Thread-safe; the acknowledgment is sent from the I/O thread shortly after the call returns
+ * (pipelined with the stream's reads; re-sent after a reconnect).
+ */
+TW_API tw_err tw_stream_ack(tw_stream *stream, const tw_event *event);
 
 /**
  * If the stream ended in failure, *out is a copy of its error event (owned: tw_event_destroy());
