@@ -376,19 +376,17 @@ tw_err tw_stream_set_header(tw_stream* stream, const char* name, const char* val
   });
 }
 
-tw_err tw_stream_ack(tw_stream* stream, const tw_event* event) {
+tw_err tw_stream_ack(tw_stream* stream, const char* id) {
   return guarded([&] {
-    if (!stream || !event) invalid_argument("tw_stream_ack: stream and event must not be NULL");
+    if (!stream || !id || !*id) invalid_argument("tw_stream_ack: stream is NULL, or id is NULL or empty");
     std::shared_ptr<StreamCore> core = stream->core;
     if (core->transport != TW_TRANSPORT_REDIS)
       throw Error(TW_ERR_UNSUPPORTED, std::string("tw_stream_ack: the ") + tw_transport_name(core->transport) +
                                           " transport has nothing to acknowledge; only redis streams do");
-    if (event->transport != TW_TRANSPORT_REDIS || event->kind != TW_KIND_MESSAGE || event->id.empty())
-      invalid_argument("tw_stream_ack: the event is not a message of a redis stream");
     if (core->config.str("redis.ack") != "manual") return;
     if (core->queue.ended()) throw Error(TW_ERR_CLOSED, "tw_stream_ack: the stream has ended");
-    if (!core->runtime->post([core, id = event->id] {
-          if (core->running) core->running->ack(id);
+    if (!core->runtime->post([core, entry = std::string(id)] {
+          if (core->running) core->running->ack(entry);
         }))
       throw Error(TW_ERR_SHUTDOWN, "tw_stream_ack: the runtime is shutting down");
   });

@@ -54,10 +54,10 @@ TEST(Redis, ManualAckLeavesEntriesPendingUntilAcknowledged) {
     else tw_event_destroy(e);
   }
   EXPECT_EQ(redis.pending("jobs", "workers"), 3);
-  EXPECT_EQ(tw_stream_ack(s.get(), events[1]), TW_OK) << tw_last_error_message();
+  EXPECT_EQ(tw_stream_ack(s.get(), tw_event_id(events[1])), TW_OK) << tw_last_error_message();
   EXPECT_TRUE(eventually([&] { return redis.pending("jobs", "workers") == 2; }));
   for (tw_event* e : events) {
-    EXPECT_EQ(tw_stream_ack(s.get(), e), TW_OK);
+    EXPECT_EQ(tw_stream_ack(s.get(), tw_event_id(e)), TW_OK);
     tw_event_destroy(e);
   }
   EXPECT_TRUE(eventually([&] { return redis.pending("jobs", "workers") == 0; }));
@@ -71,11 +71,12 @@ TEST(Redis, AckIsRefusedForOtherTransportsAndAfterTheEnd) {
   tw_event* e = nullptr;
   ASSERT_EQ(tw_stream_next(&e, s.get(), 5000), TW_OK);
   Stream hook(rt.get(), {{"transport", "webhook"}, {"url", "http://127.0.0.1:0/hooks"}, {"webhook.scheme", "none"}});
-  EXPECT_EQ(tw_stream_ack(hook.get(), e), TW_ERR_UNSUPPORTED);
+  EXPECT_EQ(tw_stream_ack(hook.get(), tw_event_id(e)), TW_ERR_UNSUPPORTED);
   EXPECT_EQ(tw_stream_ack(s.get(), nullptr), TW_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(tw_stream_ack(s.get(), ""), TW_ERR_INVALID_ARGUMENT);
   tw_stream_close(s.get());
   s.until_end();
-  EXPECT_EQ(tw_stream_ack(s.get(), e), TW_ERR_CLOSED);
+  EXPECT_EQ(tw_stream_ack(s.get(), tw_event_id(e)), TW_ERR_CLOSED);
   tw_event_destroy(e);
 }
 
@@ -162,7 +163,7 @@ TEST(Redis, AFullQueueStopsReadingAndNothingIsLost) {
     ASSERT_EQ(tw_stream_next(&e, s.get(), 5000), TW_OK) << data.size();
     if (tw_event_kind(e) == TW_KIND_MESSAGE) {
       data.emplace_back(tw_event_data(e));
-      tw_stream_ack(s.get(), e);
+      tw_stream_ack(s.get(), tw_event_id(e));
     }
     tw_event_destroy(e);
   }

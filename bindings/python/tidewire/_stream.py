@@ -49,7 +49,7 @@ class Stream(_tidewire.Stream):
     ) -> None:
         super().__init__(_runtime.shared(), _config.settings(url, transport, headers, options, config))
 
-    # Iteration (next(stream), for, async for), next(timeout), send, restart, set_header, close,
+    # Iteration (next(stream), for, async for), next(timeout), send, ack, restart, set_header, close,
     # fileno, stats, url and ended are the native base's: events come from the core in batches and are handed out from the
     # stream's buffer without a call into the core. Waiting releases the GIL; Ctrl-C interrupts.
 

@@ -351,17 +351,18 @@ TW_API tw_err tw_stream_restart(tw_stream *stream);
 TW_API tw_err tw_stream_set_header(tw_stream *stream, const char *name, const char *value);
 
 /**
- * Acknowledges `event` (a message of a redis stream with redis.ack=manual): its entry leaves the
- * consumer group's pending list (XACK), so no other consumer will claim it. Call it once the event
- * is handled; an entry never acknowledged is claimed by another consumer after redis.claim_idle_ms.
- * The event is only read (its id is copied): the caller still owns it, and may destroy it before or
- * after. With redis.ack=auto it does nothing and returns TW_OK. Returns TW_ERR_UNSUPPORTED for other
- * transports, TW_ERR_INVALID_ARGUMENT for an event that is not a redis message, TW_ERR_CLOSED once
- * the stream has ended (the entry stays pending and is claimed later).
+ * Acknowledges the message whose tw_event_id() is `id` (NUL-terminated; copied), received from this
+ * redis stream with redis.ack=manual: its entry leaves the consumer group's pending list (XACK), so
+ * no other consumer will claim it. Call it once the event is handled (the event itself may be
+ * destroyed before or after; bindings that copy events out pass the id). An entry never
+ * acknowledged is claimed by another consumer after redis.claim_idle_ms. Acknowledging an id twice,
+ * or one that is not pending, is harmless. With redis.ack=auto it does nothing and returns TW_OK.
+ * Returns TW_ERR_UNSUPPORTED for other transports, TW_ERR_INVALID_ARGUMENT for a NULL or empty id,
+ * TW_ERR_CLOSED once the stream has ended (the entry stays pending and is claimed later).
  * Thread-safe; the acknowledgment is sent from the I/O thread shortly after the call returns
- * (pipelined with the stream's reads; re-sent after a reconnect).
+ * (pipelined with the stream's reads; sent again after a reconnect).
  */
-TW_API tw_err tw_stream_ack(tw_stream *stream, const tw_event *event);
+TW_API tw_err tw_stream_ack(tw_stream *stream, const char *id);
 
 /**
  * If the stream ended in failure, *out is a copy of its error event (owned: tw_event_destroy());

@@ -65,6 +65,7 @@ void RedisTransport::attempt() {
 void RedisTransport::stop_io() {
   // Possibly called from inside one of the client's callbacks: it is deleted later.
   if (client_) retired_ = std::move(client_);
+  if (acker_) retired_acker_ = std::move(acker_);
   reading_ = false;
 }
 
@@ -184,15 +185,35 @@ void RedisTransport::ack(std::string id) {
   send_acks();
 }
 
+void RedisTransport::start_acker() {
+  retired_acker_.reset();
+  acker_ = std::make_unique<redis::Client>(
+      runtime_.loop(), settings_, [this] { send_acks(); },
+      [this](const redis::Failure& f) {
+        // The acknowledgments it had are back in acks_ (their callbacks ran first); the next ones
+        // start a new connection. The reading connection's failure is what the policy acts on.
+        log(TW_LOG_INFO, settings_.url.display() + ": acknowledgment connection: " + f.message);
+        retired_acker_ = std::move(acker_);
+      });
+  acker_->connect();
+}
+
 void RedisTransport::send_acks() {
-  if (acks_.empty() || !client_ || !client_->ready()) return;
+  if (acks_.empty() || ended()) return;
+  redis::Client* link = client_.get();
+  if (manual_ack_) {
+    if (!client_ || !client_->ready()) return;  // the reading connection decides when Redis is up
+    if (!acker_) start_acker();
+    link = acker_.get();
+  }
+  if (!link || !link->ready()) return;
   std::vector<std::string> ids;
   ids.swap(acks_);
   std::vector<std::string_view> args{"XACK", stream_, group_};
   args.insert(args.end(), ids.begin(), ids.end());
   // Pipelined behind any blocked read; if the connection fails first, they are sent again on the
   // next one (acknowledging twice is harmless).
-  client_->command(args, [this, ids](const redisReply*, const redis::Failure* failure) mutable {
+  link->command(args, [this, ids](const redisReply*, const redis::Failure* failure) mutable {
     if (failure) acks_.insert(acks_.end(), ids.begin(), ids.end());
   });
 }

@@ -43,6 +43,7 @@ class RedisTransport final : public Transport {
   void read_next();
   void on_read(const redisReply* reply, const redis::Failure* failure, bool claim);
   void send_acks();
+  void start_acker();
   void protocol_error(const std::string& what);
 
   const redis::ClientSettings settings_;
@@ -55,6 +56,10 @@ class RedisTransport final : public Transport {
   const std::string count_;
   std::unique_ptr<redis::Client> client_;
   std::unique_ptr<redis::Client> retired_;  // a client whose callback may still be on the stack
+  // redis.ack=manual: acknowledgments go on a connection of their own, or they would wait behind
+  // a blocked read (up to redis.block_ms) and the entries would look idle to other consumers.
+  std::unique_ptr<redis::Client> acker_;
+  std::unique_ptr<redis::Client> retired_acker_;
   bool reading_ = false;       // a read or claim is out
   bool paused_ = false;        // the queue is full
   // Reading this consumer's own pending entries, page by page from history_start_, after every

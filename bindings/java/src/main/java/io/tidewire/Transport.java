@@ -15,7 +15,9 @@ public enum Transport {
   /** A WebSocket: messages in, messages out. */
   WS(tw_transport.TW_TRANSPORT_WS),
   /** An embedded HTTP endpoint that receives signed POSTs. */
-  WEBHOOK(tw_transport.TW_TRANSPORT_WEBHOOK);
+  WEBHOOK(tw_transport.TW_TRANSPORT_WEBHOOK),
+  /** A consumer group on a Redis Stream (scale-out workers). */
+  REDIS(tw_transport.TW_TRANSPORT_REDIS);
 
   // Indexed by the ABI's value: every event is looked up here, values() would copy the array.
   private static final Transport[] BY_VALUE = new Transport[values().length];
