@@ -509,6 +509,8 @@ tw_transport Config::validated_transport() const {
                                               "=... (redis://host:port/db?stream=NAME&group=G[&consumer=C])");
     for (const char* key : {"http.method", "http.body"})
       if (is_set(key)) throw Error(TW_ERR_INVALID_VALUE, std::string(key) + " is only for sse, poll and longpoll, not transport redis");
+    if (!str("sink").empty())
+      throw Error(TW_ERR_INVALID_VALUE, "sink is for poll, longpoll, sse and ws, not transport redis");
     return TW_TRANSPORT_REDIS;
   }
   Url parsed = Url::parse_listen(url);
@@ -541,6 +543,12 @@ tw_transport Config::validated_transport() const {
       if (is_set(key))
         throw Error(TW_ERR_INVALID_VALUE, std::string(key) + " is only for sse, poll and longpoll, not transport " +
                                               (transport == TW_TRANSPORT_WS ? "ws" : "webhook"));
+  if (!str("sink").empty()) {
+    if (transport == TW_TRANSPORT_WEBHOOK)
+      throw Error(TW_ERR_INVALID_VALUE, "sink is for poll, longpoll, sse and ws; a webhook hands off with webhook.handoff");
+    if (redis::RedisUrl::parse(str("sink"), "sink").param("stream").empty())
+      throw Error(TW_ERR_INVALID_VALUE, "sink: the URL needs ?stream=NAME (the Redis Stream to append to)");
+  }
   if (transport == TW_TRANSPORT_LONGPOLL &&
       str("longpoll.cursor_header").empty() != str("longpoll.cursor_param").empty())
     throw Error(TW_ERR_INVALID_VALUE,

@@ -215,5 +215,65 @@ TEST(Redis, AUrlWithoutStreamOrGroupIsRefusedAtOpen) {
   tw_config_destroy(c);
 }
 
+
+// sink=redis://…: an SSE reader on one machine feeds workers on many.
+TEST(RedisSink, SseEventsAreAppendedToTheStreamInOrderAndReachAWorker) {
+  RedisServer redis;
+  Runtime rt;
+  const std::string key = unique_key();
+  Stream reader(rt.get(), {{"transport", "sse"},
+                           {"url", http_peer().url("/sse?key=" + key + "&count=50&cut_every=20")},
+                           {"reconnect.initial_ms", "10"},
+                           {"sink", redis.url("?stream=feed")}});
+  ASSERT_TRUE(eventually([&] { return redis.integer({"XLEN", "feed"}) >= 50; }, 10000));
+  Stream worker(rt.get(), {{"url", redis.url("?stream=feed&group=g")}});
+  auto got = worker.messages(50);
+  ASSERT_EQ(got.size(), 50u);
+  for (size_t i = 0; i < got.size(); i++) {
+    EXPECT_EQ(got[i].headers["id"], std::to_string(i + 1));
+    EXPECT_EQ(got[i].headers["transport"], "sse");
+  }
+  // Forwarded, not queued here.
+  Received r;
+  EXPECT_EQ(reader.next(r, 0), TW_ERR_TIMEOUT);
+  EXPECT_EQ(reader.stat("messages"), 50u);
+}
+
+TEST(RedisSink, WhileRedisIsDownEntriesWaitAndNothingIsLost) {
+  RedisServer redis;
+  redis.stop();
+  Runtime rt;
+  const std::string key = unique_key();
+  Stream reader(rt.get(), {{"transport", "sse"},
+                           {"url", http_peer().url("/sse?key=" + key + "&count=30")},
+                           {"queue.max_events", "8"},
+                           {"reconnect.initial_ms", "20"},
+                           {"reconnect.max_ms", "100"},
+                           {"sink", redis.url("?stream=feed")}});
+  // Past queue.max_events unconfirmed entries the reader stops taking events from the source.
+  EXPECT_TRUE(eventually([&] { return reader.stat("messages") >= 8; }));
+  redis.start();
+  ASSERT_TRUE(eventually([&] { return redis.integer({"XLEN", "feed"}) >= 30; }, 10000));
+  EXPECT_EQ(redis.integer({"XLEN", "feed"}), 30);
+}
+
+TEST(RedisSink, ASinkWithoutAStreamOrOnAWebhookIsRefusedAtOpen) {
+  Runtime rt;
+  tw_config* c = nullptr;
+  ASSERT_EQ(tw_config_create(&c), TW_OK);
+  ASSERT_EQ(tw_config_set(c, "transport", "sse"), TW_OK);
+  ASSERT_EQ(tw_config_set(c, "url", "http://127.0.0.1:1/sse"), TW_OK);
+  ASSERT_EQ(tw_config_set(c, "sink", "redis://127.0.0.1:1/0"), TW_OK);
+  tw_stream* s = nullptr;
+  EXPECT_EQ(tw_stream_open(&s, rt.get(), c), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(std::string(tw_last_error_message()).find("?stream=NAME"), std::string::npos);
+  ASSERT_EQ(tw_config_set(c, "transport", "webhook"), TW_OK);
+  ASSERT_EQ(tw_config_set(c, "sink", "redis://127.0.0.1:1/0?stream=x"), TW_OK);
+  EXPECT_EQ(tw_stream_open(&s, rt.get(), c), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(std::string(tw_last_error_message()).find("webhook.handoff"), std::string::npos);
+  EXPECT_EQ(tw_config_set(c, "sink", "http://127.0.0.1/"), TW_ERR_INVALID_VALUE);
+  tw_config_destroy(c);
+}
+
 }  // namespace
 }  // namespace tidewire::test

@@ -14,6 +14,7 @@
 #include "../stream.h"
 #include "../timer.h"
 #include "../url.h"
+#include "redis_sink.h"
 
 namespace tidewire::detail {
 
@@ -104,6 +105,8 @@ class Transport {
   };
   std::optional<AuthFailure> awaiting_credentials_;
   uint64_t request_header_generation_ = 0;  // of the headers the last request carried
+  // sink=redis://…: messages go to a Redis Stream instead of the queue.
+  std::unique_ptr<RedisSink> sink_;
   bool ended_ = false;
   bool connected_once_ = false;
   bool connected_ = false;  // since the last opened(), no attempt failed
