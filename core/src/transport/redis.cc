@@ -73,7 +73,9 @@ void RedisTransport::on_ready() {
   opened();
   history_ = true;
   history_start_ = "0";
-  next_claim_ms_ = now_ms();
+  // Not at once: after an outage the other consumers need a moment to send the acknowledgments
+  // Redis missed, or their handled entries would look idle and be handled twice.
+  next_claim_ms_ = now_ms() + claim_idle_ms_;
   send_acks();
   read_next();
 }
@@ -180,7 +182,6 @@ void RedisTransport::on_read(const redisReply* reply, const redis::Failure* fail
 
 void RedisTransport::ack(std::string id) {
   if (!manual_ack_ || ended()) return;
-  unacked_.erase(id);
   acks_.push_back(std::move(id));
   send_acks();
 }
@@ -213,8 +214,13 @@ void RedisTransport::send_acks() {
   args.insert(args.end(), ids.begin(), ids.end());
   // Pipelined behind any blocked read; if the connection fails first, they are sent again on the
   // next one (acknowledging twice is harmless).
-  link->command(args, [this, ids](const redisReply*, const redis::Failure* failure) mutable {
-    if (failure) acks_.insert(acks_.end(), ids.begin(), ids.end());
+  link->command(args, [this, ids](const redisReply*, const redis::Failure* failure) {
+    if (failure) {
+      acks_.insert(acks_.end(), ids.begin(), ids.end());
+      return;
+    }
+    // Confirmed: the history read after a reconnect cannot return these any more.
+    for (const auto& id : ids) unacked_.erase(id);
   });
 }
 

@@ -67,8 +67,8 @@ class RedisTransport final : public Transport {
   // ours that died before the reply arrived (a blocked read served just as the link failed).
   bool history_ = true;
   std::string history_start_ = "0";
-  // redis.ack=manual: delivered and not yet acknowledged; the history skips them (they are with
-  // the application already).
+  // redis.ack=manual: delivered, and not yet acknowledged or not yet confirmed so by Redis; the
+  // history read skips them (they are with the application, or handled by it already).
   std::unordered_set<std::string> unacked_;
   std::string claim_cursor_ = "0-0";
   int64_t next_claim_ms_ = 0;
