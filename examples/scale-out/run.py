@@ -15,8 +15,9 @@ whether each delivery was consumed exactly once.
 
 --redis-outage S  stops Redis for S seconds once a third of the deliveries are sent: the receivers
                   answer 503, the signer retries, and the final count is the same.
---kill-worker     stalls the Python worker after a few hundred deliveries (it stops acknowledging)
-                  and kills it: the other workers claim its entries after redis.claim_idle_ms.
+--kill-worker     runs the Python worker alone first; it stalls after COUNT/20 deliveries (it stops
+                  acknowledging, with more entries read) and is killed; then the C and Node workers
+                  start and claim its entries after redis.claim_idle_ms (2 s here).
 Needs: redis-server and redis-cli (Debian redis-server), the tidewire Python package, node with the
 tidewire package under --node-modules, and the C worker (tw_example_scale_out_worker) built.
 """
@@ -166,12 +167,17 @@ def main() -> int:
         python_worker = [sys.executable, str(HERE / "worker.py"), redis.url(), "python", str(outs["python"])]
         if args.kill_worker:
             python_worker += ["--stall-after", str(max(1, args.count // 20))]
-        workers = {
-            "c": subprocess.Popen([args.c_worker, redis.url(), "c", str(outs["c"])]),
-            "python": subprocess.Popen(python_worker, stdout=subprocess.PIPE, text=True),
-            "node": subprocess.Popen(["node", str(HERE / "worker.js"), redis.url(), "node", str(outs["node"])], env=env),
-        }
-        procs += workers.values()
+        workers = {"python": subprocess.Popen(python_worker, stdout=subprocess.PIPE, text=True)}
+        procs.append(workers["python"])
+
+        def start_others():
+            workers["c"] = subprocess.Popen([args.c_worker, redis.url(), "c", str(outs["c"])])
+            workers["node"] = subprocess.Popen(["node", str(HERE / "worker.js"), redis.url(), "node",
+                                                str(outs["node"])], env=env)
+            procs.extend([workers["c"], workers["node"]])
+
+        if not args.kill_worker:
+            start_others()
 
         # The deliveries: each id once, and a tenth of them again, to the other receiver.
         ids = [f"msg_{i:06d}" for i in range(args.count)]
@@ -201,13 +207,16 @@ def main() -> int:
 
         killed_pending = None
         if args.kill_worker:
-            workers["python"].stdout.readline()  # "stalled"
+            # The Python worker was alone so far: it has taken its share and more, and stalled.
+            if workers["python"].stdout.readline().strip() != "stalled":
+                raise RuntimeError("the Python worker did not stall")
             time.sleep(0.5)  # its last acknowledgments reach Redis
             pending = redis.cli("XPENDING", "deliveries", "workers", "-", "+", "100000", "python")
             killed_pending = len([line for line in pending.split("\n") if line.count("-") == 1 and line[0].isdigit()])
             workers["python"].kill()
             workers["python"].wait()
             print(f"killed worker python with {killed_pending} unacknowledged entries", flush=True)
+            start_others()
 
         # Done when every entry is consumed and acknowledged.
         deadline = time.monotonic() + args.timeout
