@@ -24,24 +24,15 @@ struct Client::Pending {
 
 namespace {
 
-// What the reader has built of the reply in progress, and the limit on it: hiredis would grow a
-// reply as large as the server announces.
-struct ReaderState {
-  redisReplyObjectFunctions* inner = nullptr;
-  size_t reply_bytes = 0;
-  size_t limit = 0;
-  bool too_large = false;
-};
-
 constexpr size_t kObjectBytes = 48;  // what one reply object costs beside its string
 constexpr uint64_t kProbeMs = 100;
 
-ReaderState* state_of(const redisReadTask* task) { return static_cast<ReaderState*>(task->privdata); }
+ReplyLimit* state_of(const redisReadTask* task) { return static_cast<ReplyLimit*>(task->privdata); }
 
 // Counts one object of the reply; false once the reply is past the limit (hiredis then fails the
 // connection as out of memory, and the client reports the limit instead).
 bool count(const redisReadTask* task, size_t bytes) {
-  ReaderState* s = state_of(task);
+  ReplyLimit* s = state_of(task);
   if (!task->parent) s->reply_bytes = 0;  // a new reply begins
   s->reply_bytes += bytes + kObjectBytes;
   if (s->reply_bytes > s->limit) s->too_large = true;
@@ -85,8 +76,14 @@ bool fatal_setup_error(std::string_view text) {
 struct Client::Watch {
   uv_check_t handle;
   Client* owner;
-  ReaderState state;
+  ReplyLimit state;
 };
+
+void limit_replies(redisReader* reader, ReplyLimit* state) {
+  state->inner = reader->fn;
+  reader->fn = &counting_functions;
+  reader->privdata = state;
+}
 
 std::string_view reply_text(const redisReply* reply) {
   if (!reply || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_STATUS &&
@@ -203,10 +200,8 @@ void Client::open(const std::string& ip) {
   }
   watch_ = new Watch{};
   watch_->owner = this;
-  watch_->state.inner = ctx_->c.reader->fn;
   watch_->state.limit = settings_.max_reply_bytes;
-  ctx_->c.reader->fn = &counting_functions;
-  ctx_->c.reader->privdata = &watch_->state;
+  limit_replies(ctx_->c.reader, &watch_->state);
   uv_check_init(loop_, &watch_->handle);
   watch_->handle.data = watch_;
   uv_check_start(&watch_->handle, [](uv_check_t* h) {
@@ -319,7 +314,7 @@ void Client::on_connected(const redisAsyncContext* ctx, int status) {
 void Client::on_disconnected(const redisAsyncContext* ctx, int status) {
   auto* self = static_cast<Client*>(ctx->data);
   if (!self) return;
-  auto* state = static_cast<ReaderState*>(ctx->c.reader ? ctx->c.reader->privdata : nullptr);
+  auto* state = static_cast<ReplyLimit*>(ctx->c.reader ? ctx->c.reader->privdata : nullptr);
   std::string why = state && state->too_large
                         ? "a reply from " + self->settings_.url.display() + " exceeds redis.max_reply_bytes=" +
                               std::to_string(self->settings_.max_reply_bytes)

@@ -22,7 +22,9 @@
 #include "url.h"
 
 struct redisAsyncContext;
+struct redisReader;
 struct redisReply;
+struct redisReplyObjectFunctions;
 
 namespace tidewire::detail::redis {
 
@@ -101,6 +103,18 @@ class Client {
   bool down_ = false;
   std::shared_ptr<bool> alive_;
 };
+
+// The bound on one reply: hiredis allocates whatever a reply announces (an array header of a
+// billion elements is one huge calloc). limit_replies() makes `reader` count each reply as it is
+// built (string bytes, array slots and a fixed cost per object) and refuse it past `limit`: the
+// reader then fails as out of memory, and `too_large` tells why. `state` outlives the reader's use.
+struct ReplyLimit {
+  redisReplyObjectFunctions* inner = nullptr;  // the reader's own functions
+  size_t reply_bytes = 0;
+  size_t limit = 0;
+  bool too_large = false;
+};
+void limit_replies(redisReader* reader, ReplyLimit* state);
 
 // Reply helpers: the text of a string, status or error reply ("" otherwise).
 std::string_view reply_text(const redisReply* reply);
