@@ -103,6 +103,9 @@ class Signer:
         self.refused = 0  # 503s (and connection failures) that were retried
         self.sent = 0
         self.signer = Webhook(SECRET)
+        self.on_sent = lambda sent: None  # called with the count after each 2xx
+        self.gate = threading.Event()  # cleared: new requests wait
+        self.gate.set()
 
     def connection(self, port: int) -> http.client.HTTPConnection:
         conns = getattr(self.local, "conns", None)
@@ -116,6 +119,7 @@ class Signer:
         body = f'{{"type": "order.paid", "id": "{delivery_id}"}}'
         port = self.ports[receiver]
         while True:
+            self.gate.wait()
             now = datetime.datetime.now(tz=datetime.timezone.utc)
             headers = {"webhook-id": delivery_id, "webhook-timestamp": str(int(now.timestamp())),
                        "webhook-signature": self.signer.sign(delivery_id, now, body),
@@ -133,6 +137,8 @@ class Signer:
             if 200 <= status < 300:
                 with self.lock:
                     self.sent += 1
+                    sent = self.sent
+                self.on_sent(sent)
                 return
             with self.lock:
                 self.refused += 1
@@ -188,15 +194,21 @@ def main() -> int:
         outage = None
         if args.redis_outage:
             def outage_run():
-                while signer.sent < len(sends) // 3:
-                    time.sleep(0.01)
-                redis.stop()
-                print(f"redis stopped for {args.redis_outage:g} s after {signer.sent} deliveries", flush=True)
                 time.sleep(args.redis_outage)
                 redis.start()
                 print("redis is back", flush=True)
-            outage = threading.Thread(target=outage_run)
-            outage.start()
+
+            def maybe_stop(sent):
+                # Stopped from the sending thread itself, at a third: the rest is sent while it is down.
+                nonlocal outage
+                if sent == len(sends) // 3:
+                    signer.gate.clear()  # nothing more is sent until Redis is really down
+                    redis.stop()
+                    signer.gate.set()
+                    print(f"redis stopped for {args.redis_outage:g} s after {sent} deliveries", flush=True)
+                    outage = threading.Thread(target=outage_run)
+                    outage.start()
+            signer.on_sent = maybe_stop
 
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
