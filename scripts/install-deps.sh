@@ -19,6 +19,7 @@ APT_PACKAGES=(
   python3 python3-pip python3-venv curl
   swig default-jdk-headless maven
   unzip
+  libhiredis-dev redis-server
 )
 # Node.js (>= 18) and npm for the Node package: a node already on PATH is used as it is (e.g. one
 # the machine came with); otherwise Debian's.

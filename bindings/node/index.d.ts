@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 
 /** The transports of the `transport` option. */
-export type Transport = 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp';
+export type Transport = 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp' | 'redis';
 /**
  * "message"; "comment" with sse_comments: true; "auth_required" with reconnect_on_auth_failure:
  * 'wait'; with status_events: true the status kinds.
@@ -137,6 +137,8 @@ export class Stream extends EventEmitter implements AsyncIterable<Event> {
   /** Drops the connection and connects again at once, resuming (Last-Event-ID, ETag, cursor). */
   restart(): void;
   /** Sets (null: removes) a request header from the next request or handshake on. */
+  /** redis_ack 'manual': acknowledges a message (or its id) once handled. */
+  ack(event: Event | string): void;
   setHeader(name: string, value: string | null): void;
   /** The stream's URL; for a webhook stream the URL really bound (with the real port). */
   readonly url: string;

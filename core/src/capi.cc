@@ -175,6 +175,7 @@ const char* tw_transport_name(tw_transport transport) {
     case TW_TRANSPORT_WS: return "ws";
     case TW_TRANSPORT_WEBHOOK: return "webhook";
     case TW_TRANSPORT_MCP: return "mcp";
+    case TW_TRANSPORT_REDIS: return "redis";
   }
   return "unknown";
 }
@@ -404,6 +405,22 @@ tw_err tw_stream_set_header_n(tw_stream* stream, const char* name, size_t name_l
     std::optional<std::string> v;
     if (value) v = std::string(value, value_len);
     set_header(stream, "tw_stream_set_header_n", std::string(name ? name : "", name_len), std::move(v));
+  });
+}
+
+tw_err tw_stream_ack(tw_stream* stream, const char* id) {
+  return guarded([&] {
+    if (!stream || !id || !*id) invalid_argument("tw_stream_ack: stream is NULL, or id is NULL or empty");
+    std::shared_ptr<StreamCore> core = stream->core;
+    if (core->transport != TW_TRANSPORT_REDIS)
+      throw Error(TW_ERR_UNSUPPORTED, std::string("tw_stream_ack: the ") + tw_transport_name(core->transport) +
+                                          " transport has nothing to acknowledge; only redis streams do");
+    if (core->config.str("redis.ack") != "manual") return;
+    if (core->queue.ended()) throw Error(TW_ERR_CLOSED, "tw_stream_ack: the stream has ended");
+    if (!core->runtime->post([core, entry = std::string(id)] {
+          if (core->running) core->running->ack(entry);
+        }))
+      throw Error(TW_ERR_SHUTDOWN, "tw_stream_ack: the runtime is shutting down");
   });
 }
 

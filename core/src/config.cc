@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "redis/url.h"
 #include "url.h"
 
 namespace tidewire::detail {
@@ -18,10 +19,10 @@ constexpr int64_t kDay = 86'400'000;
 std::vector<KeySpec> make_table() {
   using K = KeyType;
   return {
-      {"transport", K::enumeration, "auto", "auto|poll|longpoll|sse|ws|webhook|mcp",
-       "How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport "
-       "(`mcp`, MCP Streamable HTTP, is never inferred)."},
-      {"url", K::string, "", "an absolute http://, https://, ws:// or wss:// URL",
+      {"transport", K::enumeration, "auto", "auto|poll|longpoll|sse|ws|webhook|mcp|redis",
+       "How to reach the source. `auto` means `ws` for ws:// and wss:// URLs and `redis` for redis:// URLs; other URLs "
+       "need an explicit transport (`mcp`, MCP Streamable HTTP, is never inferred)."},
+      {"url", K::string, "", "an absolute http://, https://, ws://, wss:// or redis:// URL",
        "The source. Required."},
       {"header.", K::map, "", "any header value without CR, LF or NUL (a rejected value is never shown in the error)",
        "A request header sent on every request and handshake, e.g. `header.Authorization`."},
@@ -226,6 +227,45 @@ std::vector<KeySpec> make_table() {
       {"mcp.delete_timeout_ms", K::integer, "2000", "1..60000",
        "mcp: how long closing the stream waits for the server to take the DELETE that ends the session; "
        "the stream itself ends at once.", 1, 60'000},
+      {"redis.ack", K::enumeration, "auto", "auto|manual",
+       "redis: when an entry is acknowledged (XACK). `auto`: once it is in the stream's queue. `manual`: when the "
+       "application calls tw_stream_ack (bindings: ack()) after handling it; an entry never acknowledged is "
+       "claimed by another consumer after redis.claim_idle_ms.", 0, 0},
+      {"redis.claim_idle_ms", K::integer, "60000", "0..86400000 (0 = never claim)",
+       "redis: entries another consumer of the group has left unacknowledged this long are claimed (XAUTOCLAIM) "
+       "and delivered here, so a crashed worker's entries reach a live one. Checked every half of it.", 0, kDay},
+      {"redis.block_ms", K::integer, "5000", "1..86400000",
+       "redis: how long one XREADGROUP waits on the server for new entries (the long-poll), at most "
+       "redis.claim_idle_ms.", 1, kDay},
+      {"redis.count", K::integer, "100", "1..100000",
+       "redis: entries read (or claimed) per request.", 1, 100'000},
+      {"redis.timeout_ms", K::integer, "5000", "1..86400000",
+       "Time Redis has to answer a command (beyond a read's redis.block_ms) before the connection counts as failed: "
+       "a redis stream reconnects, a webhook answers 503 with `Retry-After`.", 1, kDay},
+      {"redis.max_reply_bytes", K::integer, "67108864", "1024..1073741824",
+       "Largest reply accepted from Redis (its bytes and objects together); a larger one fails the connection with "
+       "TW_ERR_LIMIT instead of growing memory.", 1024, 1 << 30},
+      {"redis.key_prefix", K::string, "tidewire:dedup:", "any text",
+       "webhook.dedup_store: prefix of the keys (`<prefix><scheme>:<delivery id>`).", 0, 0},
+      {"webhook.dedup_store", K::string, "", "empty, or redis://[:password@]host[:port][/db]",
+       "Where delivery ids are remembered for deduplication. Empty: in this process (webhook.dedup_max_ids). A "
+       "redis:// URL: in Redis (`SET key 1 NX PX window`), shared by every receiver using it, so a delivery retried "
+       "to another receiver is acknowledged there without being accepted twice; Redis unreachable or slow: 503 + "
+       "`Retry-After`.", 0, 0},
+      {"webhook.handoff", K::string, "", "empty, or redis://[:password@]host[:port][/db]?stream=NAME[&maxlen=N]",
+       "Durable hand-off: each verified delivery is appended (XADD) to this Redis Stream before it is answered "
+       "2xx, with fields id, type, data (the raw body), scheme, received_at and h.<name> for the headers in "
+       "webhook.handoff_headers. Redis unreachable or slow: 503 + `Retry-After`, so the sender retries. "
+       "`maxlen=N` trims the stream to about N entries (XADD MAXLEN ~).", 0, 0},
+      {"webhook.handoff_headers", K::list, "content-type", "comma-separated header names",
+       "webhook.handoff: request headers copied into each entry (as h.<lower-case name>).", 0, 0},
+      {"webhook.local_queue", K::boolean, "true", "true|false",
+       "Whether accepted deliveries are also queued to this stream's consumers. `false` (needs webhook.handoff): "
+       "a receiver that only forwards to Redis.", 0, 0},
+      {"sink", K::string, "", "empty, or redis://[:password@]host[:port][/db]?stream=NAME[&maxlen=N]",
+       "Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of "
+       "queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. While Redis "
+       "is unreachable reading pauses, as for a full queue.", 0, 0},
   };
 }
 
@@ -547,7 +587,12 @@ void Config::set(const std::string& key, const std::string& value) {
       if (name == "longpoll.cursor_param" && !is_query_name(value))
         throw Error(TW_ERR_INVALID_VALUE, "invalid value for longpoll.cursor_param: a query parameter name "
                                           "cannot contain CR, LF, NUL, blanks, control characters, &, =, ? or #");
-      if (name == "url" && !value.empty()) {
+      if ((name == "url" || name == "sink" || name == "webhook.dedup_store" || name == "webhook.handoff") &&
+          redis::is_redis_url(value)) {
+        redis::RedisUrl::parse(value, name);
+      } else if (name == "sink" || name == "webhook.dedup_store" || name == "webhook.handoff") {
+        if (!value.empty()) invalid(name, value, found->accepted);
+      } else if (name == "url" && !value.empty()) {
         try {
           Url::parse_listen(value);  // port 0 is for webhook only: see validated_transport()
         } catch (const Error& e) {
@@ -654,8 +699,23 @@ std::vector<std::string> Config::list(const char* key) const { return split_list
 tw_transport Config::validated_transport() const {
   const std::string& url = str("url");
   if (url.empty()) throw Error(TW_ERR_INVALID_VALUE, "url is required: set \"url\" to the source's address");
-  Url parsed = Url::parse_listen(url);
   const std::string& t = str("transport");
+  if (redis::is_redis_url(url) || t == "redis") {
+    if (t != "auto" && t != "redis")
+      throw Error(TW_ERR_INVALID_VALUE, "url: \"redis://\" does not suit transport " + t + " (use redis)");
+    if (!redis::is_redis_url(url)) throw Error(TW_ERR_INVALID_VALUE, "url: transport redis needs a redis:// URL");
+    redis::RedisUrl parsed = redis::RedisUrl::parse(url, "url");
+    for (const char* param : {"stream", "group"})
+      if (parsed.param(param).empty())
+        throw Error(TW_ERR_INVALID_VALUE, std::string("url: a redis stream needs ?") + param +
+                                              "=... (redis://host:port/db?stream=NAME&group=G[&consumer=C])");
+    for (const char* key : {"http.method", "http.body"})
+      if (is_set(key)) throw Error(TW_ERR_INVALID_VALUE, std::string(key) + " is only for sse, poll and longpoll, not transport redis");
+    if (!str("sink").empty())
+      throw Error(TW_ERR_INVALID_VALUE, "sink is for poll, longpoll, sse and ws, not transport redis");
+    return TW_TRANSPORT_REDIS;
+  }
+  Url parsed = Url::parse_listen(url);
   bool ws_url = parsed.scheme == "ws" || parsed.scheme == "wss";
   tw_transport transport;
   if (t == "auto") {
@@ -687,6 +747,12 @@ tw_transport Config::validated_transport() const {
       if (is_set(key))
         throw Error(TW_ERR_INVALID_VALUE, std::string(key) + " is only for sse, poll and longpoll, not transport " + t +
                                               (transport == TW_TRANSPORT_MCP ? " (send messages with tw_stream_send)" : ""));
+  if (!str("sink").empty()) {
+    if (transport == TW_TRANSPORT_WEBHOOK)
+      throw Error(TW_ERR_INVALID_VALUE, "sink is for poll, longpoll, sse and ws; a webhook hands off with webhook.handoff");
+    if (redis::RedisUrl::parse(str("sink"), "sink").param("stream").empty())
+      throw Error(TW_ERR_INVALID_VALUE, "sink: the URL needs ?stream=NAME (the Redis Stream to append to)");
+  }
   if (transport == TW_TRANSPORT_LONGPOLL &&
       str("longpoll.cursor_header").empty() != str("longpoll.cursor_param").empty())
     throw Error(TW_ERR_INVALID_VALUE,

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "redis_server.h"
 
 extern char** environ;
 
@@ -590,6 +591,127 @@ TEST(Webhook, DestroyingTheRuntimeWithOpenConnectionsClosesEveryHandle) {
   EXPECT_EQ(s.messages(1).size(), 1u);  // what was queued stays readable
   std::lock_guard<std::mutex> lock(g_log_mutex);
   for (const auto& w : g_warnings) EXPECT_EQ(w.find("handles still open"), std::string::npos) << w;
+}
+
+
+// Scale-out: receivers that share their dedup set in Redis and hand each delivery to a Redis
+// Stream before answering (webhook.dedup_store, webhook.handoff).
+
+Settings receiver(const RedisServer& redis, Settings extra = {}) {
+  Settings s = webhook({{"webhook.dedup_store", redis.url()},
+                        {"webhook.handoff", redis.url("?stream=deliveries")},
+                        {"webhook.local_queue", "false"},
+                        {"reconnect.initial_ms", "50"},
+                        {"reconnect.max_ms", "200"}});
+  s.insert(s.end(), extra.begin(), extra.end());
+  return s;
+}
+
+TEST(WebhookRedis, EachVerifiedDeliveryIsInTheStreamBeforeItIsAcknowledged) {
+  RedisServer redis;
+  Runtime rt;
+  Stream s(rt.get(), receiver(redis));
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(s), {"--ids", "first"})) == std::vector<int>{204}; }));
+  ASSERT_EQ(statuses(send_signed(url_of(s), {"--ids", "d1,d2", "--forge-at", "1"})), (std::vector<int>{204, 401}));
+  // Answered: already in Redis, no waiting.
+  EXPECT_EQ(redis.integer({"XLEN", "deliveries"}), 2);
+  // Read back through a worker: the entry carries the delivery's id, type, body and scheme.
+  Stream worker(rt.get(), {{"url", redis.url("?stream=deliveries&group=g")}});
+  auto got = worker.messages(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].headers["id"], "d1");
+  EXPECT_EQ(got[1].type, "test.event");
+  EXPECT_EQ(got[1].data, R"({"type": "test.event", "id": "d1", "n": 0})");
+  EXPECT_EQ(got[1].headers["scheme"], "standard");
+  EXPECT_EQ(got[1].headers["h.content-type"], "application/json");
+  EXPECT_FALSE(got[1].headers["received_at"].empty());
+  // webhook.local_queue=false: nothing is queued here.
+  EXPECT_EQ(s.stat("messages"), 0u);
+}
+
+TEST(WebhookRedis, AnIdAcceptedByOneReceiverIsADuplicateAtAnother) {
+  RedisServer redis;
+  Runtime rt;
+  Stream a(rt.get(), receiver(redis));
+  Stream b(rt.get(), receiver(redis));
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(a), {"--ids", "x1"})) == std::vector<int>{204}; }));
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(b), {"--ids", "x2"})) == std::vector<int>{204}; }));
+  EXPECT_EQ(statuses(send_signed(url_of(a), {"--ids", "x3,x2,x3"})), (std::vector<int>{204, 204, 204}));
+  EXPECT_EQ(statuses(send_signed(url_of(b), {"--ids", "x1,x3,x4"})), (std::vector<int>{204, 204, 204}));
+  EXPECT_EQ(redis.integer({"XLEN", "deliveries"}), 4);
+  EXPECT_EQ(redis.integer({"EXISTS", "tidewire:dedup:standard:x4"}), 1);
+}
+
+TEST(WebhookRedis, RedisDownIsAnswered503WithRetryAfterAndTheRetryIsAcceptedOnce) {
+  RedisServer redis;
+  Runtime rt;
+  Stream s(rt.get(), receiver(redis, {{"webhook.retry_after_s", "2"}}));
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(s), {"--ids", "up"})) == std::vector<int>{204}; }));
+  redis.stop();
+  auto refused = send_signed(url_of(s), {"--ids", "during"});
+  ASSERT_EQ(statuses(refused), (std::vector<int>{503}));
+  EXPECT_EQ(refused[0].retry_after, "2");
+  redis.start();
+  // The sender retries, as senders do, until the receiver has Redis back.
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(s), {"--ids", "during"})) == std::vector<int>{204}; },
+                         10000));
+  EXPECT_EQ(statuses(send_signed(url_of(s), {"--ids", "during"})), (std::vector<int>{204}));
+  EXPECT_EQ(redis.integer({"XLEN", "deliveries"}), 2);
+}
+
+TEST(WebhookRedis, ASlowRedisIsAnswered503AfterTheTimeout) {
+  RedisServer redis;
+  Runtime rt;
+  Stream s(rt.get(), receiver(redis, {{"redis.timeout_ms", "300"}}));
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(s), {"--ids", "up"})) == std::vector<int>{204}; }));
+  redis.pause();
+  auto answers = send_signed(url_of(s), {"--ids", "slow"});
+  redis.resume();
+  EXPECT_EQ(statuses(answers), (std::vector<int>{503}));
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(s), {"--ids", "slow"})) == std::vector<int>{204}; },
+                         10000));
+  EXPECT_EQ(redis.integer({"XLEN", "deliveries"}), 2);
+}
+
+TEST(WebhookRedis, WithALocalQueueTheDeliveryIsBothInTheStreamAndQueued) {
+  RedisServer redis;
+  Runtime rt;
+  Stream s(rt.get(), receiver(redis, {{"webhook.local_queue", "true"}}));
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(s), {"--ids", "both"})) == std::vector<int>{204}; }));
+  auto got = s.messages(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].id, "both");
+  EXPECT_EQ(redis.integer({"XLEN", "deliveries"}), 1);
+}
+
+TEST(WebhookRedis, PipelinedDeliveriesWaitingOnRedisAreAnsweredInOrder) {
+  RedisServer redis;
+  Runtime rt;
+  Stream s(rt.get(), receiver(redis));
+  ASSERT_TRUE(eventually([&] { return statuses(send_signed(url_of(s), {"--ids", "up"})) == std::vector<int>{204}; }));
+  auto answers = send_signed(url_of(s), {"--mode", "pipelined", "--count", "5", "--forge-at", "2"});
+  EXPECT_EQ(statuses(answers), (std::vector<int>{204, 204, 401, 204, 204}));
+  EXPECT_EQ(redis.integer({"XLEN", "deliveries"}), 5);
+}
+
+TEST(WebhookRedis, SettingsThatCannotWorkAreRefusedAtOpen) {
+  RedisServer one, two;
+  Runtime rt;
+  std::string message;
+  EXPECT_EQ(open_error(rt.get(), webhook({{"webhook.local_queue", "false"}}), message), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("webhook.local_queue=false needs webhook.handoff"), std::string::npos) << message;
+  EXPECT_EQ(open_error(rt.get(), webhook({{"webhook.dedup_store", one.url()}, {"webhook.handoff", two.url("?stream=s")}}),
+                       message),
+            TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("must name the same Redis"), std::string::npos) << message;
+  EXPECT_EQ(open_error(rt.get(), webhook({{"webhook.handoff", one.url()}}), message), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("?stream=NAME"), std::string::npos) << message;
+  tw_config* c = nullptr;
+  ASSERT_EQ(tw_config_create(&c), TW_OK);
+  EXPECT_EQ(tw_config_set(c, "webhook.handoff", "http://127.0.0.1/x"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(tw_config_set(c, "webhook.dedup_store", "redis://:secret@127.0.0.1:1/notanumber"), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(std::string(tw_last_error_message()).find("secret"), std::string::npos) << tw_last_error_message();
+  tw_config_destroy(c);
 }
 
 }  // namespace

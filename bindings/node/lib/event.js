@@ -57,7 +57,7 @@ class Event {
      * "closed".
      */
     this.kind = KINDS[layout[at + KIND] | 0];
-    /** The transport that delivered it: "poll", "longpoll", "sse", "ws" or "webhook". */
+    /** The transport that delivered it: "poll", "longpoll", "sse", "ws", "webhook" or "redis". */
     this.transport = TRANSPORTS[layout[at + TRANSPORT] | 0];
     /** SSE id, poll ETag (or Last-Modified), long-poll cursor, webhook id; "" when none. */
     this.id = strings[layout[at + ID] | 0];

@@ -32,7 +32,7 @@ function streamError([batch, message, category]) {
  *     const stream = new Stream('http://127.0.0.1:8000/sse', { transport: 'sse', reconnect_max_ms: 2000 });
  *     for await (const event of stream) console.log(event.id, event.json());
  *
- * Options: `transport` ("poll", "longpoll", "sse", "ws", "webhook"; ws:// and wss:// URLs imply
+ * Options: `transport` ("poll", "longpoll", "sse", "ws", "webhook", "redis"; ws:// and wss:// URLs imply
  * "ws"), any configuration key with "." written as "_" (`reconnect_max_ms`, `tls_ca_file`),
  * `options` (raw keys: `{ 'reconnect.max_ms': 2000 }`), `headers`, and `signal` (an AbortSignal
  * that closes the stream). Throws ConfigError for an unknown key or a refused value.
@@ -207,6 +207,20 @@ class Stream extends EventEmitter {
    */
   restart() {
     native(() => this.#native.restart());
+  }
+
+  /**
+   * Acknowledges a message of a redis stream opened with redis_ack: 'manual' (the event, or its
+   * id): its entry leaves the consumer group's pending list, so no other worker will claim it. Does
+   * nothing with redis_ack 'auto'. Throws a TidewireError for other transports (TW_ERR_UNSUPPORTED)
+   * and after the end (TW_ERR_CLOSED; the entry stays pending and another worker claims it).
+   * @param {import('./event').Event | string} event
+   */
+  ack(event) {
+    const id = typeof event === 'string' ? event : event?.id;
+    if (typeof id !== 'string') throw new TypeError('ack() takes an Event or its id');
+    if (id.includes('\0')) throw new TypeError('ack(): an event id never contains NUL');
+    native(() => this.#native.ack(id));
   }
 
   /**

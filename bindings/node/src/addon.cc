@@ -329,7 +329,7 @@ class Stream : public Napi::ObjectWrap<Stream> {
                         InstanceMethod<&Stream::Close>("close"), InstanceMethod<&Stream::Send>("send"),
                         InstanceMethod<&Stream::Url>("url"), InstanceMethod<&Stream::Stats>("stats"),
                         InstanceMethod<&Stream::Ended>("ended"), InstanceMethod<&Stream::Fd>("fd"),
-                        InstanceMethod<&Stream::Restart>("restart"),
+                        InstanceMethod<&Stream::Restart>("restart"), InstanceMethod<&Stream::Ack>("ack"),
                         InstanceMethod<&Stream::SetHeader>("setHeader")});
   }
 
@@ -512,6 +512,14 @@ class Stream : public Napi::ObjectWrap<Stream> {
     return info.Env().Undefined();
   }
 
+  // ack(id): lib/stream.js checks the type and NULs.
+  Napi::Value Ack(const Napi::CallbackInfo& info) {
+    std::string id = info[0].As<Napi::String>();
+    tw_err err = tw_stream_ack(stream_, id.c_str());
+    if (err != TW_OK) throw_last(info.Env(), err);
+    return info.Env().Undefined();
+  }
+
   // setHeader(name, value): value null removes the header. lib/stream.js checks the types; the core
   // refuses a NUL (lengths are passed, so none cuts a string short).
   Napi::Value SetHeader(const Napi::CallbackInfo& info) {
@@ -635,7 +643,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("slots", slots);
   exports.Set("kinds", Names(env, [](int i) { return tw_kind_name(static_cast<tw_kind>(i)); }, TW_KIND_COMMENT + 1));
   exports.Set("transports",
-              Names(env, [](int i) { return tw_transport_name(static_cast<tw_transport>(i)); }, TW_TRANSPORT_WEBHOOK + 1));
+              Names(env, [](int i) { return tw_transport_name(static_cast<tw_transport>(i)); }, TW_TRANSPORT_REDIS + 1));
   return exports;
 }
 

@@ -269,7 +269,7 @@ PyGetSetDef event_getset[] = {
     {"headers", event_headers, nullptr, "Response (poll, long-poll) or request (webhook) headers, lower-case names.",
      nullptr},
     {"transport", event_transport, nullptr,
-     "The transport that delivered it: \"poll\", \"longpoll\", \"sse\", \"ws\", \"webhook\" or \"mcp\".", nullptr},
+     "The transport that delivered it: \"poll\", \"longpoll\", \"sse\", \"ws\", \"webhook\", \"mcp\" or \"redis\".", nullptr},
     {"received_at", event_received_at, nullptr,
      "When the I/O thread received it, in seconds on the time.monotonic() clock.", nullptr},
     {"error", event_error, nullptr,
@@ -780,6 +780,16 @@ PyObject* stream_restart(PyObject* self, PyObject*) {
   Py_RETURN_NONE;
 }
 
+PyObject* stream_ack(PyObject* self, PyObject* event) {
+  Stream* stream = native(self);
+  if (!stream) return nullptr;
+  if (!PyObject_TypeCheck(event, event_type))
+    return PyErr_Format(PyExc_TypeError, "ack() takes a tidewire.Event, not %s", Py_TYPE(event)->tp_name);
+  tw_err err = tw_stream_ack(stream->handle(), tw_event_id(c_event(event)));
+  if (err != TW_OK) return guarded([&]() -> PyObject* { raise_last(err); });
+  Py_RETURN_NONE;
+}
+
 PyObject* stream_set_header(PyObject* self, PyObject* args) {
   Stream* stream = native(self);
   if (!stream) return nullptr;
@@ -867,6 +877,13 @@ PyMethodDef stream_methods[] = {
      "again now. Any thread.\n\n"
      "Raises :class:`tidewire.Error` for webhook streams (``TW_ERR_UNSUPPORTED``) and after the stream has "
      "ended (``TW_ERR_CLOSED``)."},
+    {"ack", stream_ack, METH_O,
+     "ack(event)\n--\n\n"
+     "Acknowledges a message of a redis stream opened with ``redis_ack=\"manual\"``: its entry leaves the "
+     "consumer group's pending list, so no other worker will claim it. Does nothing with ``redis_ack=\"auto\"``. "
+     "Any thread.\n\n"
+     "Raises :class:`tidewire.Error` for other transports (``TW_ERR_UNSUPPORTED``) and after the stream has "
+     "ended (``TW_ERR_CLOSED``; the entry stays pending and another worker claims it)."},
     {"set_header", stream_set_header, METH_VARARGS,
      "set_header(name, value)\n--\n\n"
      "Sets request header `name` to `value` (None removes it) from the next request or WebSocket "

@@ -15,8 +15,9 @@ class Stream(_tidewire.Stream):
 
     ``Stream(url, transport=None, *, headers=None, options=None, **config)``
 
-    - ``transport``: ``"poll"``, ``"longpoll"``, ``"sse"``, ``"ws"``, ``"webhook"`` or ``"mcp"``;
-      ws:// and wss:// URLs default to ``"ws"``, other URLs need it. ``"mcp"`` (MCP Streamable
+    - ``transport``: ``"poll"``, ``"longpoll"``, ``"sse"``, ``"ws"``, ``"webhook"``, ``"mcp"`` or
+      ``"redis"``; ws:// and wss:// URLs default to ``"ws"``, redis:// URLs to ``"redis"``, other
+      URLs need it. ``"mcp"`` (MCP Streamable
       HTTP): :meth:`send` posts one JSON-RPC message (str); every message received is one event.
     - ``**config``: any configuration key with "." written as "_" (``reconnect_max_ms=2000``,
       ``poll_interval_ms=500``, ``webhook_secret="whsec_..."``); see docs/CONFIGURATION.md.
@@ -50,7 +51,7 @@ class Stream(_tidewire.Stream):
     ) -> None:
         super().__init__(_runtime.shared(), _config.settings(url, transport, headers, options, config))
 
-    # Iteration (next(stream), for, async for), next(timeout), send, restart, set_header, close,
+    # Iteration (next(stream), for, async for), next(timeout), send, ack, restart, set_header, close,
     # fileno, stats, url and ended are the native base's: events come from the core in batches and are handed out from the
     # stream's buffer without a call into the core. Waiting releases the GIL; Ctrl-C interrupts.
 

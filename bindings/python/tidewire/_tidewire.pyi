@@ -36,7 +36,7 @@ class Event:
         """Response (poll, long-poll) or request (webhook) headers, lower-case names."""
     @property
     def transport(self) -> str:
-        """The transport that delivered it: "poll", "longpoll", "sse", "ws", "webhook" or "mcp"."""
+        """The transport that delivered it: "poll", "longpoll", "sse", "ws", "webhook", "mcp" or "redis"."""
     @property
     def received_at(self) -> float:
         """When the I/O thread received it, in seconds on the time.monotonic() clock."""
@@ -107,6 +107,13 @@ class Stream:
 
         Raises :class:`tidewire.Error` for webhook streams (``TW_ERR_UNSUPPORTED``) and after the
         stream has ended (``TW_ERR_CLOSED``)."""
+    def ack(self, event: Event) -> None:
+        """Acknowledges a message of a redis stream opened with ``redis_ack="manual"``: its entry
+        leaves the consumer group's pending list, so no other worker will claim it. Does nothing
+        with ``redis_ack="auto"``. Any thread.
+
+        Raises :class:`tidewire.Error` for other transports (``TW_ERR_UNSUPPORTED``) and after the
+        stream has ended (``TW_ERR_CLOSED``; the entry stays pending and another worker claims it)."""
     def set_header(self, name: str, value: Optional[str]) -> None:
         """Sets request header `name` to `value` (None removes it) from the next request or
         WebSocket handshake on; call restart() to apply it at once. A stream waiting for

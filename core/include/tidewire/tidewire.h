@@ -206,7 +206,8 @@ typedef enum tw_transport {
   TW_TRANSPORT_WS = 3,
   TW_TRANSPORT_WEBHOOK = 4,
   /** MCP Streamable HTTP: tw_stream_send() posts JSON-RPC messages; see docs/mcp.md. */
-  TW_TRANSPORT_MCP = 5
+  TW_TRANSPORT_MCP = 5,
+  TW_TRANSPORT_REDIS = 6 /**< a consumer group on a Redis Stream (see docs/scale-out.md) */
 } tw_transport;
 
 /** Name of a transport as used by the `transport` key ("sse"). Static string. Thread-safe. */
@@ -360,6 +361,20 @@ TW_API tw_err tw_stream_restart(tw_stream *stream);
  * TW_ERR_CLOSED once the stream has ended. Thread-safe.
  */
 TW_API tw_err tw_stream_set_header(tw_stream *stream, const char *name, const char *value);
+
+/**
+ * Acknowledges the message whose tw_event_id() is `id` (NUL-terminated; copied), received from this
+ * redis stream with redis.ack=manual: its entry leaves the consumer group's pending list (XACK), so
+ * no other consumer will claim it. Call it once the event is handled (the event itself may be
+ * destroyed before or after; bindings that copy events out pass the id). An entry never
+ * acknowledged is claimed by another consumer after redis.claim_idle_ms. Acknowledging an id twice,
+ * or one that is not pending, is harmless. With redis.ack=auto it does nothing and returns TW_OK.
+ * Returns TW_ERR_UNSUPPORTED for other transports, TW_ERR_INVALID_ARGUMENT for a NULL or empty id,
+ * TW_ERR_CLOSED once the stream has ended (the entry stays pending and is claimed later).
+ * Thread-safe; the acknowledgment is sent from the I/O thread shortly after the call returns
+ * (pipelined with the stream's reads; sent again after a reconnect).
+ */
+TW_API tw_err tw_stream_ack(tw_stream *stream, const char *id);
 
 /**
  * If the stream ended in failure, *out is a copy of its error event (owned: tw_event_destroy());

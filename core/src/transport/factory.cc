@@ -1,6 +1,7 @@
 #include "../error.h"
 #include "mcp.h"
 #include "pull.h"
+#include "redis.h"
 #include "sse.h"
 #include "ws.h"
 #include "transport.h"
@@ -21,6 +22,8 @@ std::unique_ptr<Transport> make_transport(Runtime& runtime, std::shared_ptr<Stre
       return std::make_unique<WebhookTransport>(runtime, std::move(core));
     case TW_TRANSPORT_MCP:
       return std::make_unique<McpTransport>(runtime, std::move(core));
+    case TW_TRANSPORT_REDIS:
+      return std::make_unique<RedisTransport>(runtime, std::move(core));
   }
   throw Error(TW_ERR_UNSUPPORTED,
               std::string("transport ") + tw_transport_name(core->transport) + " is not available in this build");

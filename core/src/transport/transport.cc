@@ -1,5 +1,7 @@
 #include "transport.h"
 
+#include <algorithm>
+
 #include "../error.h"
 #include "../log.h"
 
@@ -36,7 +38,12 @@ Transport::Transport(Runtime& runtime, std::shared_ptr<StreamCore> core)
                        f.message + " (no new credentials within reconnect.auth_wait_ms=" +
                            core_->config.str("reconnect.auth_wait_ms") + ")",
                        f.close_code);
-      }) {}
+      }) {
+  if (!core_->config.str("sink").empty())
+    sink_ = std::make_unique<RedisSink>(
+        runtime.loop(), core_->config, [this] { resume(); },
+        [this](const redis::Failure& f) { end_with_error(f.err, 0, "sink: " + f.message); });
+}
 
 Transport::~Transport() = default;
 
@@ -76,7 +83,17 @@ bool Transport::deliver(std::vector<EventPtr>& batch) {
   core_->stats.messages += batch.size() - comments;
   core_->stats.comments += comments;
   core_->stats.bytes += bytes;
-  return core_->queue.push_batch(batch);
+  if (!sink_) return core_->queue.push_batch(batch);
+  // Comments are not entries: they stay here.
+  std::vector<EventPtr> local;
+  if (comments) {
+    for (auto& e : batch)
+      if (e->kind == TW_KIND_COMMENT) local.push_back(std::move(e));
+    batch.erase(std::remove(batch.begin(), batch.end(), nullptr), batch.end());
+  }
+  bool pause = sink_->forward(batch);
+  if (!local.empty()) pause = core_->queue.push_batch(local) || pause;
+  return pause;
 }
 
 bool Transport::config_headers_go_to(const Url& target, const Url& origin) const {

@@ -14,6 +14,7 @@
 #include "../stream.h"
 #include "../timer.h"
 #include "../url.h"
+#include "redis_sink.h"
 
 namespace tidewire::detail {
 
@@ -40,6 +41,8 @@ class Transport {
   virtual void restart();
   // tw_stream_set_header changed the headers: a stream waiting for new credentials tries again now.
   void headers_changed();
+  // tw_stream_ack: the application is done with the event of this id (redis, redis.ack=manual).
+  virtual void ack(std::string /*id*/) {}
   // Hands events received during this loop iteration to the queue (see Runtime::defer_flush).
   // Also called when the stream ends, before its terminal status is queued.
   virtual void flush() {}
@@ -108,6 +111,8 @@ class Transport {
   };
   std::optional<AuthFailure> awaiting_credentials_;
   uint64_t request_header_generation_ = 0;  // of the headers the last request carried
+  // sink=redis://…: messages go to a Redis Stream instead of the queue.
+  std::unique_ptr<RedisSink> sink_;
   bool ended_ = false;
   bool connected_once_ = false;
   bool connected_ = false;  // since the last opened(), no attempt failed

@@ -1,6 +1,7 @@
 #include "webhook.h"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
 #include "../error.h"
@@ -29,6 +30,25 @@ ServerLimits server_limits(const Config& config) {
   return l;
 }
 
+std::vector<std::string> lower_names(std::vector<std::string> names) {
+  for (auto& n : names)
+    for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return names;
+}
+
+const char* scheme_name(WebhookScheme scheme) {
+  switch (scheme) {
+    case WebhookScheme::standard: return "standard";
+    case WebhookScheme::svix: return "svix";
+    case WebhookScheme::github: return "github";
+    case WebhookScheme::stripe: return "stripe";
+    case WebhookScheme::slack: return "slack";
+    case WebhookScheme::hmac_sha256: return "hmac-sha256";
+    case WebhookScheme::none: return "none";
+  }
+  return "?";
+}
+
 }  // namespace
 
 WebhookTransport::WebhookTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
@@ -39,7 +59,10 @@ WebhookTransport::WebhookTransport(Runtime& runtime, std::shared_ptr<StreamCore>
       retry_after_s_(core_->config.integer("webhook.retry_after_s")),
       drop_oldest_(core_->config.str("queue.overflow") == "drop_oldest"),
       dedup_(core_->config.integer("webhook.dedup_window_s") * 1000,
-             static_cast<size_t>(core_->config.integer("webhook.dedup_max_ids"))) {}
+             static_cast<size_t>(core_->config.integer("webhook.dedup_max_ids"))),
+      local_queue_(core_->config.boolean("webhook.local_queue")),
+      handoff_headers_(lower_names(core_->config.list("webhook.handoff_headers"))),
+      redis_(WebhookRedis::from_config(runtime.loop(), core_->config)) {}
 
 WebhookTransport::~WebhookTransport() = default;
 
@@ -53,6 +76,7 @@ void WebhookTransport::attempt() {
     report_ready(e.code(), e.what());
     return end_with_error(e.code(), 0, e.what());
   }
+  if (redis_) redis_->start();
   report_ready(TW_OK, "");
   log(TW_LOG_INFO, "webhook: listening on " + core_->url());
   opened();
@@ -60,6 +84,7 @@ void WebhookTransport::attempt() {
 
 void WebhookTransport::stop_io() {
   server_.reset();
+  redis_.reset();
   if (!ready_reported_) report_ready(TW_ERR_CLOSED, "url: the stream ended before its endpoint was listening");
 }
 
@@ -68,7 +93,7 @@ void WebhookTransport::report_ready(tw_err err, const std::string& message) {
   core_->report_ready(err, message);
 }
 
-bool WebhookTransport::refusing() const { return !drop_oldest_ && core_->queue.paused(); }
+bool WebhookTransport::refusing() const { return local_queue_ && !drop_oldest_ && core_->queue.paused(); }
 
 ServerResponse WebhookTransport::busy() const {
   return {503, {{"Retry-After", std::to_string(retry_after_s_)}}, "the receiver's queue is full; retry later\n"};
@@ -101,6 +126,7 @@ ServerResponse WebhookTransport::on_request(ServerRequest& request) {
   event->id = verdict.id;
   event->type = verdict.type;
   event->data = std::move(request.body);
+  if (redis_) return via_redis(request, verdict, std::move(event));
   event->headers = std::move(request.headers);
   // Queued at the end of this loop iteration with the other deliveries read in it: one lock and
   // one consumer wake-up per batch, not per request. The 204 is held by the server until that
@@ -110,6 +136,71 @@ ServerResponse WebhookTransport::on_request(ServerRequest& request) {
   batch_.push_back(std::move(event));
   if (!verdict.id.empty()) dedup_.remember(verdict.id, now_ms(), keep_until_ms(verdict));
   return acknowledged();
+}
+
+ServerResponse WebhookTransport::via_redis(ServerRequest& request, const WebhookVerdict& verdict, EventPtr event) {
+  if (!redis_->ready())
+    return busy_redis();
+  WebhookRedis::Delivery d;
+  if (redis_->dedup() && !verdict.id.empty()) {
+    d.dedup_key = redis_->prefix() + scheme_name(signature_.scheme) + ":" + verdict.id;
+    // The window covers the signed timestamp's tolerance too, as the local one does.
+    d.window_ms = std::max<int64_t>(core_->config.integer("webhook.dedup_window_s") * 1000,
+                                    keep_until_ms(verdict) - now_ms());
+    if (d.window_ms <= 0) d.dedup_key.clear();  // dedup_window_s=0: off
+  }
+  if (redis_->handoff()) {
+    d.fields = {{"id", verdict.id},
+                {"type", verdict.type},
+                {"data", std::string(event->data.view())},
+                {"scheme", scheme_name(signature_.scheme)},
+                {"received_at", std::to_string(static_cast<int64_t>(std::time(nullptr)) * 1000)}};
+    for (const auto& name : handoff_headers_)
+      for (const auto& h : request.headers)
+        if (h.first == name) d.fields.emplace_back("h." + name, h.second);
+  }
+  event->headers = std::move(request.headers);
+  const uint64_t ticket = request.ticket;
+  const std::string id = verdict.id;
+  const int64_t keep_until = keep_until_ms(verdict);
+  auto pending = std::make_shared<EventPtr>(std::move(event));
+  answering_ = ticket;
+  redis_->accept(d, [this, ticket, id, keep_until, pending](WebhookRedis::Outcome outcome, const std::string& why) {
+    switch (outcome) {
+      case WebhookRedis::Outcome::unavailable:
+        log(TW_LOG_DEBUG, "webhook: answered 503: " + why);
+        return redis_answered(ticket, busy_redis());
+      case WebhookRedis::Outcome::duplicate:  // accepted before, here or by another receiver
+        return redis_answered(ticket, {204, {}, ""});
+      case WebhookRedis::Outcome::accepted:
+        if (!id.empty()) dedup_.remember(id, now_ms(), keep_until);
+        if (!local_queue_) return redis_answered(ticket, {204, {}, ""});
+        batch_.push_back(std::move(*pending));
+        return redis_answered(ticket, acknowledged());
+    }
+  });
+  answering_ = 0;
+  if (immediate_) {
+    ServerResponse r = std::move(*immediate_);
+    immediate_.reset();
+    return r;
+  }
+  ServerResponse deferred;
+  deferred.deferred = true;
+  deferred.ticket = ticket;
+  return deferred;
+}
+
+ServerResponse WebhookTransport::busy_redis() const {
+  return {503, {{"Retry-After", std::to_string(retry_after_s_)}}, "the receiver cannot reach Redis; retry later\n"};
+}
+
+void WebhookTransport::redis_answered(uint64_t ticket, ServerResponse response) {
+  if (answering_ == ticket) {
+    immediate_ = std::move(response);
+    return;
+  }
+  if (server_) server_->complete(ticket, response);
 }
 
 ServerResponse WebhookTransport::acknowledged() {

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <deque>
 #include <cctype>
 
 #include "../error.h"
@@ -23,6 +24,9 @@ constexpr size_t kMaxUnsentBytes = 256 * 1024;
 constexpr int64_t kLingerMs = 2000;
 // A connection refused for being one too many lingers less: a flood must not hold descriptors.
 constexpr int64_t kRefusedLingerMs = 250;
+// Deferred answers one connection may wait for at once (a client pipelining deliveries faster than
+// the handler's store answers); past it, a request is answered 503 at once.
+constexpr size_t kMaxDeferred = 32;
 // Bytes of a read kept to look back across reads for folded header lines: enough for CRLF and
 // some blanks; more blanks than that between a line break and a value are not told apart.
 constexpr size_t kTailBytes = 64;
@@ -113,19 +117,36 @@ class WebhookServer::Connection {
       server_->connections_.erase(this);
       server_->refused_.erase(this);
       server_->holding_.erase(this);
+      for (const Slot& slot : slots_)
+        if (slot.ticket) server_->deferred_.erase(slot.ticket);
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) { delete static_cast<Connection*>(h->data); });
   }
 
   void detach() { server_ = nullptr; }
 
-  // Writes the answers held back, then closes if one of them said so.
+  // Writes the answers held back (up to the first deferred one still unknown), then closes if the
+  // last said so.
   void release() {
-    if (!holding_ || closed_) return;
-    holding_ = false;
-    if (!held_.empty()) write(std::move(held_));
-    held_.clear();
-    if (closing_) linger(linger_ms_);
+    if (closed_) return;
+    for (Slot& slot : slots_)
+      if (!slot.ticket) slot.waiting = false;
+    drain();
+  }
+
+  // The handler's answer to a deferred request.
+  void complete(uint64_t ticket, const ServerResponse& r) {
+    if (closed_) return;
+    for (Slot& slot : slots_) {
+      if (slot.ticket != ticket) continue;
+      slot.ticket = 0;
+      slot.bytes = format(r, slot.close);
+      if (server_) server_->handler_.on_answered(r.status);
+      slot.waiting = r.hold;
+      if (r.hold && server_) server_->holding_.insert(this);
+      break;
+    }
+    drain();
   }
 
  private:
@@ -349,7 +370,18 @@ class WebhookServer::Connection {
 
   int on_message_complete() {
     in_request_ = false;
-    ServerResponse response = early_ ? std::move(*early_) : server_->handler_.on_request(request_);
+    size_t deferred = 0;
+    for (const Slot& slot : slots_) deferred += slot.ticket != 0;
+    ServerResponse response;
+    if (early_) {
+      response = std::move(*early_);
+    } else if (deferred >= kMaxDeferred) {
+      response = {503, {{"Retry-After", std::to_string(limits_.retry_after_s)}},
+                  "too many deliveries waiting on this connection; retry later\n"};
+    } else {
+      request_.ticket = ++server_->last_ticket_;
+      response = server_->handler_.on_request(request_);
+    }
     early_.reset();
     request_ = ServerRequest();
     bool keep_alive = llhttp_should_keep_alive(&parser_) && !parser_.upgrade;
@@ -360,12 +392,31 @@ class WebhookServer::Connection {
   }
 
   // Writes a final answer; with `close`, nothing more is read and the connection closes after it.
-  // A held answer (and everything after it on this connection) waits for release().
+  // A held answer (and everything after it on this connection) waits for release(); a deferred
+  // one (and everything after it) for complete().
   void answer(const ServerResponse& r, bool close, int64_t linger_ms = kLingerMs) {
-    if (r.hold && !holding_ && server_) {
-      holding_ = true;
-      server_->holding_.insert(this);
+    if (r.deferred && server_) {
+      slots_.push_back({r.ticket, true, close, {}});
+      server_->deferred_[r.ticket] = this;
+      if (close) {
+        closing_ = true;
+        linger_ms_ = linger_ms;
+      }
+      return;
     }
+    if (r.hold && server_) {
+      slots_.push_back({0, true, close, format(r, close)});
+      server_->holding_.insert(this);
+      server_->handler_.on_answered(r.status);
+      if (close) linger(linger_ms);
+      return;
+    }
+    if (server_) server_->handler_.on_answered(r.status);
+    write(format(r, close));
+    if (close) linger(linger_ms);
+  }
+
+  static std::string format(const ServerResponse& r, bool close) {
     std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
     for (const auto& h : r.headers) out += h.first + ": " + h.second + "\r\n";
     if (r.status != 204) {
@@ -375,17 +426,34 @@ class WebhookServer::Connection {
     if (close) out += "Connection: close\r\n";
     out += "\r\n";
     if (r.status != 204) out += r.body;
-    if (server_) server_->handler_.on_answered(r.status);
-    write(std::move(out));
-    if (close) linger(linger_ms);
+    return out;
   }
 
+  // Writes the answers at the front that are known and released, in order; then, if the last
+  // answer said so and none is left, lingers.
+  void drain() {
+    while (!slots_.empty() && !slots_.front().waiting && !closed_) {
+      std::string bytes = std::move(slots_.front().bytes);
+      slots_.pop_front();
+      send(std::move(bytes));
+    }
+    if (slots_.empty() && server_) server_->holding_.erase(this);
+    if (slots_.empty() && closing_) linger(linger_ms_);
+  }
+
+  // Bytes go out in request order: behind answers still waiting, they wait too.
   void write(std::string data) {
     if (closed_) return;
-    if (holding_) {
-      held_ += data;
+    if (!slots_.empty()) {
+      if (slots_.back().waiting) slots_.push_back({0, false, false, std::move(data)});
+      else slots_.back().bytes += data;
       return;
     }
+    send(std::move(data));
+  }
+
+  void send(std::string data) {
+    if (closed_) return;
     struct Write {
       uv_write_t req;
       std::string data;
@@ -416,7 +484,7 @@ class WebhookServer::Connection {
     if (lingering_ || closed_) return;
     closing_ = true;
     linger_ms_ = linger_ms;
-    if (holding_) return;
+    if (!slots_.empty()) return;
     lingering_ = true;
     auto* req = new uv_shutdown_t;
     if (uv_shutdown(req, stream(), [](uv_shutdown_t* r, int) { delete r; }) != 0) {
@@ -448,8 +516,15 @@ class WebhookServer::Connection {
   bool lingering_ = false;  // FIN sent (or on its way), draining until the client closes
   bool closed_ = false;
   bool failed_ = false;  // an internal error: the connection is closed
-  bool holding_ = false;
-  std::string held_;  // answers held back until release()
+  // Answers not yet on the wire, in request order: held (until release()), deferred (ticket, until
+  // complete()), or ready bytes behind one of those.
+  struct Slot {
+    uint64_t ticket;  // a deferred answer not known yet; 0 otherwise
+    bool waiting;     // deferred, or held until release()
+    bool close;       // the connection closes after it
+    std::string bytes;
+  };
+  std::deque<Slot> slots_;
   const char* read_begin_ = nullptr;  // the read being parsed
   std::string previous_tail_;        // the last bytes of the previous read
   int64_t linger_ms_ = kLingerMs;
@@ -466,10 +541,20 @@ WebhookServer::~WebhookServer() {
   open.insert(refused_.begin(), refused_.end());
   refused_.clear();
   holding_.clear();
+  deferred_.clear();
   for (Connection* c : open) {
     c->detach();
     c->close();
   }
+}
+
+bool WebhookServer::complete(uint64_t ticket, const ServerResponse& response) {
+  auto it = deferred_.find(ticket);
+  if (it == deferred_.end()) return false;
+  Connection* c = it->second;
+  deferred_.erase(it);
+  c->complete(ticket, response);
+  return true;
 }
 
 void WebhookServer::release_held() {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -38,6 +39,7 @@ struct ServerRequest {
   std::string path;         // the target's path: no scheme, authority or query
   WebhookHeaders headers;   // lower-case names, values without surrounding blanks
   std::string body;         // de-chunked
+  uint64_t ticket = 0;      // names the request in WebhookServer::complete() (on_request only)
 };
 
 struct ServerResponse {
@@ -47,6 +49,11 @@ struct ServerResponse {
   // Held back, with every later answer on its connection, until WebhookServer::release_held():
   // a 2xx that acknowledges an event goes on the wire only once the event is queued.
   bool hold = false;
+  // Not known yet: the handler answers later with WebhookServer::complete(ticket). Status, headers
+  // and body are ignored; later answers on the connection wait behind it. At most 32 such answers
+  // wait per connection; a request past that is answered 503 without reaching the handler.
+  bool deferred = false;
+  uint64_t ticket = 0;  // with `deferred`: the request's ticket
 };
 
 class WebhookServer {
@@ -77,6 +84,9 @@ class WebhookServer {
   int listen(const std::string& host, int port);
   // Sends the answers held back (ServerResponse::hold) on every connection.
   void release_held();
+  // Gives the answer to a deferred request (ServerResponse::deferred). False when there is no such
+  // request waiting any more (its connection closed): nothing is sent.
+  bool complete(uint64_t ticket, const ServerResponse& response);
 
  private:
   class Connection;
@@ -89,6 +99,8 @@ class WebhookServer {
   std::unordered_set<Connection*> connections_;  // served; at most limits_.max_connections
   std::unordered_set<Connection*> refused_;      // answered 503, closing
   std::unordered_set<Connection*> holding_;      // with answers held back
+  std::unordered_map<uint64_t, Connection*> deferred_;  // requests whose answer is not known yet
+  uint64_t last_ticket_ = 0;
   // Every connection reads into this one buffer: a read is parsed completely before the next.
   std::unique_ptr<char[]> read_buffer_;
 };

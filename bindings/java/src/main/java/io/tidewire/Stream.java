@@ -210,6 +210,26 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
   }
 
   /**
+   * Acknowledges a message of a redis stream opened with {@code redis.ack=manual}: its entry
+   * leaves the consumer group's pending list, so no other worker will claim it. Does nothing with
+   * {@code redis.ack=auto}. Any thread.
+   *
+   * @throws TidewireException {@code TW_ERR_UNSUPPORTED} for other transports, {@code
+   *     TW_ERR_CLOSED} once the stream has ended (the entry stays pending; another worker claims it)
+   */
+  public void ack(Event event) {
+    if (event == null) throw new NullPointerException("event");
+    long stream = handle.acquire();
+    if (stream == 0) throw new TidewireException("the stream has ended", "TW_ERR_CLOSED");
+    try {
+      int err = TidewireNative.tw_stream_ack(stream, event.id().getBytes(UTF_8));
+      if (err != tw_err.TW_OK) throw Native.error(err);
+    } finally {
+      handle.release();
+    }
+  }
+
+  /**
    * Drops the connection and connects again at once, without backoff, resuming where the stream
    * was (SSE Last-Event-ID, poll ETag, long-poll cursor). The request is sent again even when
    * {@code http.replay_body} would not. A stream waiting for credentials ({@link

@@ -17,7 +17,9 @@ public enum Transport {
   /** An embedded HTTP endpoint that receives signed POSTs. */
   WEBHOOK(tw_transport.TW_TRANSPORT_WEBHOOK),
   /** MCP Streamable HTTP: {@link Stream#send(String)} posts JSON-RPC messages, each one received is an event. */
-  MCP(tw_transport.TW_TRANSPORT_MCP);
+  MCP(tw_transport.TW_TRANSPORT_MCP),
+  /** A consumer group on a Redis Stream (scale-out workers). */
+  REDIS(tw_transport.TW_TRANSPORT_REDIS);
 
   // Indexed by the ABI's value: every event is looked up here, values() would copy the array.
   private static final Transport[] BY_VALUE = new Transport[values().length];
