@@ -8,8 +8,8 @@ export type Seconds = number | bigint | `${number}${'s' | 'm' | 'h'}`;
 
 /** Every configuration key under its alias ("." written as "_"): the options of `new Stream()`. */
 export interface ConfigOptions {
-  /** How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport (`mcp`, MCP Streamable HTTP, is never inferred). Default: `auto`. */
-  transport?: 'auto' | 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp';
+  /** How to reach the source. `auto` means `ws` for ws:// and wss:// URLs and `redis` for redis:// URLs; other URLs need an explicit transport (`mcp`, MCP Streamable HTTP, is never inferred). Default: `auto`. */
+  transport?: 'auto' | 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp' | 'redis';
   /** The source. Required. */
   url?: string;
   /** Time allowed to connect and receive response headers before the attempt counts as failed (for long-poll: to connect and send the request; the server may then hold it for longpoll.timeout_ms). With read_timeout_ms=0 it also bounds a poll or error response body. Default: `10000`. */
@@ -140,12 +140,36 @@ export interface ConfigOptions {
   mcp_send_buffer_bytes?: number | bigint;
   /** mcp: how long closing the stream waits for the server to take the DELETE that ends the session; the stream itself ends at once. Default: `2000`. */
   mcp_delete_timeout_ms?: Milliseconds;
+  /** redis: when an entry is acknowledged (XACK). `auto`: once it is in the stream's queue. `manual`: when the application calls tw_stream_ack (bindings: ack()) after handling it; an entry never acknowledged is claimed by another consumer after redis.claim_idle_ms. Default: `auto`. */
+  redis_ack?: 'auto' | 'manual';
+  /** redis: entries another consumer of the group has left unacknowledged this long are claimed (XAUTOCLAIM) and delivered here, so a crashed worker's entries reach a live one. Checked every half of it. Default: `60000`. */
+  redis_claim_idle_ms?: Milliseconds;
+  /** redis: how long one XREADGROUP waits on the server for new entries (the long-poll), at most redis.claim_idle_ms. Default: `5000`. */
+  redis_block_ms?: Milliseconds;
+  /** redis: entries read (or claimed) per request. Default: `100`. */
+  redis_count?: number | bigint;
+  /** Time Redis has to answer a command (beyond a read's redis.block_ms) before the connection counts as failed: a redis stream reconnects, a webhook answers 503 with `Retry-After`. Default: `5000`. */
+  redis_timeout_ms?: Milliseconds;
+  /** Largest reply accepted from Redis (its bytes and objects together); a larger one fails the connection with TW_ERR_LIMIT instead of growing memory. Default: `67108864`. */
+  redis_max_reply_bytes?: number | bigint;
+  /** webhook.dedup_store: prefix of the keys (`<prefix><scheme>:<delivery id>`). Default: `tidewire:dedup:`. */
+  redis_key_prefix?: string;
+  /** Where delivery ids are remembered for deduplication. Empty: in this process (webhook.dedup_max_ids). A redis:// URL: in Redis (`SET key 1 NX PX window`), shared by every receiver using it, so a delivery retried to another receiver is acknowledged there without being accepted twice; Redis unreachable or slow: 503 + `Retry-After`. */
+  webhook_dedup_store?: string;
+  /** Durable hand-off: each verified delivery is appended (XADD) to this Redis Stream before it is answered 2xx, with fields id, type, data (the raw body), scheme, received_at and h.<name> for the headers in webhook.handoff_headers. Redis unreachable or slow: 503 + `Retry-After`, so the sender retries. `maxlen=N` trims the stream to about N entries (XADD MAXLEN ~). */
+  webhook_handoff?: string;
+  /** webhook.handoff: request headers copied into each entry (as h.<lower-case name>). Default: `content-type`. */
+  webhook_handoff_headers?: string | readonly string[];
+  /** Whether accepted deliveries are also queued to this stream's consumers. `false` (needs webhook.handoff): a receiver that only forwards to Redis. Default: `true`. */
+  webhook_local_queue?: boolean;
+  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. While Redis is unreachable reading pauses, as for a full queue. */
+  sink?: string;
 }
 
 /** Every configuration key under its name: the `options` of `new Stream()`. */
 export interface ConfigKeys {
-  /** How to reach the source. `auto` means `ws` for ws:// and wss:// URLs; other URLs need an explicit transport (`mcp`, MCP Streamable HTTP, is never inferred). Default: `auto`. */
-  'transport'?: 'auto' | 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp';
+  /** How to reach the source. `auto` means `ws` for ws:// and wss:// URLs and `redis` for redis:// URLs; other URLs need an explicit transport (`mcp`, MCP Streamable HTTP, is never inferred). Default: `auto`. */
+  'transport'?: 'auto' | 'poll' | 'longpoll' | 'sse' | 'ws' | 'webhook' | 'mcp' | 'redis';
   /** The source. Required. */
   'url'?: string;
   /** A request header (header.<Name>). */
@@ -278,4 +302,28 @@ export interface ConfigKeys {
   'mcp.send_buffer_bytes'?: number | bigint;
   /** mcp: how long closing the stream waits for the server to take the DELETE that ends the session; the stream itself ends at once. Default: `2000`. */
   'mcp.delete_timeout_ms'?: Milliseconds;
+  /** redis: when an entry is acknowledged (XACK). `auto`: once it is in the stream's queue. `manual`: when the application calls tw_stream_ack (bindings: ack()) after handling it; an entry never acknowledged is claimed by another consumer after redis.claim_idle_ms. Default: `auto`. */
+  'redis.ack'?: 'auto' | 'manual';
+  /** redis: entries another consumer of the group has left unacknowledged this long are claimed (XAUTOCLAIM) and delivered here, so a crashed worker's entries reach a live one. Checked every half of it. Default: `60000`. */
+  'redis.claim_idle_ms'?: Milliseconds;
+  /** redis: how long one XREADGROUP waits on the server for new entries (the long-poll), at most redis.claim_idle_ms. Default: `5000`. */
+  'redis.block_ms'?: Milliseconds;
+  /** redis: entries read (or claimed) per request. Default: `100`. */
+  'redis.count'?: number | bigint;
+  /** Time Redis has to answer a command (beyond a read's redis.block_ms) before the connection counts as failed: a redis stream reconnects, a webhook answers 503 with `Retry-After`. Default: `5000`. */
+  'redis.timeout_ms'?: Milliseconds;
+  /** Largest reply accepted from Redis (its bytes and objects together); a larger one fails the connection with TW_ERR_LIMIT instead of growing memory. Default: `67108864`. */
+  'redis.max_reply_bytes'?: number | bigint;
+  /** webhook.dedup_store: prefix of the keys (`<prefix><scheme>:<delivery id>`). Default: `tidewire:dedup:`. */
+  'redis.key_prefix'?: string;
+  /** Where delivery ids are remembered for deduplication. Empty: in this process (webhook.dedup_max_ids). A redis:// URL: in Redis (`SET key 1 NX PX window`), shared by every receiver using it, so a delivery retried to another receiver is acknowledged there without being accepted twice; Redis unreachable or slow: 503 + `Retry-After`. */
+  'webhook.dedup_store'?: string;
+  /** Durable hand-off: each verified delivery is appended (XADD) to this Redis Stream before it is answered 2xx, with fields id, type, data (the raw body), scheme, received_at and h.<name> for the headers in webhook.handoff_headers. Redis unreachable or slow: 503 + `Retry-After`, so the sender retries. `maxlen=N` trims the stream to about N entries (XADD MAXLEN ~). */
+  'webhook.handoff'?: string;
+  /** webhook.handoff: request headers copied into each entry (as h.<lower-case name>). Default: `content-type`. */
+  'webhook.handoff_headers'?: string | readonly string[];
+  /** Whether accepted deliveries are also queued to this stream's consumers. `false` (needs webhook.handoff): a receiver that only forwards to Redis. Default: `true`. */
+  'webhook.local_queue'?: boolean;
+  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. While Redis is unreachable reading pauses, as for a full queue. */
+  'sink'?: string;
 }

@@ -16,13 +16,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Pages written on other branches at the same time as the pages that link to them. Each may be
-# missing until those branches are merged; once they are, this set is emptied and every link is
-# checked like the others.
-PENDING = {
-    "docs/scale-out.md",
-}
-
 LINK = re.compile(r"\[(?:[^\]\[]|\[[^\]]*\])*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1\s*$", re.M | re.S)
 INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
@@ -75,13 +68,12 @@ def check(path):
         file_part, _, anchor = target.partition("#")
         resolved = (path.parent / file_part).resolve() if file_part else path
         try:
-            relative = resolved.relative_to(ROOT).as_posix()
+            resolved.relative_to(ROOT)
         except ValueError:
             problems.append(f"{where}: leads outside the repository")
             continue
         if not resolved.exists():
-            if relative not in PENDING:
-                problems.append(f"{where}: no such file")
+            problems.append(f"{where}: no such file")
             continue
         if anchor:
             if resolved.suffix != ".md" or resolved.is_dir():
@@ -107,9 +99,7 @@ def main():
         print(problem, file=sys.stderr)
     if problems:
         sys.exit(1)
-    pending = sorted(p for p in PENDING if not (ROOT / p).exists())
-    print(f"check_links: {checked} files, {total} links, every relative one resolves"
-          + (f" (not yet present, allowed: {', '.join(pending)})" if pending else ""))
+    print(f"check_links: {checked} files, {total} links, every relative one resolves")
 
 
 if __name__ == "__main__":
