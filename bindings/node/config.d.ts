@@ -140,7 +140,7 @@ export interface ConfigOptions {
   mcp_send_buffer_bytes?: number | bigint;
   /** mcp: how long closing the stream waits for the server to take the DELETE that ends the session; the stream itself ends at once. Default: `2000`. */
   mcp_delete_timeout_ms?: Milliseconds;
-  /** redis: when an entry is acknowledged (XACK). `auto`: once it is in the stream's queue. `manual`: when the application calls tw_stream_ack (bindings: ack()) after handling it; an entry never acknowledged is claimed by another consumer after redis.claim_idle_ms. Default: `auto`. */
+  /** redis: when an entry is acknowledged (XACK). `auto`: when tw_stream_next hands it to the application (one still in the stream's queue when the process dies is claimed later). `manual`: when the application calls tw_stream_ack (bindings: ack()) after handling it; an entry never acknowledged is claimed by another consumer after redis.claim_idle_ms. Default: `auto`. */
   redis_ack?: 'auto' | 'manual';
   /** redis: entries another consumer of the group has left unacknowledged this long are claimed (XAUTOCLAIM) and delivered here, so a crashed worker's entries reach a live one. Checked every half of it. Default: `60000`. */
   redis_claim_idle_ms?: Milliseconds;
@@ -302,7 +302,7 @@ export interface ConfigKeys {
   'mcp.send_buffer_bytes'?: number | bigint;
   /** mcp: how long closing the stream waits for the server to take the DELETE that ends the session; the stream itself ends at once. Default: `2000`. */
   'mcp.delete_timeout_ms'?: Milliseconds;
-  /** redis: when an entry is acknowledged (XACK). `auto`: once it is in the stream's queue. `manual`: when the application calls tw_stream_ack (bindings: ack()) after handling it; an entry never acknowledged is claimed by another consumer after redis.claim_idle_ms. Default: `auto`. */
+  /** redis: when an entry is acknowledged (XACK). `auto`: when tw_stream_next hands it to the application (one still in the stream's queue when the process dies is claimed later). `manual`: when the application calls tw_stream_ack (bindings: ack()) after handling it; an entry never acknowledged is claimed by another consumer after redis.claim_idle_ms. Default: `auto`. */
   'redis.ack'?: 'auto' | 'manual';
   /** redis: entries another consumer of the group has left unacknowledged this long are claimed (XAUTOCLAIM) and delivered here, so a crashed worker's entries reach a live one. Checked every half of it. Default: `60000`. */
   'redis.claim_idle_ms'?: Milliseconds;

@@ -282,6 +282,20 @@ tw_err tw_stream_next(tw_event** out, tw_stream* stream, int timeout_ms) {
   return tw_stream_next_batch(out, &count, stream, 1, timeout_ms);
 }
 
+namespace {
+// redis.ack=auto: one XACK for the messages of a batch, sent from the I/O thread. If the runtime is
+// shutting down the entries stay pending and another consumer claims them: never lost.
+void acknowledge_handed_over(const std::shared_ptr<StreamCore>& core, const std::vector<EventPtr>& events) {
+  std::vector<std::string> ids;
+  for (const auto& e : events)
+    if (e->kind == TW_KIND_MESSAGE && !e->id.empty()) ids.push_back(e->id);
+  if (ids.empty()) return;
+  core->runtime->post([core, ids = std::move(ids)]() mutable {
+    if (core->running) core->running->ack(std::move(ids));
+  });
+}
+}  // namespace
+
 tw_err tw_stream_next_batch(tw_event** out, size_t* out_count, tw_stream* stream, size_t capacity, int timeout_ms) {
   if (out_count) *out_count = 0;
   tw_err popped = TW_OK;
@@ -291,6 +305,7 @@ tw_err tw_stream_next_batch(tw_event** out, size_t* out_count, tw_stream* stream
     thread_local std::vector<EventPtr> taken;
     taken.clear();
     popped = stream->core->queue.pop(taken, capacity, timeout_ms);
+    if (stream->core->ack_on_handover) acknowledge_handed_over(stream->core, taken);
     for (auto& e : taken) out[(*out_count)++] = e.release();
     taken.clear();
   });
@@ -418,7 +433,7 @@ tw_err tw_stream_ack(tw_stream* stream, const char* id) {
     if (core->config.str("redis.ack") != "manual") return;
     if (core->queue.ended()) throw Error(TW_ERR_CLOSED, "tw_stream_ack: the stream has ended");
     if (!core->runtime->post([core, entry = std::string(id)] {
-          if (core->running) core->running->ack(entry);
+          if (core->running) core->running->ack({entry});
         }))
       throw Error(TW_ERR_SHUTDOWN, "tw_stream_ack: the runtime is shutting down");
   });

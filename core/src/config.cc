@@ -228,7 +228,8 @@ std::vector<KeySpec> make_table() {
        "mcp: how long closing the stream waits for the server to take the DELETE that ends the session; "
        "the stream itself ends at once.", 1, 60'000},
       {"redis.ack", K::enumeration, "auto", "auto|manual",
-       "redis: when an entry is acknowledged (XACK). `auto`: once it is in the stream's queue. `manual`: when the "
+       "redis: when an entry is acknowledged (XACK). `auto`: when tw_stream_next hands it to the "
+       "application (one still in the stream's queue when the process dies is claimed later). `manual`: when the "
        "application calls tw_stream_ack (bindings: ack()) after handling it; an entry never acknowledged is "
        "claimed by another consumer after redis.claim_idle_ms.", 0, 0},
       {"redis.claim_idle_ms", K::integer, "60000", "0..86400000 (0 = never claim)",

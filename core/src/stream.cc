@@ -94,6 +94,7 @@ StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
       sends(t == TW_TRANSPORT_WS    ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("ws.send_buffer_bytes")))
             : t == TW_TRANSPORT_MCP ? std::make_unique<SendBuffer>(static_cast<size_t>(config.integer("mcp.send_buffer_bytes")))
                                     : nullptr),
+      ack_on_handover(t == TW_TRANSPORT_REDIS && config.str("redis.ack") == "auto"),
       url_(config.str("url")),
       headers_(config.headers()) {}
 

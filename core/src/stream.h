@@ -59,6 +59,9 @@ class StreamCore {
   StreamStats stats;
   // Only for transports that send (ws); null otherwise.
   const std::unique_ptr<SendBuffer> sends;
+  // redis with redis.ack=auto: a message is acknowledged when tw_stream_next hands it to the
+  // application, not before, so an entry still queued here when the process dies is claimed later.
+  const bool ack_on_handover;
 
   // I/O thread only: the transport running this stream, null before it starts and after it ends.
   Transport* running = nullptr;

@@ -63,6 +63,24 @@ TEST(Redis, ManualAckLeavesEntriesPendingUntilAcknowledged) {
   EXPECT_TRUE(eventually([&] { return redis.pending("jobs", "workers") == 0; }));
 }
 
+TEST(Redis, AutoAckAcknowledgesWhenTheApplicationTakesTheEntryNotBefore) {
+  RedisServer redis;
+  Runtime rt;
+  Stream s(rt.get(), worker(redis, "w1", {{"redis.ack", "auto"}}));
+  for (int i = 0; i < 3; i++) add(redis, std::to_string(i));
+  // Read by the stream and queued, but not taken: still pending, so a crash here loses nothing.
+  ASSERT_TRUE(eventually([&] { return s.stat("messages") == 3; }));
+  EXPECT_EQ(redis.pending("jobs", "workers"), 3);
+  int taken = 0;
+  while (taken < 3) {
+    tw_event* e = nullptr;
+    ASSERT_EQ(tw_stream_next(&e, s.get(), 5000), TW_OK);
+    if (tw_event_kind(e) == TW_KIND_MESSAGE) taken++;
+    tw_event_destroy(e);
+  }
+  EXPECT_TRUE(eventually([&] { return redis.pending("jobs", "workers") == 0; }));
+}
+
 TEST(Redis, AckIsRefusedForOtherTransportsAndAfterTheEnd) {
   RedisServer redis;
   Runtime rt;
@@ -210,6 +228,7 @@ TEST(Redis, AUrlWithoutStreamOrGroupIsRefusedAtOpen) {
   EXPECT_NE(std::string(tw_last_error_message()).find("?stream="), std::string::npos) << tw_last_error_message();
   EXPECT_EQ(tw_config_set(c, "url", "redis://127.0.0.1:99999/0"), TW_ERR_INVALID_VALUE);
   EXPECT_EQ(tw_config_set(c, "transport", "sse"), TW_OK);
+  ASSERT_EQ(tw_config_unset(c, "url"), TW_OK);  // a key is set once: unset first to change it
   ASSERT_EQ(tw_config_set(c, "url", "redis://127.0.0.1:1/0?stream=s&group=g"), TW_OK);
   EXPECT_EQ(tw_stream_open(&s, rt.get(), c), TW_ERR_INVALID_VALUE);
   tw_config_destroy(c);
@@ -267,6 +286,8 @@ TEST(RedisSink, ASinkWithoutAStreamOrOnAWebhookIsRefusedAtOpen) {
   tw_stream* s = nullptr;
   EXPECT_EQ(tw_stream_open(&s, rt.get(), c), TW_ERR_INVALID_VALUE);
   EXPECT_NE(std::string(tw_last_error_message()).find("?stream=NAME"), std::string::npos);
+  ASSERT_EQ(tw_config_unset(c, "transport"), TW_OK);  // a key is set once: unset first to change it
+  ASSERT_EQ(tw_config_unset(c, "sink"), TW_OK);
   ASSERT_EQ(tw_config_set(c, "transport", "webhook"), TW_OK);
   ASSERT_EQ(tw_config_set(c, "sink", "redis://127.0.0.1:1/0?stream=x"), TW_OK);
   EXPECT_EQ(tw_stream_open(&s, rt.get(), c), TW_ERR_INVALID_VALUE);

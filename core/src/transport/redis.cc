@@ -45,7 +45,6 @@ RedisTransport::RedisTransport(Runtime& runtime, std::shared_ptr<StreamCore> cor
       stream_(required_param(settings_.url, "stream")),
       group_(required_param(settings_.url, "group")),
       consumer_(settings_.url.param("consumer", default_consumer())),
-      manual_ack_(core_->config.str("redis.ack") == "manual"),
       claim_idle_ms_(core_->config.integer("redis.claim_idle_ms")),
       // A blocked read holds the connection: claims wait behind it, so it never outlasts the claim period.
       block_ms_(claim_idle_ms_ > 0 ? std::min(core_->config.integer("redis.block_ms"), claim_idle_ms_)
@@ -159,30 +158,29 @@ void RedisTransport::on_read(const redisReply* reply, const redis::Failure* fail
   // The history is read in pages: the next page starts after the last entry of this one.
   if (history_ && !entries.empty()) history_start_ = entries.back().id;
   const int64_t received_ns = monotonic_ns();
-  std::vector<std::string> auto_acks;
   for (auto& entry : entries) {
     // An entry trimmed from the stream while pending: nothing to deliver, only to release.
     if (entry.deleted) {
       acks_.push_back(entry.id);
       continue;
     }
-    if (manual_ack_ && !unacked_.insert(entry.id).second) continue;  // with the application already
-    if (!manual_ack_) auto_acks.push_back(entry.id);
+    // With the application already, or acknowledged after Redis computed this reply.
+    if (confirmed_.count(entry.id) || !unacked_.insert(entry.id).second) continue;
     EventPtr e = new_event(TW_KIND_MESSAGE, received_ns);
     redis::fill_event(*e, std::move(entry));
     batch_.push_back(std::move(e));
   }
+  confirmed_.clear();  // the next read is sent after every confirmation so far: it cannot hold them
   const bool pause = deliver(batch_);
   if (ended()) return;
-  acks_.insert(acks_.end(), auto_acks.begin(), auto_acks.end());
   send_acks();
   if (pause) paused_ = true;
   read_next();
 }
 
-void RedisTransport::ack(std::string id) {
-  if (!manual_ack_ || ended()) return;
-  acks_.push_back(std::move(id));
+void RedisTransport::ack(std::vector<std::string> ids) {
+  if (ended()) return;
+  acks_.insert(acks_.end(), std::make_move_iterator(ids.begin()), std::make_move_iterator(ids.end()));
   send_acks();
 }
 
@@ -201,12 +199,9 @@ void RedisTransport::start_acker() {
 
 void RedisTransport::send_acks() {
   if (acks_.empty() || ended()) return;
-  redis::Client* link = client_.get();
-  if (manual_ack_) {
-    if (!client_ || !client_->ready()) return;  // the reading connection decides when Redis is up
-    if (!acker_) start_acker();
-    link = acker_.get();
-  }
+  if (!client_ || !client_->ready()) return;  // the reading connection decides when Redis is up
+  if (!acker_) start_acker();
+  redis::Client* link = acker_.get();
   if (!link || !link->ready()) return;
   std::vector<std::string> ids;
   ids.swap(acks_);
@@ -219,8 +214,12 @@ void RedisTransport::send_acks() {
       acks_.insert(acks_.end(), ids.begin(), ids.end());
       return;
     }
-    // Confirmed: the history read after a reconnect cannot return these any more.
-    for (const auto& id : ids) unacked_.erase(id);
+    // Confirmed: a read sent from now on cannot return these. One already out can, since the
+    // acknowledgments and the reads travel on different connections: on_read skips them once.
+    for (const auto& id : ids) {
+      unacked_.erase(id);
+      confirmed_.insert(id);
+    }
   });
 }
 

@@ -1,7 +1,8 @@
 // redis: a worker reading a Redis Stream through a consumer group. XREADGROUP BLOCK is the
 // long-poll; the group is created (at the stream's start, with the stream if missing) on the first
-// NOGROUP. redis.ack=auto acknowledges entries once they are in the stream's queue; manual leaves
-// it to tw_stream_ack. Entries another consumer left pending longer than redis.claim_idle_ms are
+// NOGROUP. redis.ack=auto acknowledges an entry when tw_stream_next hands it to the application;
+// manual leaves it to tw_stream_ack. Either way acknowledgments go on a connection of their own.
+// Entries another consumer left pending longer than redis.claim_idle_ms are
 // claimed (XAUTOCLAIM) and delivered here. After each connect the consumer's own pending entries
 // come first. Backpressure stops reading;
 // failures reconnect through the one policy.
@@ -30,7 +31,7 @@ class RedisTransport final : public Transport {
   ~RedisTransport() override;
 
   void resume() override;
-  void ack(std::string id) override;
+  void ack(std::vector<std::string> ids) override;
 
  private:
   void attempt() override;
@@ -50,13 +51,12 @@ class RedisTransport final : public Transport {
   const std::string stream_;
   const std::string group_;
   const std::string consumer_;
-  const bool manual_ack_;
   const int64_t claim_idle_ms_;
   const int64_t block_ms_;
   const std::string count_;
   std::unique_ptr<redis::Client> client_;
   std::unique_ptr<redis::Client> retired_;  // a client whose callback may still be on the stack
-  // redis.ack=manual: acknowledgments go on a connection of their own, or they would wait behind
+  // Acknowledgments go on a connection of their own, or they would wait behind
   // a blocked read (up to redis.block_ms) and the entries would look idle to other consumers.
   std::unique_ptr<redis::Client> acker_;
   std::unique_ptr<redis::Client> retired_acker_;
@@ -67,9 +67,12 @@ class RedisTransport final : public Transport {
   // ours that died before the reply arrived (a blocked read served just as the link failed).
   bool history_ = true;
   std::string history_start_ = "0";
-  // redis.ack=manual: delivered, and not yet acknowledged or not yet confirmed so by Redis; the
+  // Delivered, and not yet acknowledged or not yet confirmed so by Redis; the
   // history read skips them (they are with the application, or handled by it already).
   std::unordered_set<std::string> unacked_;
+  // Acknowledged and confirmed since the last read's reply: a read already out when Redis took the
+  // XACK (a history read after a reconnect) may still return them.
+  std::unordered_set<std::string> confirmed_;
   std::string claim_cursor_ = "0-0";
   int64_t next_claim_ms_ = 0;
   std::vector<std::string> acks_;  // to send once connected

@@ -41,8 +41,9 @@ class Transport {
   virtual void restart();
   // tw_stream_set_header changed the headers: a stream waiting for new credentials tries again now.
   void headers_changed();
-  // tw_stream_ack: the application is done with the event of this id (redis, redis.ack=manual).
-  virtual void ack(std::string /*id*/) {}
+  // The application is done with the events of these ids (redis): tw_stream_ack with
+  // redis.ack=manual, or tw_stream_next handing them over with redis.ack=auto.
+  virtual void ack(std::vector<std::string> /*ids*/) {}
   // Hands events received during this loop iteration to the queue (see Runtime::defer_flush).
   // Also called when the stream ends, before its terminal status is queued.
   virtual void flush() {}
