@@ -162,7 +162,7 @@ export interface ConfigOptions {
   webhook_handoff_headers?: string | readonly string[];
   /** Whether accepted deliveries are also queued to this stream's consumers. `false` (needs webhook.handoff): a receiver that only forwards to Redis. Default: `true`. */
   webhook_local_queue?: boolean;
-  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. While Redis is unreachable reading pauses, as for a full queue. */
+  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses as for a full queue. Entries still unconfirmed when the stream ends are not forwarded. */
   sink?: string;
 }
 
@@ -324,6 +324,6 @@ export interface ConfigKeys {
   'webhook.handoff_headers'?: string | readonly string[];
   /** Whether accepted deliveries are also queued to this stream's consumers. `false` (needs webhook.handoff): a receiver that only forwards to Redis. Default: `true`. */
   'webhook.local_queue'?: boolean;
-  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. While Redis is unreachable reading pauses, as for a full queue. */
+  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses as for a full queue. Entries still unconfirmed when the stream ends are not forwarded. */
   'sink'?: string;
 }

@@ -265,8 +265,9 @@ std::vector<KeySpec> make_table() {
        "a receiver that only forwards to Redis.", 0, 0},
       {"sink", K::string, "", "empty, or redis://[:password@]host[:port][/db]?stream=NAME[&maxlen=N]",
        "Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of "
-       "queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. While Redis "
-       "is unreachable reading pauses, as for a full queue.", 0, 0},
+       "queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are "
+       "kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses "
+       "as for a full queue. Entries still unconfirmed when the stream ends are not forwarded.", 0, 0},
   };
 }
 
@@ -388,7 +389,7 @@ std::string printable(const std::string& value) {
 
 [[noreturn]] void invalid(const std::string& key, const std::string& value, const char* accepted) {
   throw Error(TW_ERR_INVALID_VALUE,
-              "invalid value \"" + printable(value) + "\" for " + key + ": expected " + accepted);
+              "invalid value \"" + printable(redact_urls(value)) + "\" for " + key + ": expected " + accepted);
 }
 
 // For values that may be secrets (header.* carries tokens): the error names the key and the
@@ -597,7 +598,7 @@ void Config::set(const std::string& key, const std::string& value) {
         try {
           Url::parse_listen(value);  // port 0 is for webhook only: see validated_transport()
         } catch (const Error& e) {
-          throw Error(TW_ERR_INVALID_VALUE, "invalid value \"" + value + "\" for url: " + e.what());
+          throw Error(TW_ERR_INVALID_VALUE, "invalid value \"" + printable(redact_urls(value)) + "\" for url: " + e.what());
         }
       }
       if (name == "proxy.url" && !value.empty()) {

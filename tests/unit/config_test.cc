@@ -61,6 +61,24 @@ TEST(Config, IntegersOutsideTheRangeNameTheKeyAndTheRange) {
   EXPECT_EQ(c.integer("redirect.max"), 20);
 }
 
+TEST(Config, RefusedUrlsNeverShowTheirCredentials) {
+  struct Case {
+    const char* key;
+    const char* value;
+  };
+  for (const Case& refused : {Case{"url", "https://user:s3cret-pw@host:99999/events?token=tk-secret"},
+                              Case{"proxy.url", "http://user:s3cret-pw@proxy:3128/path"},
+                              Case{"sink", "rediss://:s3cret-pw@host:6379/0?stream=s"},
+                              Case{"webhook.handoff", "http://user:s3cret-pw@host/?token=tk-secret"}}) {
+    Config c;
+    std::string message;
+    EXPECT_EQ(set_code(c, refused.key, refused.value, &message), TW_ERR_INVALID_VALUE) << refused.key;
+    EXPECT_NE(message.find(refused.key), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cret-pw"), std::string::npos) << message;
+    EXPECT_EQ(message.find("tk-secret"), std::string::npos) << message;
+  }
+}
+
 TEST(Config, BooleansAndEnumsAcceptOnlyTheirValues) {
   Config c;
   EXPECT_EQ(set_code(c, "tls.verify", "yes"), TW_ERR_INVALID_VALUE);

@@ -475,17 +475,21 @@ McpTransport::Exchange* McpTransport::start_exchange(Role role, std::string body
   return raw;
 }
 
-void McpTransport::send_ready() {
-  if (ended() || !core_->sends) return;
-  OutgoingMessage m;
-  while (core_->sends->pop(m)) outgoing_.push_back(std::move(m.payload));
-  dispatch();
-}
+void McpTransport::send_ready() { dispatch(); }
 
 void McpTransport::dispatch() {
-  if (ended() || held_for_credentials_ || post_waiting_head_ || outgoing_.empty()) return;
-  std::string body = std::move(outgoing_.front());
-  outgoing_.pop_front();
+  if (ended() || held_for_credentials_ || post_waiting_head_) return;
+  // A message leaves the send buffer only when it is posted, so mcp.send_buffer_bytes bounds what
+  // a slow server lets pile up (tw_stream_send returns TW_ERR_WOULD_BLOCK past it).
+  std::string body;
+  if (!outgoing_.empty()) {
+    body = std::move(outgoing_.front());
+    outgoing_.pop_front();
+  } else {
+    OutgoingMessage m;
+    if (!core_->sends || !core_->sends->pop(m)) return;
+    body = std::move(m.payload);
+  }
   post_waiting_head_ = start_exchange(Role::post, std::move(body), {}, "", 0);
 }
 

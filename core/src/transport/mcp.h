@@ -78,7 +78,8 @@ class McpTransport final : public Transport {
   const size_t sse_max_event_bytes_;
   const int64_t reconnect_max_ms_;
   const bool listen_enabled_;
-  // Outgoing messages not yet posted, oldest first.
+  // Messages taken from the send buffer and put back (held for new credentials), oldest first;
+  // the rest wait in the send buffer, which bounds them.
   std::deque<std::string> outgoing_;
   std::list<std::unique_ptr<Exchange>> exchanges_;
   // Exchanges that ended inside their own callbacks, freed from the loop.
