@@ -50,20 +50,7 @@ Url Url::parse_listen(const std::string& text) {
   std::string authority = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
   if (authority.find('@') != std::string::npos) bad("credentials in the URL are not supported; use header.Authorization");
   std::string port_text;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string::npos) bad("unterminated IPv6 address");
-    u.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') bad("unexpected text after IPv6 address");
-      port_text = authority.substr(close + 2);
-    }
-  } else {
-    size_t pc = authority.rfind(':');
-    u.host = authority.substr(0, pc);
-    if (pc != std::string::npos) port_text = authority.substr(pc + 1);
-  }
-  if (u.host.empty()) bad("missing host");
+  if (std::string why = split_authority(authority, u.host, port_text); !why.empty()) bad(why);
   for (char c : u.host)
     if (std::isspace(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) < 0x20) bad("invalid character in host");
   u.port = default_port(u.scheme);
@@ -154,6 +141,24 @@ std::string percent_encode(const std::string& text) {
     }
   }
   return out;
+}
+
+std::string split_authority(const std::string& authority, std::string& host, std::string& port_text) {
+  port_text.clear();
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string::npos) return "unterminated IPv6 address";
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return "unexpected text after the IPv6 address";
+      port_text = authority.substr(close + 2);
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
+  }
+  return host.empty() ? "missing host" : "";
 }
 
 std::string redacted(const std::string& url) {

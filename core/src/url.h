@@ -41,6 +41,10 @@ Url redirect_target(const Url& from, const std::string& location, int hop, int m
 
 std::string percent_encode(const std::string& text);
 
+// Splits a URL's authority (without userinfo) into host ("[v6]" without its brackets) and the text
+// after its ':' (empty without one). Returns what is wrong ("missing host", ...), or "" if nothing.
+std::string split_authority(const std::string& authority, std::string& host, std::string& port_text);
+
 // `url` with what may carry a secret replaced by "REDACTED": the query (tokens are often passed
 // as ?token=...), the fragment and the userinfo's password.
 std::string redacted(const std::string& url);

@@ -7,6 +7,7 @@ Every peer listens on 127.0.0.1 on a port the system picks; every run of the pro
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import queue
@@ -41,11 +42,13 @@ def json_lines(stdout: str) -> List[dict]:
     return [json.loads(line) for line in stdout.splitlines()]
 
 
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
+@contextlib.contextmanager
+def refusing_port():
+    """A loopback port that refuses connections: bound and held, never listening, so no parallel
+    test's server can take it while the test runs."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]
 
 
 class Running:
@@ -230,18 +233,19 @@ def test_a_fatal_http_status_sets_the_exit_status(tidewire, peers, code, status)
 
 
 def test_an_unreachable_source_exits_3_once_the_attempts_run_out(tidewire):
-    url = f"http://127.0.0.1:{free_port()}/events"
-    settings = ("reconnect.max_attempts=2", "reconnect.initial_ms=1", "reconnect.max_ms=5")
-    result = run(tidewire, "sse", url, *settings)
+    with refusing_port() as port:
+        url = f"http://127.0.0.1:{port}/events"
+        settings = ("reconnect.max_attempts=2", "reconnect.initial_ms=1", "reconnect.max_ms=5")
+        result = run(tidewire, "sse", url, *settings)
+        quiet = run(tidewire, "-q", "sse", url, *settings)
     assert result.returncode == 3
     # Said once: the library's warning, not a second line of the command's.
     assert result.stderr.count("gave up after reconnect.max_attempts=2") == 1
     assert "tidewire warn: stream ended: gave up" in result.stderr
-    quiet = run(tidewire, "-q", "sse", url, *settings)
     assert quiet.returncode == 3
     assert quiet.stderr.splitlines() == [
         f"tidewire: gave up after reconnect.max_attempts=2 failed attempts; last: {url}: could not connect to "
-        f"127.0.0.1:{url.split(':')[2].split('/')[0]}: connection refused (TW_ERR_GAVE_UP)"
+        f"127.0.0.1:{port}: connection refused (TW_ERR_GAVE_UP)"
     ]
 
 

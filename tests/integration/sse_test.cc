@@ -263,12 +263,9 @@ TEST(Sse, DropOldestKeepsTheNewestAndCountsTheRest) {
 
 TEST(Sse, FailedFirstConnectIsRetriedUntilMaxAttempts) {
   Runtime rt;
-  // A port nothing listens on: bind one, note it, close it.
-  int port;
-  {
-    Peer closed(peer_script("http_peer.py"));
-    port = closed.port();
-  }
+  // A port that refuses connections, held for the whole test so no parallel test's peer takes it.
+  RefusingPort refusing;
+  int port = refusing.port();
   Stream s(rt.get(), {{"transport", "sse"},
                       {"url", "http://127.0.0.1:" + std::to_string(port) + "/sse"},
                       {"reconnect.initial_ms", "1"},
@@ -284,11 +281,8 @@ TEST(Sse, FailedFirstConnectIsRetriedUntilMaxAttempts) {
 
 TEST(Sse, FailedFirstConnectEndsAtOnceWhenConfiguredSo) {
   Runtime rt;
-  int port;
-  {
-    Peer closed(peer_script("http_peer.py"));
-    port = closed.port();
-  }
+  RefusingPort refusing;
+  int port = refusing.port();
   Stream s(rt.get(), {{"transport", "sse"},
                       {"url", "http://127.0.0.1:" + std::to_string(port) + "/sse"},
                       {"reconnect.first_connect", "false"}});

@@ -102,9 +102,6 @@ std::vector<std::map<std::string, std::string>> parse_log(const std::string& bod
 // counter, limited to characters that need no escaping in a query string.
 std::string unique_key();
 
-// A loopback port where connections are refused: a socket bound to 127.0.0.1:0 and kept open,
-// never listening. Unlike a port bound and closed again, it cannot be handed to another socket (a
-// parallel test's peer) while the object lives: no SO_REUSEADDR, so nothing else can bind it.
 // A TCP endpoint whose connect never completes: a listening socket with backlog 0 whose accept
 // queue is filled by the object itself and never drained. Linux then drops every further SYN
 // (net.ipv4.tcp_abort_on_overflow=0, the default; SYN cookies only concern the SYN queue), so a
@@ -128,6 +125,9 @@ class UnansweredEndpoint {
   std::vector<int> fillers_;
 };
 
+// A loopback port where connections are refused: a socket bound to 127.0.0.1:0 and kept open,
+// never listening. Unlike a port bound and closed again, it cannot be handed to another socket (a
+// parallel test's peer) while the object lives: no SO_REUSEADDR, so nothing else can bind it.
 class RefusingPort {
  public:
   // Throws std::runtime_error if no socket can be bound.

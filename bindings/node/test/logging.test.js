@@ -17,16 +17,11 @@ before(async () => {
 after(() => peers.stop());
 afterEach(() => setLogHandler(null));
 
-/** A loopback port where connections are refused: one a server listened on and gave back just now
- * (node:net cannot bind without listening); the kernel hands ephemeral ports out in turn. */
-function refusingPort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+/** A loopback port where connections are refused and that no parallel test can take: port 1 is
+ * privileged and unassigned here, and every test's server listens on port 0 (a port listened on
+ * and given back could be handed to another test's server before the stream connects). */
+async function refusingPort() {
+  return 1;
 }
 
 function collect() {

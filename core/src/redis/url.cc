@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "../error.h"
+#include "../url.h"
 
 namespace tidewire::detail::redis {
 namespace {
@@ -81,20 +82,7 @@ RedisUrl RedisUrl::parse(const std::string& text, const std::string& key) {
     if (!decode(user, u.user) || !decode(password, u.password)) bad("the user or password is badly escaped");
   }
   std::string port_text;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string::npos) bad("unterminated IPv6 address");
-    u.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') bad("unexpected text after the IPv6 address");
-      port_text = authority.substr(close + 2);
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    u.host = authority.substr(0, colon);
-    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
-  }
-  if (u.host.empty()) bad("missing host");
+  if (std::string why = split_authority(authority, u.host, port_text); !why.empty()) bad(why);
   for (char c : u.host)
     if (std::isspace(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) < 0x20 || c == '%')
       bad("invalid character in the host");
