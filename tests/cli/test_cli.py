@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime
 import json
 import queue
 import signal
 import socket
 import subprocess
 import threading
-import urllib.error
-import urllib.request
 from typing import List, Optional
 
 import pytest
-from standardwebhooks.webhooks import Webhook
 from websockets.sync.server import serve as ws_serve
+
+from peers import signed_delivery  # tests/python, on the path by conftest.py
 
 SECRET = "whsec_" + base64.b64encode(b"tidewire cli tests secret key!!!").decode()
 WRONG_SECRET = "whsec_" + base64.b64encode(b"a secret the receiver never saw").decode()
@@ -329,20 +327,8 @@ def test_binary_data_is_base64_and_text_is_escaped(tidewire, binary_ws_server):
 
 # --- webhook --------------------------------------------------------------------------------------
 def deliver(url: str, msg_id: str, payload: dict, secret: str) -> int:
-    body = json.dumps(payload)
-    now = datetime.datetime.now(tz=datetime.timezone.utc)
-    headers = {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, now, body),
-        "content-type": "application/json",
-    }
-    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    """The status a receiver answers a delivery signed with `secret`."""
+    return signed_delivery(url, msg_id, payload, secret)[0]
 
 
 def test_webhook_prints_verified_deliveries_only(running, tmp_path):

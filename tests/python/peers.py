@@ -35,15 +35,19 @@ counts open WebSocket connections (a stream that is closed or collected drops it
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import socket
 import threading
-from typing import Any, Dict, List
+import urllib.error
+import urllib.request
+from typing import Any, Dict, List, Tuple
 
 import uvicorn
 import websockets
 from aiohttp import web
 from sse_starlette.sse import EventSourceResponse
+from standardwebhooks.webhooks import Webhook
 from starlette.applications import Starlette
 from starlette.routing import Route
 from websockets.asyncio.server import serve as ws_serve
@@ -260,3 +264,21 @@ class Peers:
             pass
         finally:
             self.ws_connections -= 1
+
+
+def signed_delivery(url: str, msg_id: str, payload: dict, secret: str) -> Tuple[int, str]:
+    """POSTs `payload` to `url` signed by standardwebhooks with `secret`; returns (status, body)."""
+    body = json.dumps(payload)
+    now = datetime.datetime.now(tz=datetime.timezone.utc)
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body),
+        "content-type": "application/json",
+    }
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
