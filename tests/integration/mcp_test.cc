@@ -253,6 +253,27 @@ TEST(Mcp, RefusedWith401EndsTheStreamByDefault) {
   EXPECT_EQ(tw_event_http_status(failure.get()), 401);
 }
 
+TEST(Mcp, ARedirectedRequestIsReportedNotFollowedAndItsCredentialsGoNowhere) {
+  // The endpoint answers 302 to another origin (the real MCP server): the request, and the
+  // Authorization header with it, must not go there; the application hears of it, the stream goes on.
+  Peer mcp_peer(peer_script("mcp_server.py"));
+  Peer redirector(peer_script("http_peer.py"));
+  const std::string target = url_encode(mcp_peer.url("/mcp"));
+  Runtime rt;
+  Stream s(rt.get(), mcp_settings(redirector.url("/redirect?key=" + unique_key() + "&n=0&to=" + target),
+                                  {{"header.Authorization", "Bearer sk-never-forwarded"}}));
+  McpClient mcp(s);
+  int id = mcp.request("initialize", R"({"protocolVersion":"2025-11-25","capabilities":{},)"
+                                     R"("clientInfo":{"name":"tidewire-test","version":"1"}})");
+  Received answer = mcp.await(id);
+  EXPECT_EQ(answer.kind, TW_KIND_ERROR);
+  EXPECT_EQ(answer.type, "http_status");
+  EXPECT_EQ(answer.http_status, 302);
+  EXPECT_EQ(answer.data.find("sk-never-forwarded"), std::string::npos) << answer.data;
+  EXPECT_EQ(tw_stream_ended(s.get()), 0);
+  EXPECT_TRUE(mcp_log(mcp_peer).empty());
+}
+
 TEST(Mcp, JsonAnswerLargerThanMaxMessageBytesEndsTheStreamNamingTheKey) {
   Peer peer(peer_script("mcp_server.py"), {"--json"});
   Runtime rt;
