@@ -368,10 +368,9 @@ done:
 }
 
 /* --- the end of a stream ------------------------------------------------------------------------- */
-static int exit_status_of(const tw_event *failure) {
-  tw_err err = tw_event_error(failure);
-  int status = tw_event_http_status(failure);
-  if (status == 401 || status == 403) return EXIT_AUTH;
+/* The exit status for how a stream failed (or could not open: no status, no close code). */
+static int exit_status_for(tw_err err, int http_status, int close_code) {
+  if (http_status == 401 || http_status == 403) return EXIT_AUTH;
   switch (err) {
     case TW_ERR_IO:
     case TW_ERR_TIMEOUT:
@@ -387,28 +386,19 @@ static int exit_status_of(const tw_event *failure) {
     case TW_ERR_PROTOCOL:
     case TW_ERR_LIMIT:
       /* A close code the policy does not retry is the server's refusal, not a broken protocol. */
-      return tw_event_close_code(failure) != 0 && err == TW_ERR_PROTOCOL ? EXIT_REFUSED : EXIT_PROTOCOL;
+      return close_code != 0 && err == TW_ERR_PROTOCOL ? EXIT_REFUSED : EXIT_PROTOCOL;
     default:
       return EXIT_INTERNAL;
   }
 }
 
-static int exit_status_of_open(tw_err err) {
-  switch (err) {
-    case TW_ERR_INVALID_VALUE:
-    case TW_ERR_UNKNOWN_KEY:
-      return EXIT_CONFIG;
-    case TW_ERR_IO:
-      return EXIT_NETWORK;
-    default:
-      return EXIT_INTERNAL;
-  }
+static int exit_status_of(const tw_event *failure) {
+  return exit_status_for(tw_event_error(failure), tw_event_http_status(failure), tw_event_close_code(failure));
 }
 
 static void log_to_stderr(void *user, tw_log_level level, const char *message) {
   (void)user;
-  static const char *const names[] = {"error", "warn", "info", "debug"};
-  fprintf(stderr, "tidewire: %s: %s\n", names[level <= TW_LOG_DEBUG ? level : TW_LOG_DEBUG], message);
+  fprintf(stderr, "tidewire: %s: %s\n", tw_log_level_name(level), message);
 }
 
 /* Prints events until the stream ends, --count is reached, a signal arrives or the output closes.
@@ -475,7 +465,7 @@ int main(int argc, char **argv) {
   if (err != TW_OK) {
     fprintf(stderr, "tidewire: %s: %s\n", tw_err_name(err), tw_last_error_message());
     tw_runtime_destroy(runtime);
-    return exit_status_of_open(err);
+    return exit_status_for(err, 0, 0);
   }
   if (strcmp(o.command, "webhook") == 0) {
     char *url = NULL;
