@@ -236,8 +236,15 @@ Connection::Connection(uv_loop_t* loop, ConnectOptions options, Observer* observ
       deferred_(loop, [this] {
         if (deferred_error_) {
           fail(std::move(deferred_error_));
-        } else {
+          return;
+        }
+        if (delivery_due_) {
+          delivery_due_ = false;
           deliver_pending();
+        }
+        if (drained_due_) {
+          drained_due_ = false;
+          if (state_ == State::open && queued_write_bytes_ == 0 && observer_ != nullptr) observer_->on_drained();
         }
       }) {
   new_tcp();
@@ -592,6 +599,26 @@ void Connection::flush_tls_output() {
 }
 
 void Connection::send_raw(std::string data) {
+  // Most writes (a request, a frame) fit the socket's buffer whole: written now, with no write
+  // request, no completion a loop turn later and no epoll_ctl for libuv to stop watching for
+  // writability again. Only with nothing queued, so that bytes never overtake earlier ones.
+  if (queued_write_bytes_ == 0 && data.size() <= kMaxWritePiece) {
+    uv_buf_t buffer = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
+    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_->handle), &buffer, 1);
+    if (written == static_cast<int>(data.size())) {
+      // on_drained as after a queued write: never from inside write(), always from the loop.
+      drained_due_ = true;
+      deferred_.start(0);
+      return;
+    }
+    if (written > 0) {
+      data.erase(0, static_cast<size_t>(written));
+    } else if (written != UV_EAGAIN) {
+      // Not from here: the caller may be in the middle of a call of its own.
+      fail_later({ErrorKind::io, "writing to " + authority_for_errors() + " failed: " + uv_error_text(written)});
+      return;
+    }
+  }
   auto* request = new WriteRequest{{}, std::move(data), this};
   request->request.data = request;
   // One request, several buffers when it is larger than a uv_buf_init length (uv_write copies the array).
@@ -667,7 +694,10 @@ void Connection::resume_reading() {
   if (state_ != State::open) return;
   start_reading();
   bool tls_buffered = ssl_ != nullptr && (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(tls_in_) > 0);
-  if (tls_buffered || !pending_plain_.empty()) deferred_.start(0);
+  if (tls_buffered || !pending_plain_.empty()) {
+    delivery_due_ = true;
+    deferred_.start(0);
+  }
 }
 
 void Connection::deliver_pending() {
@@ -749,9 +779,13 @@ std::string Connection::peer_address() const {
   return address_text(reinterpret_cast<sockaddr*>(&address));
 }
 
+bool Connection::has_buffered_input() const {
+  return state_ == State::open && ssl_ != nullptr && (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(tls_in_) > 0);
+}
+
 bool Connection::has_unsolicited_input() const {
   if (state_ != State::open) return false;
-  if (ssl_ != nullptr && (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(tls_in_) > 0)) return true;
+  if (has_buffered_input()) return true;
   uv_os_fd_t fd;
   if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_->handle), &fd) != 0) return true;
   char byte;

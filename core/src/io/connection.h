@@ -149,6 +149,9 @@ class Connection {
   // Whether bytes or an end of stream are waiting on the socket although nobody asked for them (a
   // parked keep-alive connection that the peer has closed or spoken on). Does not consume anything.
   bool has_unsolicited_input() const;
+  // The part of has_unsolicited_input() that needs no system call: bytes read from the socket but
+  // not yet delivered (TLS records). Does not consume anything.
+  bool has_buffered_input() const;
 
  private:
   enum class State { resolving, connecting, proxy_head, tls_handshake, open, closed };
@@ -210,6 +213,8 @@ class Connection {
 
   bool paused_ = false;
   size_t queued_write_bytes_ = 0;
+  bool delivery_due_ = false;  // bytes buffered while paused: delivered from deferred_
+  bool drained_due_ = false;  // a write went out whole at once: on_drained from deferred_
 };
 
 }  // namespace tidewire::detail::io

@@ -67,7 +67,12 @@ Connection* ConnectionPool::take(const PoolKey& key) {
 void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t idle_timeout_ms) {
   if (connection == nullptr) return;
   auto& parked = idle_[key];
-  if (idle_timeout_ms == 0 || !connection->is_open() || parked.size() >= max_idle_per_key_ || connection->has_unsolicited_input()) {
+  // The socket itself is looked at once, by take(), right before the connection carries a request:
+  // the later look sees as much, and a poll that parks and takes within one loop turn makes one
+  // system call for it, not two. Until then the parked connection is read, so a peer that closes or
+  // speaks is noticed by the loop (on_close, on_data below).
+  if (idle_timeout_ms == 0 || !connection->is_open() || parked.size() >= max_idle_per_key_ ||
+      connection->has_buffered_input()) {
     if (parked.empty()) idle_.erase(key);
     connection->set_observer(nullptr);
     connection->close();
