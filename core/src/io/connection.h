@@ -126,7 +126,8 @@ class Connection {
   // Queues bytes (encrypted first under TLS). Returns false, sending nothing, before on_open or
   // after the connection ended.
   bool write(std::string data);
-  bool write(const char* data, size_t size) { return write(std::string(data, size)); }
+  // The same from the caller's buffer, which is copied only if the socket does not take it at once.
+  bool write(const char* data, size_t size);
   // Bytes handed to the socket and not yet written: the sender's backpressure signal.
   size_t queued_write_bytes() const { return queued_write_bytes_; }
 
@@ -177,6 +178,8 @@ class Connection {
   void deliver_pending();
   void flush_tls_output();
   void send_raw(std::string data);
+  ssize_t write_now(const char* data, size_t size);
+  bool write_tls(const char* data, size_t size);
   void become_open();
   void fail(Error error);
   void fail_later(Error error);
