@@ -612,7 +612,7 @@ ssize_t Connection::write_now(const char* data, size_t size) {
     fail_later({ErrorKind::io, "writing to " + authority_for_errors() + " failed: " + uv_error_text(written)});
     return -1;
   }
-  if (static_cast<size_t>(written) == size) {
+  if (static_cast<size_t>(written) == size && observer_ != nullptr && observer_->wants_drained()) {
     // on_drained as after a queued write: never from inside write(), always from the loop.
     drained_due_ = true;
     deferred_.start(0);

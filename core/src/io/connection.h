@@ -108,6 +108,10 @@ class Connection {
     // Every byte written so far has left (queued_write_bytes() fell to 0): a sender that held back
     // on a long queue may write again.
     virtual void on_drained() {}
+    // Whether on_drained matters to this observer. One that never holds back (it writes one request
+    // and waits for the answer) says no, which spares a loop callback after each write that the
+    // socket takes whole.
+    virtual bool wants_drained() const { return true; }
   };
 
   // Starts connecting. The returned object is owned by the connection itself and freed once libuv

@@ -21,6 +21,7 @@ struct ConnectionPool::Parked : Connection::Observer {
         }) {}
 
   void on_open() override {}
+  bool wants_drained() const override { return false; }
   // A parked connection has no request outstanding: anything the peer sends now cannot be
   // attributed to a future request, so the connection is unusable.
   void on_data(const char*, size_t) override {

@@ -361,6 +361,10 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
   }
   if ((status >= 200 && status < 300 && !(status == 204 && no_content_ends_stream())) || status == 304) {
     success_ = true;
+    // Decided by the head (a 304, a refused content type): the exchange ends in this read, so no
+    // body deadline is armed only to be stopped again.
+    if (!on_success(status, headers)) return false;
+    if (!in_exchange_) return true;  // ended by the hook
     if (bounded_success_body()) {
       const int64_t deadline = body_deadline_ms();
       if (deadline != body_deadline_what_ms_) {
@@ -372,7 +376,7 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
     } else {
       arm_read_timeout();
     }
-    return on_success(status, headers);
+    return true;
   }
   error_status_ = status;
   error_headers_ = headers;

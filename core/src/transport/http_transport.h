@@ -87,6 +87,7 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   void on_open() override;
   void on_data(const char* data, size_t size) override;
   void on_close(const io::Error& error) override;
+  bool wants_drained() const override { return false; }  // one request at a time: never held back
   // http1::ResponseSink
   void on_head(const http1::ResponseHead& head) override;
   void on_body(std::string_view data) override;

@@ -75,7 +75,11 @@ HttpTransport::Request PullTransport::build_request(const Url& url) {
   r.url = (longpoll_ && !param.empty() && !cursor_.empty()) ? url.with_query_param(param, cursor_) : url;
   add_config_headers(r.headers, url);
   // Validators come from the server's headers; one that could end a header line is not sent back.
-  auto header_safe = [](const std::string& v) { return v.find_first_of(std::string("\r\n\0", 3)) == std::string::npos; };
+  auto header_safe = [](const std::string& v) {
+    for (char c : v)
+      if (c == '\r' || c == '\n' || c == '\0') return false;
+    return true;
+  };
   if (!etag_.empty() && header_safe(etag_)) r.headers.emplace_back("If-None-Match", etag_);
   if (!last_modified_.empty() && header_safe(last_modified_)) r.headers.emplace_back("If-Modified-Since", last_modified_);
   status_ = 0;
