@@ -55,6 +55,9 @@ void HttpTransport::add_config_headers(HeaderList& out, const Url& url) {
 }
 
 void HttpTransport::back_to_origin() {
+  // Most exchanges (every poll without a redirect) never left it: nothing to copy back.
+  if (!off_origin_) return;
+  off_origin_ = false;
   current_ = origin_;
   redirects_ = 0;
   current_method_ = method_;
@@ -348,6 +351,7 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
       // 308 repeat the request as it was (RFC 9110 15.4).
       if ((status == 303 && current_method_ != "HEAD") ||
           ((status == 301 || status == 302) && current_method_ == "POST")) {
+        off_origin_ = true;
         current_method_ = "GET";
         current_has_body_ = false;
       }
@@ -394,6 +398,7 @@ void HttpTransport::exchange_done(tw_err err, const std::string& message) {
   disarm_io_timeout();
   if (redirect_to_) {
     ++redirects_;
+    off_origin_ = true;
     current_ = *redirect_to_;
     return schedule_attempt(0);
   }

@@ -125,6 +125,7 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   std::string current_method_;
   bool current_has_body_ = false;
   int redirects_ = 0;
+  bool off_origin_ = false;  // current_, redirects_ or the method differ from the configured ones
   Timer io_timer_;
   std::string io_timeout_what_;
 
