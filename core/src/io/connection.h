@@ -127,8 +127,9 @@ class Connection {
 
   void set_observer(Observer* observer) { observer_ = observer; }
 
-  // Queues bytes (encrypted first under TLS). Returns false, sending nothing, before on_open or
-  // after the connection ended.
+  // Sends bytes (encrypted first under TLS): what the socket takes at once is written now (when
+  // nothing is queued before it), the rest is queued. Returns false, sending nothing, before on_open
+  // or after the connection ended. A write failure is reported through on_close, from the loop.
   bool write(std::string data);
   // The same from the caller's buffer, which is copied only if the socket does not take it at once.
   bool write(const char* data, size_t size);
