@@ -627,6 +627,23 @@ void Config::set(const std::string& key, const std::string& value) {
   spelled_[name] = key;
 }
 
+void Config::set_value(const std::string& key, const std::string& value, tw_value_kind kind,
+                       const std::string& type_name) {
+  if (kind == TW_VALUE_TEXT) return set(key, value);
+  const KeySpec* found = find_key(key);
+  bool header = key.rfind("header.", 0) == 0;
+  if (header) check_header(key.substr(7), nullptr);
+  else if (!found) throw Error(TW_ERR_UNKNOWN_KEY, unknown_key_message(key));
+  if (kind == TW_VALUE_LIST && found && found->type == KeyType::list) return set(key, value);
+  // The host printed the value (Python's "['a']", JavaScript's "a,b"): stored, it would be a
+  // string nobody wrote. The type is named, the value is not (it may hold a secret).
+  const std::string name = header ? key : found->name;
+  const char* accepted = header ? "a header value (text)" : found->accepted;
+  throw Error(TW_ERR_INVALID_VALUE, "invalid value for " + name + ": a value of type " +
+                                        printable(type_name.empty() ? "unknown" : type_name) +
+                                        " is not accepted; expected " + accepted);
+}
+
 void Config::unset(const std::string& key) {
   if (key.rfind("header.", 0) == 0) {
     std::string name = key.substr(7);
