@@ -1,6 +1,8 @@
 // The redis transport against a real redis-server: consumer groups, acknowledgments, claiming a
 // dead consumer's entries, reconnecting, backpressure and the limits on what Redis may send.
+#include <chrono>
 #include <set>
+#include <stdexcept>
 
 #include "harness.h"
 #include "redis_server.h"
@@ -146,6 +148,76 @@ TEST(Redis, ReconnectsAfterRedisRestartsAndLosesNothing) {
   auto got = s.messages(1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].data, "after");
+}
+
+// INFO's count of a section's field (rejected_connections, connected_clients).
+long long info_count(RedisServer& redis, const std::string& section, const std::string& field) {
+  std::string info = redis.command({"INFO", section});
+  size_t at = info.find(field + ":");
+  if (at == std::string::npos) throw std::runtime_error("INFO " + section + " has no " + field);
+  return std::stoll(info.substr(at + field.size() + 1));
+}
+
+// Redis at its client limit refuses the acknowledgment connection while the reading one stays up.
+// The refused connection is opened again after the stream's backoff, not at the next entry handed
+// over; the acknowledgments wait and go once Redis takes connections again.
+TEST(Redis, ARefusedAcknowledgmentConnectionWaitsForTheBackoffNotTheNextEntry) {
+  RedisServer redis;
+  Runtime rt;
+  // Delays drawn from [0, 10 min]: one below the second the entries flow about once in 600 runs,
+  // three in a row never in practice. Without backoff it is retried once its refusal is seen
+  // (within 100 ms), a dozen times in that second.
+  Stream s(rt.get(), {{"url", redis.url("?stream=jobs&group=workers&consumer=w1")},
+                      {"redis.ack", "auto"},
+                      {"reconnect.initial_ms", "600000"},
+                      {"reconnect.max_ms", "600000"},
+                      {"redis.block_ms", "200"}});
+  ASSERT_TRUE(eventually([&] { return tw_stream_state(s.get()) == TW_STATE_OPEN; }));
+  ASSERT_EQ(info_count(redis, "clients", "connected_clients"), 2);  // the test's and the stream's
+  redis.command({"CONFIG", "SET", "maxclients", "2"});
+  const long long refused_before = info_count(redis, "stats", "rejected_connections");
+  // Entries handed over one by one for a second: each is acknowledged, on the acknowledgment
+  // connection, so each could open it again.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  int entries = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    add(redis, std::to_string(entries));
+    auto got = s.messages(1);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(got[0].data, std::to_string(entries));
+    entries++;
+  }
+  const long long attempts = info_count(redis, "stats", "rejected_connections") - refused_before;
+  EXPECT_GE(attempts, 1);
+  EXPECT_LE(attempts, 3) << "the acknowledgment connection was opened again without backoff (" << entries
+                         << " entries handed over)";
+  EXPECT_EQ(redis.pending("jobs", "workers"), entries);  // waiting, not lost
+  redis.command({"CONFIG", "SET", "maxclients", "10000"});
+  // A restart connects again at once; the acknowledgments waiting go on its new connection.
+  ASSERT_EQ(tw_stream_restart(s.get()), TW_OK);
+  EXPECT_TRUE(eventually([&] { return redis.pending("jobs", "workers") == 0; }));
+}
+
+// With a short backoff the refused acknowledgments go by themselves once Redis takes connections
+// again: the retry is timed, not waiting for another entry or read (the read blocks for a minute).
+TEST(Redis, RefusedAcknowledgmentsGoAfterTheBackoffOnceRedisTakesConnectionsAgain) {
+  RedisServer redis;
+  Runtime rt;
+  Stream s(rt.get(), {{"url", redis.url("?stream=jobs&group=workers&consumer=w1")},
+                      {"redis.ack", "auto"},
+                      {"reconnect.initial_ms", "20"},
+                      {"reconnect.max_ms", "100"},
+                      {"redis.block_ms", "60000"}});
+  ASSERT_TRUE(eventually([&] { return tw_stream_state(s.get()) == TW_STATE_OPEN; }));
+  redis.command({"CONFIG", "SET", "maxclients", "2"});
+  const long long refused_before = info_count(redis, "stats", "rejected_connections");
+  for (int i = 0; i < 3; i++) add(redis, std::to_string(i));
+  ASSERT_EQ(s.messages(3).size(), 3u);
+  // Refused again and again, each after a backoff: Redis is asked, nothing is acknowledged.
+  ASSERT_TRUE(eventually([&] { return info_count(redis, "stats", "rejected_connections") >= refused_before + 2; }));
+  EXPECT_EQ(redis.pending("jobs", "workers"), 3);
+  redis.command({"CONFIG", "SET", "maxclients", "10000"});
+  EXPECT_TRUE(eventually([&] { return redis.pending("jobs", "workers") == 0; }));
 }
 
 TEST(Redis, AStalledServerCountsAsAFailureAfterTheTimeout) {

@@ -10,11 +10,11 @@
 namespace tidewire::detail {
 namespace {
 
+// The stream's policy, without reconnect.max_attempts: the sink keeps what it accepted until Redis
+// takes it; the source's connection is what the policy ends.
 BackoffSettings backoff_of(const Config& config) {
-  BackoffSettings b;
-  b.initial_ms = config.integer("reconnect.initial_ms");
-  b.max_ms = config.integer("reconnect.max_ms");
-  b.reset_after_ms = config.integer("reconnect.reset_after_ms");
+  BackoffSettings b = backoff_settings(config);
+  b.max_attempts = 0;
   return b;
 }
 

@@ -6,8 +6,6 @@
 #include "../log.h"
 
 namespace tidewire::detail {
-namespace {
-
 BackoffSettings backoff_settings(const Config& c) {
   BackoffSettings s;
   s.initial_ms = c.integer("reconnect.initial_ms");
@@ -16,8 +14,6 @@ BackoffSettings backoff_settings(const Config& c) {
   s.max_attempts = c.integer("reconnect.max_attempts");
   return s;
 }
-
-}  // namespace
 
 Transport::Transport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : runtime_(runtime),
