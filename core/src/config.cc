@@ -267,7 +267,12 @@ std::vector<KeySpec> make_table() {
        "Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of "
        "queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are "
        "kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses "
-       "as for a full queue. Entries still unconfirmed when the stream ends are not forwarded.", 0, 0},
+       "as for a full queue. When the stream ends, entries not yet confirmed still go, for up to "
+       "sink.flush_timeout_ms.", 0, 0},
+      {"sink.flush_timeout_ms", K::integer, "5000", "0..600000",
+       "sink: how long entries accepted and not yet confirmed by Redis may still take to be appended once the "
+       "stream ends (closed, or ended by its source). Those still unconfirmed then are dropped with a warning "
+       "naming how many. A runtime being destroyed waits for this too, at most about 2 s.", 0, 600000},
   };
 }
 

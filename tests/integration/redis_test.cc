@@ -1,6 +1,7 @@
 // The redis transport against a real redis-server: consumer groups, acknowledgments, claiming a
 // dead consumer's entries, reconnecting, backpressure and the limits on what Redis may send.
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -346,6 +347,71 @@ TEST(RedisSink, WhileRedisIsDownEntriesWaitAndNothingIsLost) {
   redis.start();
   ASSERT_TRUE(eventually([&] { return redis.integer({"XLEN", "feed"}) >= 30; }, 10000));
   EXPECT_EQ(redis.integer({"XLEN", "feed"}), 30);
+}
+
+// Entries the sink accepted but Redis has not confirmed when the stream is closed still go: the
+// application sees the end at once, Redis gets every entry, once and in order.
+TEST(RedisSink, EntriesNotYetConfirmedWhenTheStreamIsClosedStillReachRedis) {
+  RedisServer redis;
+  redis.pause();  // connected, but nothing answered: no entry can be confirmed
+  Runtime rt;
+  const std::string key = unique_key();
+  Stream reader(rt.get(), {{"transport", "sse"},
+                           {"url", http_peer().url("/sse?key=" + key + "&count=20&hold=1")},
+                           {"sink", redis.url("?stream=feed")}});
+  const bool accepted = eventually([&] { return reader.stat("messages") == 20; });
+  tw_stream_close(reader.get());
+  reader.until_end();  // ended for the application without waiting for Redis
+  redis.resume();
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(eventually([&] { return redis.integer({"XLEN", "feed"}) >= 20; }, 10000));
+  EXPECT_EQ(redis.integer({"XLEN", "feed"}), 20);
+  Stream worker(rt.get(), {{"url", redis.url("?stream=feed&group=g")}});
+  auto got = worker.messages(20);
+  ASSERT_EQ(got.size(), 20u);
+  for (size_t i = 0; i < got.size(); i++) EXPECT_EQ(got[i].headers["id"], std::to_string(i + 1));
+}
+
+// Warnings of the process-wide log hook, for tests that look for one.
+struct WarnCapture {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  static void hook(void* user, tw_log_level level, const char* message) {
+    auto* self = static_cast<WarnCapture*>(user);
+    std::lock_guard<std::mutex> lock(self->mutex);
+    if (level <= TW_LOG_WARN) self->lines.emplace_back(message);
+  }
+  std::string find(const std::string& part) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& line : lines)
+      if (line.find(part) != std::string::npos) return line;
+    return "";
+  }
+};
+
+// Redis still silent at sink.flush_timeout_ms: what is left is dropped, and a warning says how
+// many entries.
+TEST(RedisSink, EntriesStillUnconfirmedAtTheFlushBoundAreReportedNotDroppedSilently) {
+  static WarnCapture capture;  // outlives the hook, whatever fails
+  tw_log_set(TW_LOG_WARN, WarnCapture::hook, &capture);
+  RedisServer redis;
+  redis.pause();
+  Runtime rt;
+  const std::string key = unique_key();
+  Stream reader(rt.get(), {{"transport", "sse"},
+                           {"url", http_peer().url("/sse?key=" + key + "&count=5&hold=1")},
+                           {"sink", redis.url("?stream=feed")},
+                           {"sink.flush_timeout_ms", "300"}});
+  const bool accepted = eventually([&] { return reader.stat("messages") == 5; });
+  tw_stream_close(reader.get());
+  const bool warned = eventually([&] { return !capture.find("sink: 5 entries").empty(); }, 300 + kSlackMs);
+  redis.resume();
+  tw_log_set(TW_LOG_WARN, nullptr, nullptr);
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(warned);
+  const std::string line = capture.find("sink: 5 entries");
+  EXPECT_NE(line.find("sink.flush_timeout_ms=300"), std::string::npos) << line;
+  EXPECT_NE(line.find("dropped"), std::string::npos) << line;
 }
 
 TEST(RedisSink, ASinkWithoutAStreamOrOnAWebhookIsRefusedAtOpen) {

@@ -264,6 +264,9 @@ void Transport::finish() {
   if (core_->sends) core_->sends->close();
   core_->queue.end();
   core_->running = nullptr;
+  // The entries a sink accepted still go to Redis (bounded by sink.flush_timeout_ms): the
+  // transport, which owns the sink, stays until then.
+  if (sink_) return sink_->drain([this] { runtime_.release(this); });
   runtime_.release(this);
 }
 
