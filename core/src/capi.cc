@@ -485,6 +485,18 @@ tw_err tw_config_unset(tw_config* config, const char* key) {
   });
 }
 
+tw_err tw_config_set_value(tw_config* config, const char* key, size_t key_len, const char* value, size_t value_len,
+                           tw_value_kind kind, const char* type_name) {
+  return guarded([&] {
+    if (!config || !key || (!value && value_len))
+      invalid_argument("tw_config_set_value: config and key must not be NULL, nor value when value_len > 0");
+    if (kind != TW_VALUE_TEXT && kind != TW_VALUE_LIST && kind != TW_VALUE_OTHER)
+      invalid_argument("tw_config_set_value: kind is not a tw_value_kind");
+    config->config.set_value(std::string(key, key_len), value ? std::string(value, value_len) : std::string(), kind,
+                             type_name ? type_name : "");
+  });
+}
+
 const char* tw_config_key_alias(size_t index) {
   static const std::vector<std::string> aliases = [] {
     std::vector<std::string> out;

@@ -577,6 +577,29 @@ TW_API const char *tw_log_level_name(tw_log_level level);
  */
 TW_API void tw_log_reset(void);
 
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Configuration values with their host type (appended in 0.2)                                    */
+
+/** What kind of value a host language gave for a key. Values are part of the ABI. */
+typedef enum tw_value_kind {
+  TW_VALUE_TEXT = 0,  /**< a string, number, boolean or bytes, passed as its text (as tw_config_set_n) */
+  TW_VALUE_LIST = 1,  /**< a list (Python list/tuple, JavaScript array, Java Collection), as the host prints it */
+  TW_VALUE_OTHER = 2  /**< anything else (a dict, an object, a set, ...): refused for every key */
+} tw_value_kind;
+
+/**
+ * As tw_config_set_n(), telling the core what the host language was given, so that a value is
+ * never stored as text nobody wrote (Python's str(['a']) for a string key). TW_VALUE_LIST is
+ * accepted only by keys whose type is "list"; TW_VALUE_OTHER by none. A refused value gives
+ * TW_ERR_INVALID_VALUE "invalid value for KEY: a value of type TYPE is not accepted; expected
+ * ACCEPTED", where TYPE is `type_name` (the host's name of the type, e.g. "dict", "array"; may be
+ * NULL) and the value itself is never shown. An unknown key is TW_ERR_UNKNOWN_KEY as for
+ * tw_config_set(). `value` may be NULL when `value_len` is 0. Same thread rules as tw_config_set().
+ */
+TW_API tw_err tw_config_set_value(tw_config *config, const char *key, size_t key_len, const char *value,
+                                  size_t value_len, tw_value_kind kind, const char *type_name);
+
 #ifdef __cplusplus
 }
 #endif

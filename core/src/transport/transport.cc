@@ -6,8 +6,6 @@
 #include "../log.h"
 
 namespace tidewire::detail {
-namespace {
-
 BackoffSettings backoff_settings(const Config& c) {
   BackoffSettings s;
   s.initial_ms = c.integer("reconnect.initial_ms");
@@ -16,8 +14,6 @@ BackoffSettings backoff_settings(const Config& c) {
   s.max_attempts = c.integer("reconnect.max_attempts");
   return s;
 }
-
-}  // namespace
 
 Transport::Transport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : runtime_(runtime),
@@ -268,6 +264,9 @@ void Transport::finish() {
   if (core_->sends) core_->sends->close();
   core_->queue.end();
   core_->running = nullptr;
+  // The entries a sink accepted still go to Redis (bounded by sink.flush_timeout_ms): the
+  // transport, which owns the sink, stays until then.
+  if (sink_) return sink_->drain([this] { runtime_.release(this); });
   runtime_.release(this);
 }
 

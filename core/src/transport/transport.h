@@ -18,6 +18,10 @@
 
 namespace tidewire::detail {
 
+// The stream's backoff policy (reconnect.*), for its connection and for any helper connection
+// of its own (redis acknowledgments, a sink): one reading of the keys.
+BackoffSettings backoff_settings(const Config& config);
+
 class Transport {
  public:
   Transport(Runtime& runtime, std::shared_ptr<StreamCore> core);
