@@ -56,7 +56,7 @@ size_t block_size(size_t cls);     // the bytes of a block of class cls (1 ..)
 // A bag of free blocks, bounded in bytes. Not thread-safe: one owner, or its owner's lock.
 class BlockCache {
  public:
-  static constexpr size_t kMaxBytes = size_t{2} << 20;
+  static constexpr size_t kMaxBytes = size_t{4} << 20;
   BlockCache() = default;
   ~BlockCache();
   BlockCache(const BlockCache&) = delete;

@@ -129,7 +129,14 @@ bool Utf8Validator::feed(const uint8_t* bytes, size_t len) {
   size_t i = 0;
   while (i < len) {
     if (state == 0) {
-      // ASCII fast path: a word with no high bit set is eight complete code points.
+      // ASCII fast path: 32 bytes with no high bit set are 32 complete code points (four words
+      // OR-ed, one test: about memcpy's speed), then a word at a time.
+      while (len - i >= 32) {
+        uint64_t w[4];
+        std::memcpy(w, bytes + i, 32);
+        if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) break;
+        i += 32;
+      }
       while (len - i >= 8) {
         uint64_t word;
         std::memcpy(&word, bytes + i, 8);
