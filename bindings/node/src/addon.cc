@@ -8,8 +8,6 @@
 #include <uv.h>
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -69,43 +67,61 @@ struct LogWatcher;
 void stop_log(LogWatcher*& watcher);
 
 // Memory for payload chunks, reused. A chunk is handed to JavaScript as an external ArrayBuffer
-// whose finalizer brings it back here (on the JS thread, once no view of it is alive); the next
-// batch writes into it. Fresh memory for every batch made glibc return the freed chunks to the
-// kernel and fault them in again (measured: a third of the JS thread's time at 1 KiB messages).
-// JS-thread only. Outlives the environment's Instance while chunks are out.
-struct ChunkPool {
-  static constexpr size_t kMaxFree = 512;  // 32 MiB
-  std::vector<char*> free;
-  size_t out = 0;  // chunks JavaScript may still hold
-  bool orphaned = false;  // the Instance is gone: delete this once the last chunk is back
-  size_t peak = 0;
-
+// whose finalizer brings it back here (on the JS thread, once the garbage collector found no view
+// of it alive); the next batch writes into it. Fresh memory for every batch made glibc return the
+// freed chunks to the kernel and fault them in again (measured: a third of the JS thread's time
+// at 1 KiB messages). Chunks come back only at a collection, so a fast stream has many out at
+// once; what was not needed for a while is freed (see take). JS-thread only. Outlives the
+// environment's Instance while chunks are out.
+class ChunkPool {
+ public:
   char* take() {
-    out++;
-    if (out > peak) { peak = out; if (getenv("TW_POOL_PEAK") && (peak % 256) == 0) fprintf(stderr, "peak %zu\n", peak); }
-    if (free.empty()) return static_cast<char*>(::operator new(kChunkBytes));
-    char* memory = free.back();
-    free.pop_back();
+    out_++;
+    if (free_.size() < unused_) unused_ = free_.size();
+    // Every kWindow takes, the chunks that stayed free all along were not needed: freed.
+    if (++takes_ == kWindow) {
+      for (; unused_ > 0; --unused_) {
+        ::operator delete(free_.back());
+        free_.pop_back();
+      }
+      takes_ = 0;
+      unused_ = free_.size();
+    }
+    if (free_.empty()) return static_cast<char*>(::operator new(kChunkBytes));
+    char* memory = free_.back();
+    free_.pop_back();
     return memory;
   }
+
+  // The finalizer of a chunk's ArrayBuffer.
   static void give_back(Napi::Env /*env*/, void* data, ChunkPool* pool) {
-    pool->out--;
-    if (!pool->orphaned && pool->free.size() < kMaxFree) {
-      pool->free.push_back(static_cast<char*>(data));
+    pool->out_--;
+    if (!pool->orphaned_ && pool->free_.size() < kMaxFree) {
+      pool->free_.push_back(static_cast<char*>(data));
       return;
     }
     ::operator delete(data);
-    if (pool->orphaned && pool->out == 0) delete pool;
+    if (pool->orphaned_ && pool->out_ == 0) delete pool;
   }
-  void release() {  // the Instance goes away
-    for (char* memory : free) ::operator delete(memory);
-    free.clear();
-    if (getenv("TW_POOL_PEAK")) fprintf(stderr, "pool peak %zu\n", peak);
-    if (out == 0)
+
+  // The Instance goes away: this goes too, now or when the last chunk comes back.
+  void release() {
+    for (char* memory : free_) ::operator delete(memory);
+    free_.clear();
+    if (out_ == 0)
       delete this;
     else
-      orphaned = true;
+      orphaned_ = true;
   }
+
+ private:
+  static constexpr size_t kMaxFree = 1024;  // 64 MiB: what a fast stream has out between collections
+  static constexpr size_t kWindow = 4096;   // takes
+  std::vector<char*> free_;
+  size_t out_ = 0;       // chunks JavaScript may still hold
+  size_t unused_ = 0;    // the fewest free chunks seen in this window
+  size_t takes_ = 0;
+  bool orphaned_ = false;
 };
 
 struct Instance {
