@@ -57,10 +57,10 @@ bool BlockCache::put(void* block, size_t cls) {
 }
 
 void BlockCache::move_into(BlockCache& to) {
-  if (to.blocks_.empty()) {  // the usual case: the producer used up what it had
+  // Whole vectors change hands: only the smaller side's blocks are moved one by one.
+  if (to.blocks_.size() < blocks_.size()) {
     std::swap(blocks_, to.blocks_);
     std::swap(bytes_, to.bytes_);
-    return;
   }
   while (!blocks_.empty() && to.put(blocks_.back().memory, blocks_.back().cls)) {
     bytes_ -= block_size(blocks_.back().cls);
