@@ -73,7 +73,8 @@ class BlockCache {
  private:
   struct Block {
     void* memory;
-    size_t cls;
+    uint32_t cls;
+    uint32_t size;  // block_size(cls), kept rather than worked out again
   };
   std::vector<Block> blocks_;
   size_t bytes_ = 0;

@@ -41,31 +41,35 @@ void* BlockCache::take(size_t cls) {
   for (size_t i = n; i > 0 && i + 8 > n; --i) {
     if (blocks_[i - 1].cls != cls) continue;
     void* memory = blocks_[i - 1].memory;
+    bytes_ -= blocks_[i - 1].size;
     blocks_[i - 1] = blocks_.back();
     blocks_.pop_back();
-    bytes_ -= block_size(cls);
     return memory;
   }
   return nullptr;
 }
 
 bool BlockCache::put(void* block, size_t cls) {
-  if (bytes_ + block_size(cls) > kMaxBytes) return false;
-  blocks_.push_back({block, cls});
-  bytes_ += block_size(cls);
+  const size_t size = block_size(cls);
+  if (bytes_ + size > kMaxBytes) return false;
+  blocks_.push_back({block, static_cast<uint32_t>(cls), static_cast<uint32_t>(size)});
+  bytes_ += size;
   return true;
 }
 
 void BlockCache::move_into(BlockCache& to) {
-  // Whole vectors change hands: only the smaller side's blocks are moved one by one.
+  // Whole vectors change hands: only the smaller side's blocks are moved, those that fit at once.
   if (to.blocks_.size() < blocks_.size()) {
     std::swap(blocks_, to.blocks_);
     std::swap(bytes_, to.bytes_);
   }
-  while (!blocks_.empty() && to.put(blocks_.back().memory, blocks_.back().cls)) {
-    bytes_ -= block_size(blocks_.back().cls);
-    blocks_.pop_back();
-  }
+  size_t keep = blocks_.size();
+  size_t moved_bytes = 0;
+  while (keep > 0 && to.bytes_ + moved_bytes + blocks_[keep - 1].size <= kMaxBytes) moved_bytes += blocks_[--keep].size;
+  to.blocks_.insert(to.blocks_.end(), blocks_.begin() + static_cast<std::ptrdiff_t>(keep), blocks_.end());
+  blocks_.resize(keep);
+  to.bytes_ += moved_bytes;
+  bytes_ -= moved_bytes;
 }
 
 }  // namespace tidewire::detail
