@@ -312,6 +312,15 @@ tw_err tw_stream_next_batch(tw_event** out, size_t* out_count, tw_stream* stream
   return err != TW_OK ? err : popped;
 }
 
+void tw_stream_recycle(tw_stream* stream, tw_event* const* events, size_t count) {
+  if (!events) return;
+  if (!stream) {
+    for (size_t i = 0; i < count; ++i) delete events[i];
+    return;
+  }
+  stream->core->queue.recycle(events, count);  // never throws: falls back to plain destruction
+}
+
 void tw_stream_wakeup(tw_stream* stream) {
   guarded([&] {
     if (!stream) invalid_argument("tw_stream_wakeup: stream is NULL");

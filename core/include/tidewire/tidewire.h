@@ -311,6 +311,17 @@ TW_API tw_err tw_stream_next_batch(tw_event **out, size_t *out_count, tw_stream 
                                    size_t capacity, int timeout_ms);
 
 /**
+ * Destroys events taken from this stream, as tw_event_destroy() does each, and keeps their memory
+ * for the stream's next events: a consumer done with a batch hands it back here, and a fast stream
+ * stops allocating (and stops making the allocator return memory to the system and fault it in
+ * again). What the stream keeps is bounded (a few MiB); the rest is freed. Entries may be NULL; the
+ * events are gone after the call (the array itself stays the caller's). Thread-safe, one lock per
+ * call; `stream` must not have been destroyed (events that outlive their stream go to
+ * tw_event_destroy()). A NULL stream destroys the events.
+ */
+TW_API void tw_stream_recycle(tw_stream *stream, tw_event *const *events, size_t count);
+
+/**
  * Interrupts one wait in tw_stream_next()/tw_stream_next_batch() on this stream, which returns
  * TW_ERR_WAKEUP. If no wait is in progress, the next call returns TW_ERR_WAKEUP at once, even if
  * events are queued (they stay queued). Thread-safe (not async-signal-safe).

@@ -54,7 +54,7 @@ EventPtr Transport::new_event(tw_kind kind, int64_t received_ns) const {
 }
 
 EventPtr Transport::new_message(std::string_view payload, int64_t received_ns) const {
-  EventPtr e(tw_event::with_payload(payload));
+  EventPtr e(tw_event::with_payload(payload, &blocks_));
   e->kind = TW_KIND_MESSAGE;
   e->transport = core_->transport;
   e->received_ns = received_ns;
@@ -79,7 +79,7 @@ bool Transport::deliver(std::vector<EventPtr>& batch) {
   core_->stats.messages += batch.size() - comments;
   core_->stats.comments += comments;
   core_->stats.bytes += bytes;
-  if (!sink_) return core_->queue.push_batch(batch);
+  if (!sink_) return core_->queue.push_batch(batch, &blocks_);
   // Comments are not entries: they stay here.
   std::vector<EventPtr> local;
   if (comments) {
