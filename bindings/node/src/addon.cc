@@ -402,7 +402,8 @@ class Stream : public Napi::ObjectWrap<Stream> {
                         InstanceMethod<&Stream::SetHeader>("setHeader")});
   }
 
-  // new NativeStream([[key, value], ...]): opens a stream on this environment's runtime.
+  // new NativeStream([[key, value, kind, typeName], ...]): opens a stream on this environment's
+  // runtime. kind is a tw_value_kind: the core decides which keys take a list and words a refusal.
   explicit Stream(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stream>(info) {
     Napi::Env env = info.Env();
     Instance& inst = instance(env);
@@ -417,16 +418,18 @@ class Stream : public Napi::ObjectWrap<Stream> {
     if (err != TW_OK) throw_last(env, err);
     Napi::Array settings = info[0].As<Napi::Array>();
     for (uint32_t i = 0; i < settings.Length() && err == TW_OK; ++i) {
-      Napi::Array pair = settings.Get(i).As<Napi::Array>();
-      std::string key = pair.Get(0u).As<Napi::String>();
-      Napi::Value raw = pair.Get(1u);
+      Napi::Array setting = settings.Get(i).As<Napi::Array>();
+      std::string key = setting.Get(0u).As<Napi::String>();
+      Napi::Value raw = setting.Get(1u);
+      auto kind = static_cast<tw_value_kind>(setting.Get(2u).As<Napi::Number>().Int32Value());
+      std::string type_name = setting.Get(3u).As<Napi::String>();
       if (raw.IsTypedArray()) {  // http.body given as bytes: passed on as they are, NULs included
         Napi::TypedArray view = raw.As<Napi::TypedArray>();
         const auto* bytes = static_cast<const char*>(view.ArrayBuffer().Data()) + view.ByteOffset();
-        err = tw_config_set_n(config, key.data(), key.size(), bytes, view.ByteLength());
+        err = tw_config_set_value(config, key.data(), key.size(), bytes, view.ByteLength(), kind, type_name.c_str());
       } else {
         std::string value = raw.As<Napi::String>();
-        err = tw_config_set_n(config, key.data(), key.size(), value.data(), value.size());
+        err = tw_config_set_value(config, key.data(), key.size(), value.data(), value.size(), kind, type_name.c_str());
       }
     }
     // A webhook stream's open waits (milliseconds, 5 s at most) until its endpoint listens.
