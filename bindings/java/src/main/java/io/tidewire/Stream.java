@@ -611,6 +611,7 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       put("url", Objects.requireNonNull(url, "url").getBytes(UTF_8));
     }
 
+    // Text or bytes: the core reads them for any key (the type name serves only a refusal).
     private Builder put(String key, byte[] value) {
       return put(key, value, tw_value_kind.TW_VALUE_TEXT, "String");
     }
@@ -739,7 +740,11 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
           String key = setting.key();
           int err =
               TidewireNative.tw_config_set_value(
-                  config, key.getBytes(UTF_8), setting.value(), setting.kind(), setting.typeName().getBytes(UTF_8));
+                  config,
+                  key.getBytes(UTF_8),
+                  setting.value(),
+                  setting.kind(),
+                  setting.typeName().getBytes(UTF_8));
           if (err != tw_err.TW_OK) {
             TidewireException error = Native.error(err);
             throw new ConfigException(error.getMessage(), error.code(), key);

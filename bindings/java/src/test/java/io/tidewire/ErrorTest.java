@@ -145,11 +145,14 @@ class ErrorTest {
             Map.of("op", "s3cret"), "Map",
             new String[] {"s3cret"}, "String[]",
             Duration.ofSeconds(1), "Duration");
-    for (String key : List.of("sse_end_data", "reconnect.max_ms", "status_events", "webhook.secret", "header.X-Token")) {
+    List<String> noLists =
+        List.of("sse_end_data", "reconnect.max_ms", "status_events", "webhook.secret", "header.X-Token");
+    for (String key : noLists) {
       for (Object list : List.of(List.of("s3cret"), Set.of("s3cret"))) {
         ConfigException e2 = refused(builder -> builder.options(Map.of(key, list)));
         String type = list instanceof Set<?> ? "Set" : "List";
-        assertTrue(e2.getMessage().contains(": a value of type " + type + " is not accepted; expected "), e2.getMessage());
+        assertTrue(
+            e2.getMessage().contains(": a value of type " + type + " is not accepted; expected "), e2.getMessage());
         assertFalse(e2.getMessage().contains("s3cret"), e2.getMessage());
       }
     }
@@ -159,7 +162,9 @@ class ErrorTest {
             ConfigException other = refused(builder -> builder.options(Map.of(key, value)));
             assertEquals("TW_ERR_INVALID_VALUE", other.code());
             assertTrue(
-                other.getMessage().startsWith("invalid value for " + key + ": a value of type " + type + " is not accepted"),
+                other
+                    .getMessage()
+                    .startsWith("invalid value for " + key + ": a value of type " + type + " is not accepted"),
                 other.getMessage());
             assertFalse(other.getMessage().contains("s3cret"), other.getMessage());
           }
