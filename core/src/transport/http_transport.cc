@@ -51,7 +51,7 @@ int64_t HttpTransport::body_deadline_ms() const {
 }
 
 void HttpTransport::add_config_headers(HeaderList& out, const Url& url) {
-  for (auto& h : request_headers(url, origin_)) out.push_back(std::move(h));
+  for (const auto& h : request_headers_ref(url, origin_)) out.push_back(h);
 }
 
 void HttpTransport::back_to_origin() {
@@ -116,7 +116,7 @@ void HttpTransport::attempt() {
   reader_.set_head_request(current_method_ == "HEAD");
   if (current_has_body_ && !find_header_nocase(request_.headers, "content-type"))
     request_.headers.emplace_back("Content-Type", "application/json");
-  core_->stats.requests++;
+  count(core_->stats.requests);
   // Where to connect depends on the scheme, host and port alone (and the environment, read once):
   // decided again only when a redirect leads elsewhere, not for every poll.
   const Url& target = request_.url;
@@ -148,8 +148,8 @@ void HttpTransport::connect_fresh() {
 }
 
 void HttpTransport::on_open() {
-  core_->stats.connections++;
-  if (connection_ && connection_->uses_tls()) core_->stats.tls_handshakes++;
+  count(core_->stats.connections);
+  if (connection_ && connection_->uses_tls()) count(core_->stats.tls_handshakes);
   if (log_enabled(TW_LOG_DEBUG) && connection_)
     log(TW_LOG_DEBUG, "connected to " + request_.url.display() + " (" + connection_->peer_address() +
                           (connection_->uses_tls() ? ", TLS" : "") + ")");
@@ -201,7 +201,7 @@ void HttpTransport::send_request() {
 void HttpTransport::on_data(const char* data, size_t size) {
   io::Connection* connection = connection_;
   response_started_ = true;
-  core_->stats.wire_bytes += size;
+  count(core_->stats.wire_bytes, size);
   reader_.feed(data, size);
   // The response was decided by its head (a 304, a redirect) but its body did not end in this
   // read: the exchange ends now and the connection, mid-response, is not reused.

@@ -121,7 +121,7 @@ void PullTransport::on_success_done(tw_err err, const std::string& message) {
 
   bool changed = false;
   if (status_ == 304) {
-    core_->stats.not_modified++;
+    count(core_->stats.not_modified);
   } else if (longpoll_) {
     const std::string* cursor = cursor_header_.empty() ? nullptr : HttpTransport::find_header(headers_, cursor_header_);
     if (cursor) {
