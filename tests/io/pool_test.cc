@@ -214,5 +214,49 @@ TEST(ConnectionPool, ParksAtMostTheLimitPerKey) {
   a->close();
 }
 
+// A poll takes and parks its connection every request: the entry of a key emptied by take() is
+// kept for the next put(), one at most, and every count stays right as keys alternate and parked
+// connections expire.
+TEST(ConnectionPool, KeysTakenEmptyAndRefilledKeepTheirCounts) {
+  Peer peer(peer_script("io_peer.py"));
+  TestLoop loop;
+  TlsContextCache contexts;
+  ConnectionPool pool(loop.get(), 60000, 4);
+  ConnectOptions options;
+  options.host = "127.0.0.1";
+  options.port = static_cast<uint16_t>(peer.port());
+  Recorder first;
+  Recorder second;
+  Connection* a = open_connection(loop, contexts, options, &first);
+  Connection* b = open_connection(loop, contexts, options, &second);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  PoolKey key_a = key_for(peer.port(), false);
+  PoolKey key_b = key_a;
+  key_b.proxy = "127.0.0.1:1";  // another key for the same socket: the pool only compares keys
+  for (int round = 0; round < 3; round++) {
+    pool.put(key_a, a);
+    pool.put(key_b, b);
+    EXPECT_EQ(pool.idle_count(key_a), 1u);
+    EXPECT_EQ(pool.idle_count(key_b), 1u);
+    EXPECT_EQ(pool.idle_count(), 2u);
+    EXPECT_EQ(pool.take(key_a), a);
+    EXPECT_EQ(pool.take(key_a), nullptr);
+    EXPECT_EQ(pool.take(key_b), b);
+    EXPECT_EQ(pool.idle_count(), 0u);
+  }
+  // Refilled after take() emptied it, then expired: the entry goes, and the key works again.
+  EXPECT_EQ(pool.take(key_b), nullptr);
+  pool.put(key_b, b, 20);
+  EXPECT_TRUE(loop.run_until([&] { return pool.idle_count() == 0; }, 5000)) << "the parked connection did not expire";
+  EXPECT_EQ(pool.take(key_b), nullptr);
+  pool.put(key_b, a);
+  EXPECT_EQ(pool.idle_count(key_b), 1u);
+  EXPECT_EQ(pool.idle_count(key_a), 0u);
+  EXPECT_EQ(pool.take(key_b), a);
+  a->close();
+  EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 0; }, 5000));
+}
+
 }  // namespace
 }  // namespace tidewire::detail::io::test

@@ -66,21 +66,18 @@ Connection* ConnectionPool::take(const PoolKey& key) {
       spare_ = std::move(last);
     }
   }
-  if (parked.empty()) spare_node_ = idle_.extract(found);
+  if (parked.empty()) {
+    // Kept for the next put() of this key: another key's empty entry goes (one at most stays).
+    if (empty_ != idle_.end() && empty_ != found) idle_.erase(empty_);
+    empty_ = found;
+  }
   return result;
 }
 
 void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t idle_timeout_ms) {
   if (connection == nullptr) return;
-  auto found = idle_.find(key);
-  if (found == idle_.end()) {
-    if (spare_node_) {
-      spare_node_.key() = key;
-      found = idle_.insert(std::move(spare_node_)).position;
-    } else {
-      found = idle_.emplace(key, std::vector<std::unique_ptr<Parked>>()).first;
-    }
-  }
+  auto found = empty_ != idle_.end() && empty_->first == key ? empty_ : idle_.find(key);
+  if (found == idle_.end()) found = idle_.emplace(key, std::vector<std::unique_ptr<Parked>>()).first;
   auto& parked = found->second;
   // The socket itself is looked at once, by take(), right before the connection carries a request:
   // the later look sees as much, and a poll that parks and takes within one loop turn makes one
@@ -88,7 +85,7 @@ void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t id
   // speaks is noticed by the loop (on_close, on_data below).
   if (idle_timeout_ms == 0 || !connection->is_open() || parked.size() >= max_idle_per_key_ ||
       connection->has_buffered_input()) {
-    if (parked.empty()) idle_.erase(found);
+    if (parked.empty()) erase_entry(found);
     connection->set_observer(nullptr);
     connection->close();
     return;
@@ -106,6 +103,12 @@ void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t id
   connection->resume_reading();
   entry->idle_timer.start(idle_timeout_ms);
   parked.push_back(std::move(entry));
+  if (found == empty_) empty_ = idle_.end();
+}
+
+void ConnectionPool::erase_entry(Entries::iterator entry) {
+  if (entry == empty_) empty_ = idle_.end();
+  idle_.erase(entry);
 }
 
 void ConnectionPool::forget(Parked* gone) {
@@ -114,7 +117,7 @@ void ConnectionPool::forget(Parked* gone) {
   auto& parked = found->second;
   auto it = std::find_if(parked.begin(), parked.end(), [gone](const auto& p) { return p.get() == gone; });
   if (it != parked.end()) parked.erase(it);
-  if (parked.empty()) idle_.erase(found);
+  if (parked.empty()) erase_entry(found);
 }
 
 size_t ConnectionPool::idle_count(const PoolKey& key) const {

@@ -63,10 +63,15 @@ class ConnectionPool {
   uv_loop_t* loop_;
   uint64_t idle_timeout_ms_;
   size_t max_idle_per_key_;
-  std::map<PoolKey, std::vector<std::unique_ptr<Parked>>> idle_;
-  // The last entry taken and its map node, reused by the next put() (see take()).
+  using Entries = std::map<PoolKey, std::vector<std::unique_ptr<Parked>>>;
+  // Removes an entry that has no connection left (and forgets it as empty_).
+  void erase_entry(Entries::iterator entry);
+  Entries idle_;
+  // The last entry taken, reused by the next put() (see take()).
   std::unique_ptr<Parked> spare_;
-  std::map<PoolKey, std::vector<std::unique_ptr<Parked>>>::node_type spare_node_;
+  // At most one entry without connections stays in idle_: the one whose last connection take()
+  // handed out, which a poll's put() fills again (no node made, no rebalancing). end() if none.
+  Entries::iterator empty_ = idle_.end();
 };
 
 }  // namespace tidewire::detail::io
