@@ -54,6 +54,16 @@ void HttpTransport::add_config_headers(HeaderList& out, const Url& url) {
   for (const auto& h : request_headers_ref(url, origin_)) out.push_back(h);
 }
 
+size_t HttpTransport::set_header_at(HeaderList& out, size_t index, std::string_view name, std::string_view value) {
+  if (index < out.size()) {
+    out[index].first.assign(name);
+    out[index].second.assign(value);
+  } else {
+    out.emplace_back(name, value);
+  }
+  return index + 1;
+}
+
 void HttpTransport::back_to_origin() {
   // Most exchanges (every poll without a redirect) never left it: nothing to copy back.
   if (!off_origin_) return;
@@ -112,7 +122,7 @@ void HttpTransport::attempt() {
   response_started_ = false;
   done_at_head_ = false;
   reader_.reset();
-  request_ = build_request(current_);
+  fill_request(current_, request_);
   reader_.set_head_request(current_method_ == "HEAD");
   if (current_has_body_ && !find_header_nocase(request_.headers, "content-type"))
     request_.headers.emplace_back("Content-Type", "application/json");

@@ -36,6 +36,10 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
 
   // Subclass hooks; the on_success* ones are called for 2xx and 304 answers only.
   virtual Request build_request(const Url& url) = 0;
+  // Makes `r`, the previous request, the request for `url`. A transport that issues requests
+  // often (a poll) overrides it to reuse r's storage: the same URL and headers again assign into
+  // strings of the right size, without allocating.
+  virtual void fill_request(const Url& url, Request& r) { r = build_request(url); }
   virtual bool on_success(int status, const HeaderList& headers) = 0;  // true: read the body
   virtual bool on_success_body(const char* data, size_t len) = 0;      // false: stop (already handled)
   virtual void on_success_done(tw_err err, const std::string& message) = 0;
@@ -79,6 +83,8 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   // Appends the configured header.* values when `url` may receive them: same origin as the
   // configured URL, or redirect.cross_origin_headers=true.
   void add_config_headers(HeaderList& out, const Url& url);
+  // Sets header `index` of `out` (reusing its strings) or appends it; returns index + 1.
+  static size_t set_header_at(HeaderList& out, size_t index, std::string_view name, std::string_view value);
   static const std::string* find_header(const HeaderList& headers, const std::string& name);
   static const std::string* find_header_nocase(const HeaderList& headers, const std::string& name);
 
