@@ -11,14 +11,43 @@ struct ConnectionPool::Parked : Connection::Observer {
   ConnectionPool* pool;
   PoolKey key;
   Connection* connection;
+  // The idle timer is not stopped by take() nor restarted by every put(): a poll parks and takes
+  // its connection every request, and two timer heap operations each time would cost more than
+  // the rest of the parking. It runs until the earliest moment the connection may be due
+  // (timer_due_ms) and, when it fires, checks the actual deadline (parked_at_ms + timeout_ms).
+  uint64_t parked_at_ms = 0;
+  uint64_t timeout_ms = 0;
+  uint64_t timer_due_ms = 0;
   Timer idle_timer;
 
   Parked(ConnectionPool* owner, PoolKey pool_key, Connection* parked)
-      : pool(owner), key(std::move(pool_key)), connection(parked), idle_timer(owner->loop_, [this] {
-          Connection* expired = connection;
-          pool->forget(this);  // deletes this
-          expired->close();
-        }) {}
+      : pool(owner), key(std::move(pool_key)), connection(parked), idle_timer(owner->loop_, [this] { on_timer(); }) {}
+
+  // Parked now, for timeout_ms.
+  void arm(uint64_t timeout) {
+    parked_at_ms = uv_now(pool->loop_);
+    timeout_ms = timeout;
+    const uint64_t due = parked_at_ms + timeout;
+    // A timer due later than this deadline would close the connection late: moved sooner.
+    if (!idle_timer.active() || timer_due_ms > due) {
+      timer_due_ms = due;
+      idle_timer.start(timeout);
+    }
+  }
+
+  void on_timer() {
+    if (connection == nullptr) return;  // taken since (kept as the pool's spare entry)
+    const uint64_t now = uv_now(pool->loop_);
+    const uint64_t due = parked_at_ms + timeout_ms;
+    if (now < due) {  // parked again since the timer was set: not idle long enough yet
+      timer_due_ms = due;
+      idle_timer.start(due - now);
+      return;
+    }
+    Connection* expired = connection;
+    pool->forget(this);  // deletes this
+    expired->close();
+  }
 
   void on_open() override {}
   bool wants_drained() const override { return false; }
@@ -61,7 +90,7 @@ Connection* ConnectionPool::take(const PoolKey& key) {
       result = candidate;
       // Kept for the next put(): a poll parks and takes a connection every request, and its entry
       // (a timer handle among it) and map node need not be made anew each time.
-      last->idle_timer.stop();
+      // (Its idle timer may keep running: it does nothing without a connection; see Parked.)
       last->connection = nullptr;
       spare_ = std::move(last);
     }
@@ -93,7 +122,7 @@ void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t id
   std::unique_ptr<Parked> entry;
   if (spare_) {
     entry = std::move(spare_);
-    entry->key = key;
+    if (!(entry->key == key)) entry->key = key;  // a poll parks under the key it took from
     entry->connection = connection;
   } else {
     entry = std::make_unique<Parked>(this, key, connection);
@@ -101,7 +130,7 @@ void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t id
   connection->set_observer(entry.get());
   // Reading stays on while parked so that the peer's close is noticed (and the socket freed) at once.
   connection->resume_reading();
-  entry->idle_timer.start(idle_timeout_ms);
+  entry->arm(idle_timeout_ms);
   parked.push_back(std::move(entry));
   if (found == empty_) empty_ = idle_.end();
 }

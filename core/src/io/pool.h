@@ -27,7 +27,17 @@ struct PoolKey {
   bool alpn_http11 = false;  // TlsOptions::alpn_http11: what was offered may decide what was agreed
 
   auto tie() const { return std::tie(scheme, host, port, proxy, tls_verify, tls_ca_file, alpn_http11); }
-  bool operator<(const PoolKey& other) const { return tie() < other.tie(); }
+  // Each field compared once (a tuple's < compares each twice, a < b then b < a): the pool looks a
+  // key up for every request. Most selective first; an order consistent with ==.
+  bool operator<(const PoolKey& other) const {
+    if (port != other.port) return port < other.port;
+    if (int c = host.compare(other.host)) return c < 0;
+    if (int c = scheme.compare(other.scheme)) return c < 0;
+    if (int c = proxy.compare(other.proxy)) return c < 0;
+    if (tls_verify != other.tls_verify) return tls_verify < other.tls_verify;
+    if (int c = tls_ca_file.compare(other.tls_ca_file)) return c < 0;
+    return alpn_http11 < other.alpn_http11;
+  }
   bool operator==(const PoolKey& other) const { return tie() == other.tie(); }
 };
 
