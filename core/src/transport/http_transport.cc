@@ -38,7 +38,7 @@ HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       replay_(parse_replay(core_->config.str("http.replay_body"))),
       current_method_(method_),
       current_has_body_(body_.has_value()),
-      io_timer_(runtime.loop(), [this] { on_timer(); }),
+      io_timer_(runtime.loop(), [this] { on_io_timer(); }),
       reader_(*this) {}
 
 HttpTransport::~HttpTransport() { stop_io(); }
@@ -265,16 +265,34 @@ void HttpTransport::abort_exchange() {
 }
 
 void HttpTransport::stop_io() {
+  io_armed_ = false;
   io_timer_.stop();
   abort_exchange();
 }
 
 void HttpTransport::arm_io_timeout(int64_t ms, const std::string& what) {
   io_timeout_what_ = what;
-  io_timer_.start(static_cast<uint64_t>(ms));
+  io_armed_ = true;
+  io_deadline_ms_ = uv_now(runtime_.loop()) + static_cast<uint64_t>(ms);
+  if (!io_timer_.active() || io_timer_due_ms_ > io_deadline_ms_) {
+    io_timer_due_ms_ = io_deadline_ms_;
+    io_timer_.start(static_cast<uint64_t>(ms));
+  }
 }
 
-void HttpTransport::disarm_io_timeout() { io_timer_.stop(); }
+void HttpTransport::disarm_io_timeout() { io_armed_ = false; }
+
+void HttpTransport::on_io_timer() {
+  if (!io_armed_) return;
+  const uint64_t now = uv_now(runtime_.loop());
+  if (now < io_deadline_ms_) {  // armed again since the timer was set: not expired yet
+    io_timer_due_ms_ = io_deadline_ms_;
+    io_timer_.start(io_deadline_ms_ - now);
+    return;
+  }
+  io_armed_ = false;
+  on_timer();
+}
 
 void HttpTransport::arm_read_timeout() {
   if (read_timeout_ms_ > 0 && !paused_)

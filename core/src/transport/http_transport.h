@@ -132,8 +132,16 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   bool current_has_body_ = false;
   int redirects_ = 0;
   bool off_origin_ = false;  // current_, redirects_ or the method differ from the configured ones
+  // The I/O timeout is a deadline; io_timer_ runs until no later than it. A poll arms and disarms
+  // the timeout every request: only a deadline sooner than the running timer's moves the timer,
+  // and a timer that fires before the deadline (or disarmed) sets itself again (or does nothing),
+  // so the loop's timer heap is touched about once per timeout, not twice per request.
+  void on_io_timer();
   Timer io_timer_;
   std::string io_timeout_what_;
+  bool io_armed_ = false;
+  uint64_t io_deadline_ms_ = 0;   // loop time at which the armed timeout expires
+  uint64_t io_timer_due_ms_ = 0;  // loop time at which io_timer_, when active, fires
 
   // The exchange in progress.
   Request request_;
