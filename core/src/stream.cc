@@ -100,7 +100,7 @@ StreamCore::StreamCore(Config cfg, tw_transport t, std::shared_ptr<Runtime> rt)
 
 std::vector<std::pair<std::string, std::string>> StreamCore::headers(uint64_t* out_generation) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (out_generation) *out_generation = header_generation_;
+  if (out_generation) *out_generation = header_generation_.load(std::memory_order_relaxed);
   return headers_;
 }
 
@@ -115,12 +115,7 @@ void StreamCore::set_header(const std::string& name, const std::optional<std::st
   } else {
     headers_.emplace_back(name, *value);
   }
-  header_generation_++;
-}
-
-uint64_t StreamCore::header_generation() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return header_generation_;
+  header_generation_.store(header_generation_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 void StreamCore::set_last_error(const std::string& message) {

@@ -72,7 +72,8 @@ class StreamCore {
   std::vector<std::pair<std::string, std::string>> headers(uint64_t* out_generation = nullptr) const;
   // Sets (value) or removes (nullopt) a header, replacing one of the same name (case-insensitive).
   void set_header(const std::string& name, const std::optional<std::string>& value);
-  uint64_t header_generation() const;
+  // Lock-free (one atomic read), so that a request whose headers did not change takes no lock.
+  uint64_t header_generation() const { return header_generation_.load(std::memory_order_acquire); }
 
   // Set by the transport (I/O thread); read from any thread. tw_stream_state adds `paused` from the
   // queue.
@@ -102,7 +103,8 @@ class StreamCore {
   mutable std::condition_variable ready_cv_;
   std::optional<std::pair<tw_err, std::string>> ready_;
   std::vector<std::pair<std::string, std::string>> headers_;
-  uint64_t header_generation_ = 0;
+  // Written under mutex_ after headers_ changed; read without it by header_generation().
+  std::atomic<uint64_t> header_generation_{0};
 };
 
 // Name and description of statistic number `index`, or null past the end.

@@ -26,8 +26,11 @@ std::string Url::display() const { return redacted(to_string()); }
 
 bool Url::same_origin(const Url& other) const {
   if (scheme != other.scheme || port != other.port || host.size() != other.host.size()) return false;
+  // Host names compare case-insensitively in ASCII (RFC 3986 3.2.2; IDNs arrive as A-labels),
+  // without the locale's tolower per byte: this runs for every request.
+  auto fold = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; };
   for (size_t i = 0; i < host.size(); i++)
-    if (std::tolower(static_cast<unsigned char>(host[i])) != std::tolower(static_cast<unsigned char>(other.host[i])))
+    if (host[i] != other.host[i] && fold(static_cast<unsigned char>(host[i])) != fold(static_cast<unsigned char>(other.host[i])))
       return false;
   return true;
 }

@@ -127,6 +127,40 @@ TEST(Stall, WsStallMidFrameEndsInAReconnectWithinPingIntervalPlusPongTimeout) {
 // Connects that never complete: a SYN nobody answers (full accept queue), and a connection the
 // proxy accepts but never answers (no response head, no WebSocket handshake). Each attempt must
 // fail within connect_timeout_ms + 1 s, and the stream keep retrying.
+// A poll arms its timeout for every request on a kept-alive connection: a stall after many
+// requests, later than one timeout after the first, ends in a reconnect one timeout after the
+// stall (neither sooner, from an earlier request's deadline, nor much later), and polling goes on.
+TEST(Stall, PollStallAfterManyRequestsEndsInAReconnectWithinItsTimeout) {
+  Peer peer(peer_script("http_peer.py"));
+  const int timeout_ms = 600;
+  // The 15th response on the first connection stalls inside its status line (requests go every
+  // 100 ms, so 1.4 s after the first: past the first request's deadline).
+  FaultProxy proxy(peer.port(), [](size_t i) {
+    return i == 0 ? FaultPlan::after_pattern(Fault::stall, "HTTP/1.1 ", 15, 5) : FaultPlan{};
+  });
+  Runtime rt;
+  Stream stream(rt.get(), {{"transport", "poll"},
+                           {"url", proxy.url("http", "/poll/etag?changes_every=0")},
+                           {"poll.interval_ms", "100"},
+                           {"read_timeout_ms", std::to_string(timeout_ms)},
+                           {"connect_timeout_ms", std::to_string(timeout_ms)},
+                           {"reconnect.initial_ms", "1"},
+                           {"reconnect.max_ms", "10"},
+                           {"status_events", "true"}});
+  auto at = reconnects(stream, 1, 0, 15 * 100 + timeout_ms + kSlackMs + 20000);
+  ASSERT_EQ(at.size(), 1u);
+  auto conns = proxy.connections();
+  ASSERT_FALSE(conns.empty());
+  ASSERT_TRUE(conns[0].triggered);
+  long took = ms(at[0] - conns[0].triggered_at);
+  std::cout << "poll: stall ended in a reconnect after " << took << " ms" << std::endl;
+  EXPECT_GE(took, timeout_ms - 50) << "the timeout fired before its deadline";
+  EXPECT_LE(took, timeout_ms + kSlackMs);
+  const uint64_t requests = stream.stat("requests");
+  EXPECT_TRUE(eventually([&] { return stream.stat("requests") >= requests + 3; })) << "polling did not go on";
+  EXPECT_EQ(stream.stat("errors"), 1u);
+}
+
 TEST(Stall, ConnectsThatNeverCompleteFailWithinConnectTimeout) {
   UnansweredEndpoint unanswered;
   ASSERT_TRUE(unanswered.probe_hangs(200)) << "the accept queue is not full; connects would not hang";

@@ -2,6 +2,7 @@
 // waiting for new credentials after a 401 (reconnect.on_auth_failure=wait).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -69,6 +70,35 @@ TEST(SetHeader, AppliesFromTheNextRequestAndNullRemovesIt) {
   EXPECT_EQ(log[0]["x-test"], "one");
   EXPECT_EQ(log[1]["x-test"], "two");
   EXPECT_EQ(log[2]["x-test"], "");
+}
+
+// A running poll reuses its copy of the headers while they do not change: a change made from
+// another thread while polls go out is carried by every request after the first that has it.
+TEST(SetHeader, ReachesARunningPollWithoutRestart) {
+  Runtime rt;
+  std::string key = unique_key();
+  Stream s(rt.get(), with({{"transport", "poll"}, {"url", http_peer().url("/poll/plain?key=" + key + "&changes_every=0")}},
+                          {{"poll.interval_ms", "5"}, {"header.X-Test", "one"}}));
+  ASSERT_TRUE(eventually([&] { return peer_log(http_peer(), key).size() >= 3; }));
+  ASSERT_EQ(tw_stream_set_header(s.get(), "X-Test", "two"), TW_OK) << tw_last_error_message();
+  ASSERT_TRUE(eventually([&] {
+    auto log = peer_log(http_peer(), key);
+    return log.size() >= 2 && log[log.size() - 1]["x-test"] == "two" && log[log.size() - 2]["x-test"] == "two";
+  }));
+  ASSERT_EQ(tw_stream_set_header(s.get(), "X-Test", nullptr), TW_OK);
+  ASSERT_TRUE(eventually([&] {
+    auto log = peer_log(http_peer(), key);
+    return log.size() >= 2 && log[log.size() - 1]["x-test"].empty() && log[log.size() - 2]["x-test"].empty();
+  }));
+  // one, then two, then none: never back to an older value.
+  auto log = peer_log(http_peer(), key);
+  int phase = 0;
+  for (auto& request : log) {
+    int p = request["x-test"] == "one" ? 0 : request["x-test"] == "two" ? 1 : 2;
+    EXPECT_GE(p, phase);
+    phase = std::max(phase, p);
+  }
+  EXPECT_EQ(phase, 2);
 }
 
 TEST(SetHeader, RefusesBadNamesAndValuesWithoutShowingTheValue) {

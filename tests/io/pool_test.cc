@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/connection.h"
 #include "io/pool.h"
@@ -118,6 +119,64 @@ TEST(ConnectionPool, IdleTimeoutClosesAParkedConnection) {
   EXPECT_FALSE(recorder.closed) << "the pool's closing is not the previous owner's business";
 }
 
+// The idle timeout counts from the last put(): a connection taken and parked again (a poll, every
+// request) is not closed by the first parking's deadline; and a shorter timeout given after a
+// longer one is kept, not delayed to the longer one's deadline.
+TEST(ConnectionPool, IdleTimeoutCountsFromTheLastParking) {
+  Peer peer(peer_script("io_peer.py"));
+  TestLoop loop;
+  TlsContextCache contexts;
+  ConnectionPool pool(loop.get(), 60000, 4);
+  ConnectOptions options;
+  options.host = "127.0.0.1";
+  options.port = static_cast<uint16_t>(peer.port());
+  Recorder recorder;
+  Connection* connection = open_connection(loop, contexts, options, &recorder);
+  ASSERT_NE(connection, nullptr);
+  const PoolKey key = key_for(peer.port(), false);
+  pool.put(key, connection, 200);
+  loop.run_for(120);
+  ASSERT_EQ(pool.take(key), connection) << "closed before its idle timeout";
+  uint64_t parked_at = uv_now(loop.get());
+  pool.put(key, connection, 200);
+  ASSERT_TRUE(loop.run_until([&] { return pool.idle_count() == 0; }, 5000));
+  EXPECT_GE(uv_now(loop.get()) - parked_at, 190u) << "closed by the first parking's deadline";
+
+  Recorder second;
+  connection = open_connection(loop, contexts, options, &second);
+  ASSERT_NE(connection, nullptr);
+  pool.put(key, connection, 60000);
+  ASSERT_EQ(pool.take(key), connection);
+  pool.put(key, connection, 50);
+  ASSERT_TRUE(loop.run_until([&] { return pool.idle_count() == 0; }, 5000)) << "the shorter timeout was not kept";
+  EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 0; }, 5000)) << "socket not closed";
+}
+
+// Each field of the key tells connections apart, in a strict order consistent with ==.
+TEST(ConnectionPool, KeysDifferingInAnyFieldAreDistinct) {
+  std::vector<PoolKey> keys(8, key_for(8080, false));
+  keys[1].scheme = "https";
+  keys[2].host = "127.0.0.2";
+  keys[3].port = 8081;
+  keys[4].proxy = "proxy:3128";
+  keys[5].tls_verify = false;
+  keys[6].tls_ca_file = "/ca.pem";
+  keys[7].alpn_http11 = true;
+  for (size_t i = 0; i < keys.size(); i++) {
+    EXPECT_FALSE(keys[i] < keys[i]);
+    for (size_t j = 0; j < keys.size(); j++) {
+      if (i == j) continue;
+      EXPECT_FALSE(keys[i] == keys[j]) << i << " " << j;
+      EXPECT_NE(keys[i] < keys[j], keys[j] < keys[i]) << i << " " << j;
+      for (size_t k = 0; k < keys.size(); k++) {
+        if (keys[i] < keys[j] && keys[j] < keys[k]) {
+          EXPECT_TRUE(keys[i] < keys[k]) << i << " " << j << " " << k;
+        }
+      }
+    }
+  }
+}
+
 TEST(ConnectionPool, APeerClosingAParkedConnectionRemovesIt) {
   Peer peer(peer_script("io_peer.py"));
   TestLoop loop;
@@ -212,6 +271,50 @@ TEST(ConnectionPool, ParksAtMostTheLimitPerKey) {
   EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 1; }, 5000)) << "the extra one was not closed";
   EXPECT_EQ(pool.take(key_for(peer.port(), false)), a);
   a->close();
+}
+
+// A poll takes and parks its connection every request: the entry of a key emptied by take() is
+// kept for the next put(), one at most, and every count stays right as keys alternate and parked
+// connections expire.
+TEST(ConnectionPool, KeysTakenEmptyAndRefilledKeepTheirCounts) {
+  Peer peer(peer_script("io_peer.py"));
+  TestLoop loop;
+  TlsContextCache contexts;
+  ConnectionPool pool(loop.get(), 60000, 4);
+  ConnectOptions options;
+  options.host = "127.0.0.1";
+  options.port = static_cast<uint16_t>(peer.port());
+  Recorder first;
+  Recorder second;
+  Connection* a = open_connection(loop, contexts, options, &first);
+  Connection* b = open_connection(loop, contexts, options, &second);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  PoolKey key_a = key_for(peer.port(), false);
+  PoolKey key_b = key_a;
+  key_b.proxy = "127.0.0.1:1";  // another key for the same socket: the pool only compares keys
+  for (int round = 0; round < 3; round++) {
+    pool.put(key_a, a);
+    pool.put(key_b, b);
+    EXPECT_EQ(pool.idle_count(key_a), 1u);
+    EXPECT_EQ(pool.idle_count(key_b), 1u);
+    EXPECT_EQ(pool.idle_count(), 2u);
+    EXPECT_EQ(pool.take(key_a), a);
+    EXPECT_EQ(pool.take(key_a), nullptr);
+    EXPECT_EQ(pool.take(key_b), b);
+    EXPECT_EQ(pool.idle_count(), 0u);
+  }
+  // Refilled after take() emptied it, then expired: the entry goes, and the key works again.
+  EXPECT_EQ(pool.take(key_b), nullptr);
+  pool.put(key_b, b, 20);
+  EXPECT_TRUE(loop.run_until([&] { return pool.idle_count() == 0; }, 5000)) << "the parked connection did not expire";
+  EXPECT_EQ(pool.take(key_b), nullptr);
+  pool.put(key_b, a);
+  EXPECT_EQ(pool.idle_count(key_b), 1u);
+  EXPECT_EQ(pool.idle_count(key_a), 0u);
+  EXPECT_EQ(pool.take(key_b), a);
+  a->close();
+  EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 0; }, 5000));
 }
 
 }  // namespace

@@ -71,6 +71,10 @@ TEST(Url, SameOriginComparesSchemeHostIgnoringCaseAndPort) {
   EXPECT_FALSE(a.same_origin(Url::parse("http://api.example.com/x")));
   EXPECT_FALSE(a.same_origin(Url::parse("https://api.example.com:8443/x")));
   EXPECT_FALSE(a.same_origin(Url::parse("https://evil.example.com/x")));
+  // Case folding is ASCII letters only: other bytes compare as they are.
+  EXPECT_TRUE(Url::parse("http://A-1.Example/").same_origin(Url::parse("http://a-1.EXAMPLE/")));
+  EXPECT_FALSE(Url::parse("http://a-1.example/").same_origin(Url::parse("http://a_1.example/")));
+  EXPECT_FALSE(Url::parse("http://a.example/").same_origin(Url::parse("http://a.exampl/")));
 }
 
 TEST(Url, DisplayLeavesOutTheQuery) {

@@ -11,14 +11,43 @@ struct ConnectionPool::Parked : Connection::Observer {
   ConnectionPool* pool;
   PoolKey key;
   Connection* connection;
+  // The idle timer is not stopped by take() nor restarted by every put(): a poll parks and takes
+  // its connection every request, and two timer heap operations each time would cost more than
+  // the rest of the parking. It runs until the earliest moment the connection may be due
+  // (timer_due_ms) and, when it fires, checks the actual deadline (parked_at_ms + timeout_ms).
+  uint64_t parked_at_ms = 0;
+  uint64_t timeout_ms = 0;
+  uint64_t timer_due_ms = 0;
   Timer idle_timer;
 
   Parked(ConnectionPool* owner, PoolKey pool_key, Connection* parked)
-      : pool(owner), key(std::move(pool_key)), connection(parked), idle_timer(owner->loop_, [this] {
-          Connection* expired = connection;
-          pool->forget(this);  // deletes this
-          expired->close();
-        }) {}
+      : pool(owner), key(std::move(pool_key)), connection(parked), idle_timer(owner->loop_, [this] { on_timer(); }) {}
+
+  // Parked now, for timeout_ms.
+  void arm(uint64_t timeout) {
+    parked_at_ms = uv_now(pool->loop_);
+    timeout_ms = timeout;
+    const uint64_t due = parked_at_ms + timeout;
+    // A timer due later than this deadline would close the connection late: moved sooner.
+    if (!idle_timer.active() || timer_due_ms > due) {
+      timer_due_ms = due;
+      idle_timer.start(timeout);
+    }
+  }
+
+  void on_timer() {
+    if (connection == nullptr) return;  // taken since (kept as the pool's spare entry)
+    const uint64_t now = uv_now(pool->loop_);
+    const uint64_t due = parked_at_ms + timeout_ms;
+    if (now < due) {  // parked again since the timer was set: not idle long enough yet
+      timer_due_ms = due;
+      idle_timer.start(due - now);
+      return;
+    }
+    Connection* expired = connection;
+    pool->forget(this);  // deletes this
+    expired->close();
+  }
 
   void on_open() override {}
   bool wants_drained() const override { return false; }
@@ -61,26 +90,23 @@ Connection* ConnectionPool::take(const PoolKey& key) {
       result = candidate;
       // Kept for the next put(): a poll parks and takes a connection every request, and its entry
       // (a timer handle among it) and map node need not be made anew each time.
-      last->idle_timer.stop();
+      // (Its idle timer may keep running: it does nothing without a connection; see Parked.)
       last->connection = nullptr;
       spare_ = std::move(last);
     }
   }
-  if (parked.empty()) spare_node_ = idle_.extract(found);
+  if (parked.empty()) {
+    // Kept for the next put() of this key: another key's empty entry goes (one at most stays).
+    if (empty_ != idle_.end() && empty_ != found) idle_.erase(empty_);
+    empty_ = found;
+  }
   return result;
 }
 
 void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t idle_timeout_ms) {
   if (connection == nullptr) return;
-  auto found = idle_.find(key);
-  if (found == idle_.end()) {
-    if (spare_node_) {
-      spare_node_.key() = key;
-      found = idle_.insert(std::move(spare_node_)).position;
-    } else {
-      found = idle_.emplace(key, std::vector<std::unique_ptr<Parked>>()).first;
-    }
-  }
+  auto found = empty_ != idle_.end() && empty_->first == key ? empty_ : idle_.find(key);
+  if (found == idle_.end()) found = idle_.emplace(key, std::vector<std::unique_ptr<Parked>>()).first;
   auto& parked = found->second;
   // The socket itself is looked at once, by take(), right before the connection carries a request:
   // the later look sees as much, and a poll that parks and takes within one loop turn makes one
@@ -88,7 +114,7 @@ void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t id
   // speaks is noticed by the loop (on_close, on_data below).
   if (idle_timeout_ms == 0 || !connection->is_open() || parked.size() >= max_idle_per_key_ ||
       connection->has_buffered_input()) {
-    if (parked.empty()) idle_.erase(found);
+    if (parked.empty()) erase_entry(found);
     connection->set_observer(nullptr);
     connection->close();
     return;
@@ -96,7 +122,7 @@ void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t id
   std::unique_ptr<Parked> entry;
   if (spare_) {
     entry = std::move(spare_);
-    entry->key = key;
+    if (!(entry->key == key)) entry->key = key;  // a poll parks under the key it took from
     entry->connection = connection;
   } else {
     entry = std::make_unique<Parked>(this, key, connection);
@@ -104,8 +130,14 @@ void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t id
   connection->set_observer(entry.get());
   // Reading stays on while parked so that the peer's close is noticed (and the socket freed) at once.
   connection->resume_reading();
-  entry->idle_timer.start(idle_timeout_ms);
+  entry->arm(idle_timeout_ms);
   parked.push_back(std::move(entry));
+  if (found == empty_) empty_ = idle_.end();
+}
+
+void ConnectionPool::erase_entry(Entries::iterator entry) {
+  if (entry == empty_) empty_ = idle_.end();
+  idle_.erase(entry);
 }
 
 void ConnectionPool::forget(Parked* gone) {
@@ -114,7 +146,7 @@ void ConnectionPool::forget(Parked* gone) {
   auto& parked = found->second;
   auto it = std::find_if(parked.begin(), parked.end(), [gone](const auto& p) { return p.get() == gone; });
   if (it != parked.end()) parked.erase(it);
-  if (parked.empty()) idle_.erase(found);
+  if (parked.empty()) erase_entry(found);
 }
 
 size_t ConnectionPool::idle_count(const PoolKey& key) const {

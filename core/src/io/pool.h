@@ -27,7 +27,17 @@ struct PoolKey {
   bool alpn_http11 = false;  // TlsOptions::alpn_http11: what was offered may decide what was agreed
 
   auto tie() const { return std::tie(scheme, host, port, proxy, tls_verify, tls_ca_file, alpn_http11); }
-  bool operator<(const PoolKey& other) const { return tie() < other.tie(); }
+  // Each field compared once (a tuple's < compares each twice, a < b then b < a): the pool looks a
+  // key up for every request. Most selective first; an order consistent with ==.
+  bool operator<(const PoolKey& other) const {
+    if (port != other.port) return port < other.port;
+    if (int c = host.compare(other.host)) return c < 0;
+    if (int c = scheme.compare(other.scheme)) return c < 0;
+    if (int c = proxy.compare(other.proxy)) return c < 0;
+    if (tls_verify != other.tls_verify) return tls_verify < other.tls_verify;
+    if (int c = tls_ca_file.compare(other.tls_ca_file)) return c < 0;
+    return alpn_http11 < other.alpn_http11;
+  }
   bool operator==(const PoolKey& other) const { return tie() == other.tie(); }
 };
 
@@ -63,10 +73,15 @@ class ConnectionPool {
   uv_loop_t* loop_;
   uint64_t idle_timeout_ms_;
   size_t max_idle_per_key_;
-  std::map<PoolKey, std::vector<std::unique_ptr<Parked>>> idle_;
-  // The last entry taken and its map node, reused by the next put() (see take()).
+  using Entries = std::map<PoolKey, std::vector<std::unique_ptr<Parked>>>;
+  // Removes an entry that has no connection left (and forgets it as empty_).
+  void erase_entry(Entries::iterator entry);
+  Entries idle_;
+  // The last entry taken, reused by the next put() (see take()).
   std::unique_ptr<Parked> spare_;
-  std::map<PoolKey, std::vector<std::unique_ptr<Parked>>>::node_type spare_node_;
+  // At most one entry without connections stays in idle_: the one whose last connection take()
+  // handed out, which a poll's put() fills again (no node made, no rebalancing). end() if none.
+  Entries::iterator empty_ = idle_.end();
 };
 
 }  // namespace tidewire::detail::io

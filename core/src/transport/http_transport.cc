@@ -38,7 +38,7 @@ HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       replay_(parse_replay(core_->config.str("http.replay_body"))),
       current_method_(method_),
       current_has_body_(body_.has_value()),
-      io_timer_(runtime.loop(), [this] { on_timer(); }),
+      io_timer_(runtime.loop(), [this] { on_io_timer(); }),
       reader_(*this) {}
 
 HttpTransport::~HttpTransport() { stop_io(); }
@@ -51,7 +51,17 @@ int64_t HttpTransport::body_deadline_ms() const {
 }
 
 void HttpTransport::add_config_headers(HeaderList& out, const Url& url) {
-  for (auto& h : request_headers(url, origin_)) out.push_back(std::move(h));
+  for (const auto& h : request_headers_ref(url, origin_)) out.push_back(h);
+}
+
+size_t HttpTransport::set_header_at(HeaderList& out, size_t index, std::string_view name, std::string_view value) {
+  if (index < out.size()) {
+    out[index].first.assign(name);
+    out[index].second.assign(value);
+  } else {
+    out.emplace_back(name, value);
+  }
+  return index + 1;
 }
 
 void HttpTransport::back_to_origin() {
@@ -112,11 +122,11 @@ void HttpTransport::attempt() {
   response_started_ = false;
   done_at_head_ = false;
   reader_.reset();
-  request_ = build_request(current_);
+  fill_request(current_, request_);
   reader_.set_head_request(current_method_ == "HEAD");
   if (current_has_body_ && !find_header_nocase(request_.headers, "content-type"))
     request_.headers.emplace_back("Content-Type", "application/json");
-  core_->stats.requests++;
+  count(core_->stats.requests);
   // Where to connect depends on the scheme, host and port alone (and the environment, read once):
   // decided again only when a redirect leads elsewhere, not for every poll.
   const Url& target = request_.url;
@@ -148,8 +158,8 @@ void HttpTransport::connect_fresh() {
 }
 
 void HttpTransport::on_open() {
-  core_->stats.connections++;
-  if (connection_ && connection_->uses_tls()) core_->stats.tls_handshakes++;
+  count(core_->stats.connections);
+  if (connection_ && connection_->uses_tls()) count(core_->stats.tls_handshakes);
   if (log_enabled(TW_LOG_DEBUG) && connection_)
     log(TW_LOG_DEBUG, "connected to " + request_.url.display() + " (" + connection_->peer_address() +
                           (connection_->uses_tls() ? ", TLS" : "") + ")");
@@ -201,7 +211,7 @@ void HttpTransport::send_request() {
 void HttpTransport::on_data(const char* data, size_t size) {
   io::Connection* connection = connection_;
   response_started_ = true;
-  core_->stats.wire_bytes += size;
+  count(core_->stats.wire_bytes, size);
   reader_.feed(data, size);
   // The response was decided by its head (a 304, a redirect) but its body did not end in this
   // read: the exchange ends now and the connection, mid-response, is not reused.
@@ -255,16 +265,34 @@ void HttpTransport::abort_exchange() {
 }
 
 void HttpTransport::stop_io() {
+  io_armed_ = false;
   io_timer_.stop();
   abort_exchange();
 }
 
 void HttpTransport::arm_io_timeout(int64_t ms, const std::string& what) {
   io_timeout_what_ = what;
-  io_timer_.start(static_cast<uint64_t>(ms));
+  io_armed_ = true;
+  io_deadline_ms_ = uv_now(runtime_.loop()) + static_cast<uint64_t>(ms);
+  if (!io_timer_.active() || io_timer_due_ms_ > io_deadline_ms_) {
+    io_timer_due_ms_ = io_deadline_ms_;
+    io_timer_.start(static_cast<uint64_t>(ms));
+  }
 }
 
-void HttpTransport::disarm_io_timeout() { io_timer_.stop(); }
+void HttpTransport::disarm_io_timeout() { io_armed_ = false; }
+
+void HttpTransport::on_io_timer() {
+  if (!io_armed_) return;
+  const uint64_t now = uv_now(runtime_.loop());
+  if (now < io_deadline_ms_) {  // armed again since the timer was set: not expired yet
+    io_timer_due_ms_ = io_deadline_ms_;
+    io_timer_.start(io_deadline_ms_ - now);
+    return;
+  }
+  io_armed_ = false;
+  on_timer();
+}
 
 void HttpTransport::arm_read_timeout() {
   if (read_timeout_ms_ > 0 && !paused_)

@@ -36,6 +36,10 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
 
   // Subclass hooks; the on_success* ones are called for 2xx and 304 answers only.
   virtual Request build_request(const Url& url) = 0;
+  // Makes `r`, the previous request, the request for `url`. A transport that issues requests
+  // often (a poll) overrides it to reuse r's storage: the same URL and headers again assign into
+  // strings of the right size, without allocating.
+  virtual void fill_request(const Url& url, Request& r) { r = build_request(url); }
   virtual bool on_success(int status, const HeaderList& headers) = 0;  // true: read the body
   virtual bool on_success_body(const char* data, size_t len) = 0;      // false: stop (already handled)
   virtual void on_success_done(tw_err err, const std::string& message) = 0;
@@ -79,6 +83,8 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   // Appends the configured header.* values when `url` may receive them: same origin as the
   // configured URL, or redirect.cross_origin_headers=true.
   void add_config_headers(HeaderList& out, const Url& url);
+  // Sets header `index` of `out` (reusing its strings) or appends it; returns index + 1.
+  static size_t set_header_at(HeaderList& out, size_t index, std::string_view name, std::string_view value);
   static const std::string* find_header(const HeaderList& headers, const std::string& name);
   static const std::string* find_header_nocase(const HeaderList& headers, const std::string& name);
 
@@ -126,8 +132,16 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   bool current_has_body_ = false;
   int redirects_ = 0;
   bool off_origin_ = false;  // current_, redirects_ or the method differ from the configured ones
+  // The I/O timeout is a deadline; io_timer_ runs until no later than it. A poll arms and disarms
+  // the timeout every request: only a deadline sooner than the running timer's moves the timer,
+  // and a timer that fires before the deadline (or disarmed) sets itself again (or does nothing),
+  // so the loop's timer heap is touched about once per timeout, not twice per request.
+  void on_io_timer();
   Timer io_timer_;
   std::string io_timeout_what_;
+  bool io_armed_ = false;
+  uint64_t io_deadline_ms_ = 0;   // loop time at which the armed timeout expires
+  uint64_t io_timer_due_ms_ = 0;  // loop time at which io_timer_, when active, fires
 
   // The exchange in progress.
   Request request_;

@@ -70,23 +70,36 @@ int64_t PullTransport::hint_cap_ms() const { return core_->config.integer("poll.
 
 HttpTransport::Request PullTransport::build_request(const Url& url) {
   Request r;
+  fill_request(url, r);
+  return r;
+}
+
+// Every poll comes here: the previous request's strings are assigned into, so a poll like the
+// last one (same URL, headers and validators) allocates nothing.
+void PullTransport::fill_request(const Url& url, Request& r) {
   const std::string& param = cursor_param_;
   // On a redirected request too: without the cursor the new location would answer from the start.
-  r.url = (longpoll_ && !param.empty() && !cursor_.empty()) ? url.with_query_param(param, cursor_) : url;
-  add_config_headers(r.headers, url);
+  if (longpoll_ && !param.empty() && !cursor_.empty()) {
+    r.url = url.with_query_param(param, cursor_);
+  } else {
+    r.url = url;  // copy-assignment: into the strings already there
+  }
+  size_t n = 0;
+  for (const auto& h : request_headers_ref(url, origin())) n = set_header_at(r.headers, n, h.first, h.second);
   // Validators come from the server's headers; one that could end a header line is not sent back.
   auto header_safe = [](const std::string& v) {
     for (char c : v)
       if (c == '\r' || c == '\n' || c == '\0') return false;
     return true;
   };
-  if (!etag_.empty() && header_safe(etag_)) r.headers.emplace_back("If-None-Match", etag_);
-  if (!last_modified_.empty() && header_safe(last_modified_)) r.headers.emplace_back("If-Modified-Since", last_modified_);
+  if (!etag_.empty() && header_safe(etag_)) n = set_header_at(r.headers, n, "If-None-Match", etag_);
+  if (!last_modified_.empty() && header_safe(last_modified_))
+    n = set_header_at(r.headers, n, "If-Modified-Since", last_modified_);
+  r.headers.resize(n);
   status_ = 0;
   headers_.clear();
   body_.clear();
   request_started_ms_ = now_ms();
-  return r;
 }
 
 bool PullTransport::on_success(int status, const HeaderList& headers) {
@@ -121,7 +134,7 @@ void PullTransport::on_success_done(tw_err err, const std::string& message) {
 
   bool changed = false;
   if (status_ == 304) {
-    core_->stats.not_modified++;
+    count(core_->stats.not_modified);
   } else if (longpoll_) {
     const std::string* cursor = cursor_header_.empty() ? nullptr : HttpTransport::find_header(headers_, cursor_header_);
     if (cursor) {

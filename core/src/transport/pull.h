@@ -22,6 +22,7 @@ class PullTransport final : public HttpTransport {
 
  private:
   Request build_request(const Url& url) override;
+  void fill_request(const Url& url, Request& r) override;
   bool on_success(int status, const HeaderList& headers) override;
   bool on_success_body(const char* data, size_t len) override;
   void on_success_done(tw_err err, const std::string& message) override;

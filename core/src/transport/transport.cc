@@ -22,8 +22,11 @@ Transport::Transport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       attempt_timer_(runtime.loop(),
                      [this] {
                        // After a backoff the stream connects again; a poll due is not news.
+                       // (Only the transport changes the state, on this thread: read first, so
+                       // that a poll due, the usual case, does no locked exchange.)
                        StreamState waiting = StreamState::backoff;
-                       core_->state.compare_exchange_strong(waiting, StreamState::connecting);
+                       if (core_->state.load(std::memory_order_relaxed) == waiting)
+                         core_->state.compare_exchange_strong(waiting, StreamState::connecting);
                        attempt();
                      }),
       auth_timer_(runtime.loop(), [this] {
@@ -76,9 +79,9 @@ bool Transport::deliver(std::vector<EventPtr>& batch) {
       bytes += e->data.size();
     }
   }
-  core_->stats.messages += batch.size() - comments;
-  core_->stats.comments += comments;
-  core_->stats.bytes += bytes;
+  count(core_->stats.messages, batch.size() - comments);
+  if (comments) count(core_->stats.comments, comments);
+  count(core_->stats.bytes, bytes);
   if (!sink_) return core_->queue.push_batch(batch, &blocks_);
   // Comments are not entries: they stay here.
   std::vector<EventPtr> local;
@@ -97,9 +100,22 @@ bool Transport::config_headers_go_to(const Url& target, const Url& origin) const
 }
 
 std::vector<std::pair<std::string, std::string>> Transport::request_headers(const Url& target, const Url& origin) {
-  auto headers = core_->headers(&request_header_generation_);
-  if (!config_headers_go_to(target, origin)) headers.clear();
-  return headers;
+  return request_headers_ref(target, origin);
+}
+
+const std::vector<std::pair<std::string, std::string>>& Transport::request_headers_ref(const Url& target,
+                                                                                       const Url& origin) {
+  // tw_stream_set_header bumps the generation after changing the headers (under the stream's
+  // lock): a generation unchanged since the copy means the copy is current. Copied again under
+  // the lock otherwise, with the generation the copy belongs to.
+  if (!headers_cached_ || core_->header_generation() != cached_header_generation_) {
+    cached_headers_ = core_->headers(&cached_header_generation_);
+    headers_cached_ = true;
+  }
+  request_header_generation_ = cached_header_generation_;
+  static const std::vector<std::pair<std::string, std::string>> kNone;
+  if (cached_headers_.empty() || !config_headers_go_to(target, origin)) return kNone;
+  return cached_headers_;
 }
 
 void Transport::restart() {
@@ -159,8 +175,10 @@ void Transport::push_status(EventPtr event) {
 
 void Transport::opened() {
   connected_once_ = true;
-  core_->state = StreamState::open;
-  core_->stats.attempts = 0;
+  // Every successful poll comes here: stores that change nothing (open again, no failed attempts)
+  // are skipped, as other threads read these.
+  if (core_->state.load(std::memory_order_relaxed) != StreamState::open) core_->state = StreamState::open;
+  if (core_->stats.attempts.load(std::memory_order_relaxed) != 0) core_->stats.attempts.store(0, std::memory_order_relaxed);
   backoff_.connected(now_ms());
   // Only the change from not connected to connected is news: a poll succeeding again is not.
   if (connected_) return;

@@ -2,6 +2,7 @@
 // applying the one reconnect policy, and ending the stream exactly once.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,15 @@ class Transport {
   // The headers for a request or handshake to `target` (header.* and tw_stream_set_header's, or
   // none where they may not go), noting which change of them it carries (see attempt_failed).
   std::vector<std::pair<std::string, std::string>> request_headers(const Url& target, const Url& origin);
+  // The same, by reference to a copy kept until the headers next change (valid until the next
+  // call): a request whose headers did not change reads one atomic, takes no lock, copies nothing.
+  const std::vector<std::pair<std::string, std::string>>& request_headers_ref(const Url& target, const Url& origin);
+  // Adds n to a statistic. Each stream's statistics are written by its transport alone, on the
+  // I/O thread, so a plain relaxed load and store suffice (no locked read-modify-write); readers
+  // on other threads see a whole value.
+  static void count(std::atomic<uint64_t>& statistic, uint64_t n = 1) {
+    statistic.store(statistic.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
 
   Runtime& runtime_;
   const std::shared_ptr<StreamCore> core_;
@@ -116,6 +126,10 @@ class Transport {
   };
   std::optional<AuthFailure> awaiting_credentials_;
   uint64_t request_header_generation_ = 0;  // of the headers the last request carried
+  // The stream's headers as of cached_header_generation_ (see request_headers_ref).
+  std::vector<std::pair<std::string, std::string>> cached_headers_;
+  uint64_t cached_header_generation_ = 0;
+  bool headers_cached_ = false;
   // sink=redis://…: messages go to a Redis Stream instead of the queue.
   std::unique_ptr<RedisSink> sink_;
   // Blocks for new messages, given back by consumers through the queue (see BlockCache). Mutable:
