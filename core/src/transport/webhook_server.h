@@ -98,7 +98,8 @@ class WebhookServer {
   uv_tcp_t* listener_ = nullptr;
   std::unordered_set<Connection*> connections_;  // served; at most limits_.max_connections
   std::unordered_set<Connection*> refused_;      // answered 503, closing
-  std::unordered_set<Connection*> holding_;      // with answers held back
+  std::vector<Connection*> holding_;             // with answers held back (each once)
+  std::vector<Connection*> releasing_;           // holding_, taken by release_held()
   std::unordered_map<uint64_t, Connection*> deferred_;  // requests whose answer is not known yet
   uint64_t last_ticket_ = 0;
   // Every connection reads into this one buffer: a read is parsed completely before the next.
