@@ -125,8 +125,8 @@ ServerResponse WebhookTransport::on_request(ServerRequest& request) {
   if (signature_.scheme == WebhookScheme::slack && verdict.type == "url_verification")
     return {200, {}, json_top_level_string(request.body, "challenge").value_or("")};
 
-  EventPtr event = new_event(TW_KIND_MESSAGE);
-  event->data = std::move(request.body);
+  // The body is copied into the event's own allocation (the server reuses its buffer).
+  EventPtr event = new_message(request.body, monotonic_ns());
   if (redis_) {
     event->id = verdict.id;
     event->type = verdict.type;

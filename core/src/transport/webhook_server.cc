@@ -299,6 +299,16 @@ class WebhookServer::Connection {
     answer({400, {}, std::string("malformed request: ") + llhttp_get_error_reason(&parser_) + "\n"}, true);
   }
 
+  // Ready for the next request. The body's buffer is kept for it (unless a large body grew it):
+  // the handler copies a body it keeps.
+  void clear_request() {
+    std::string body = std::move(request_.body);
+    body.clear();
+    if (body.capacity() > kReadBufferBytes) body = std::string();
+    request_ = ServerRequest();
+    request_.body = std::move(body);
+  }
+
   int count_head(size_t len) {
     head_bytes_ += len;
     if (head_bytes_ <= limits_.max_header_bytes) return 0;
@@ -309,7 +319,7 @@ class WebhookServer::Connection {
   }
 
   int on_message_begin() {
-    request_ = ServerRequest();
+    clear_request();
     // Room for a usual delivery's headers at once (they move into its event), rather than growing.
     request_.headers.reserve(8);
     early_.reset();
@@ -431,7 +441,7 @@ class WebhookServer::Connection {
       response = server_->handler_.on_request(request_);
     }
     early_.reset();
-    request_ = ServerRequest();
+    clear_request();
     bool keep_alive = llhttp_should_keep_alive(&parser_) && !parser_.upgrade;
     if (keep_alive && parser_.http_minor == 0) response.headers.emplace_back("Connection", "keep-alive");
     answer(response, !keep_alive);

@@ -38,7 +38,7 @@ struct ServerRequest {
   std::string target;       // as sent
   std::string path;         // the target's path: no scheme, authority or query
   WebhookHeaders headers;   // lower-case names, values without surrounding blanks
-  std::string body;         // de-chunked
+  std::string body;         // de-chunked; the server reuses its buffer after on_request
   uint64_t ticket = 0;      // names the request in WebhookServer::complete() (on_request only)
 };
 

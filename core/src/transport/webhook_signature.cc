@@ -149,14 +149,42 @@ std::optional<Mac> hex_mac_after(std::string_view value, std::string_view prefix
   return hex_mac(value.substr(prefix.size()));
 }
 
+// The MACs a signature header offers: the first few kept in place (most headers carry one), any
+// more on the heap; a header can carry hundreds.
+class Candidates {
+ public:
+  Candidates() = default;
+  explicit Candidates(const Mac& mac) { push(mac); }
+  void push(const Mac& mac) {
+    if (count_ < first_.size()) {
+      first_[count_] = mac;
+    } else {
+      more_.push_back(mac);
+    }
+    count_++;
+  }
+  bool empty() const { return count_ == 0; }
+  template <typename F>
+  void each(F&& f) const {
+    for (size_t i = 0; i < std::min(count_, first_.size()); i++) f(first_[i]);
+    for (const Mac& mac : more_) f(mac);
+  }
+
+ private:
+  std::array<Mac, 4> first_;
+  std::vector<Mac> more_;
+  size_t count_ = 0;
+};
+
 // Whether any candidate is the MAC of `parts` under any key. Every comparison is constant-time.
-bool any_match(const std::vector<HmacKey>& keys, const std::vector<Mac>& candidates,
+bool any_match(const std::vector<HmacKey>& keys, const Candidates& candidates,
                std::initializer_list<std::string_view> parts) {
   bool matched = false;
   for (const auto& key : keys) {
     Mac expected = key.mac(parts);
-    for (const auto& c : candidates)
+    candidates.each([&](const Mac& c) {
       if (CRYPTO_memcmp(c.data(), expected.data(), expected.size()) == 0) matched = true;
+    });
   }
   return matched;
 }
@@ -179,7 +207,7 @@ WebhookVerdict verify_standard(const SignatureSettings& s, const StandardHeaders
   if (!sig) return error;
   if (auto bad = check_timestamp(s, names.timestamp, *ts, now)) return *bad;
   // Space-separated "v1,<base64>" entries; other versions (v1a is asymmetric) are not ours to check.
-  std::vector<Mac> candidates;
+  Candidates candidates;
   std::string_view rest = *sig;
   while (!rest.empty()) {
     size_t space = rest.find(' ');
@@ -187,7 +215,7 @@ WebhookVerdict verify_standard(const SignatureSettings& s, const StandardHeaders
     rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
     size_t comma = entry.find(',');
     if (comma == std::string_view::npos || entry.substr(0, comma) != "v1") continue;
-    if (std::optional<Mac> mac = base64_mac(entry.substr(comma + 1))) candidates.push_back(*mac);
+    if (std::optional<Mac> mac = base64_mac(entry.substr(comma + 1))) candidates.push(*mac);
   }
   if (candidates.empty())
     return reject(400, std::string("malformed ") + names.signature +
@@ -206,7 +234,7 @@ WebhookVerdict verify_github(const SignatureSettings& s, const WebhookHeaders& h
   if (!sig) return error;
   std::optional<Mac> mac = hex_mac_after(*sig, "sha256=");
   if (!mac) return reject(400, "malformed x-hub-signature-256 header (expected sha256=<hex>)");
-  if (!any_match(s.keys, {*mac}, {body})) return no_match();
+  if (!any_match(s.keys, Candidates(*mac), {body})) return no_match();
   WebhookVerdict v;
   v.id = optional_header(headers, "x-github-delivery");
   v.type = optional_header(headers, "x-github-event");
@@ -222,7 +250,7 @@ WebhookVerdict verify_stripe(const SignatureSettings& s, const WebhookHeaders& h
   // Comma-separated key=value items: one t, any number of v1 (several during a secret roll);
   // v0 and unknown items are ignored, as Stripe's own libraries do.
   std::optional<std::string_view> t;
-  std::vector<Mac> candidates;
+  Candidates candidates;
   std::string_view rest = *sig;
   while (!rest.empty()) {
     size_t comma = rest.find(',');
@@ -236,7 +264,7 @@ WebhookVerdict verify_stripe(const SignatureSettings& s, const WebhookHeaders& h
       if (t) return malformed;
       t = value;
     } else if (key == "v1") {
-      if (std::optional<Mac> mac = hex_mac(value)) candidates.push_back(*mac);
+      if (std::optional<Mac> mac = hex_mac(value)) candidates.push(*mac);
     }
   }
   if (!t || candidates.empty()) return malformed;
@@ -259,7 +287,7 @@ WebhookVerdict verify_slack(const SignatureSettings& s, const WebhookHeaders& he
   if (auto bad = check_timestamp(s, "x-slack-request-timestamp", *ts, now)) return *bad;
   std::optional<Mac> mac = hex_mac_after(*sig, "v0=");
   if (!mac) return reject(400, "malformed x-slack-signature header (expected v0=<hex>)");
-  if (!any_match(s.keys, {*mac}, {"v0:", trim(*ts), ":", body})) return no_match();
+  if (!any_match(s.keys, Candidates(*mac), {"v0:", trim(*ts), ":", body})) return no_match();
   WebhookVerdict v;
   v.timestamp = parse_unix_seconds(trim(*ts));
   v.id = payload_field(body, "event_id");
@@ -279,21 +307,28 @@ WebhookVerdict verify_generic(const SignatureSettings& s, const WebhookHeaders& 
   std::optional<Mac> mac = s.base64 ? base64_mac(value) : hex_mac(value);
   if (!mac)
     return reject(400, "malformed " + s.signature_header + " header (expected " + expected + ")");
-  if (!any_match(s.keys, {*mac}, {body})) return no_match();
+  if (!any_match(s.keys, Candidates(*mac), {body})) return no_match();
   WebhookVerdict v;
   v.id = optional_header(headers, s.id_header);
   v.type = payload_field(body, "type");
   return v;
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+// Each byte's value in the base64 alphabet, or -1.
+constexpr std::array<int8_t, 256> kBase64Values = [] {
+  std::array<int8_t, 256> values{};
+  for (auto& v : values) v = -1;
+  for (int i = 0; i < 26; i++) {
+    values[static_cast<size_t>('A' + i)] = static_cast<int8_t>(i);
+    values[static_cast<size_t>('a' + i)] = static_cast<int8_t>(26 + i);
+  }
+  for (int i = 0; i < 10; i++) values[static_cast<size_t>('0' + i)] = static_cast<int8_t>(52 + i);
+  values['+'] = 62;
+  values['/'] = 63;
+  return values;
+}();
+
+int base64_value(char c) { return kBase64Values[static_cast<unsigned char>(c)]; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
