@@ -15,7 +15,6 @@
 namespace tidewire::detail {
 namespace {
 
-constexpr size_t kMacBytes = std::tuple_size<Mac>::value;
 // SHA-256's block: an HMAC key is padded to it (RFC 2104).
 constexpr size_t kBlockBytes = 64;
 // Ids and types taken from a payload longer than this are ignored rather than carried.
