@@ -179,6 +179,10 @@ int main(int argc, char **argv) {
   puts("  (names ending `_ms`, `_s`) also take a duration with a unit: `1500ms`, `30s`, `1.5s`, `5m`, `1h`");
   puts("  (it must come to a whole number of the key's unit). Lists: `a,b`, or written as a list, `[a, b]`,");
   puts("  `['a', 'b']`, `[\"a\",\"b\"]`. `tw_config_get()` returns the canonical form (`true`, `30000`, `a,b`).");
+  puts("- **A list only for a list key.** A list given in a language (a Python list or tuple, a JavaScript");
+  puts("  array) is refused for any other key, and a dict or object for every key, naming the key and the");
+  puts("  type: `invalid value for sse.end_data: a value of type list is not accepted; expected ...`");
+  puts("  (`TW_ERR_INVALID_VALUE`; the bindings pass the type with `tw_config_set_value()`).");
   puts("");
   printf("The same table is available at run time through `tw_config_key_count()` (%zu keys) and\n", count);
   puts("`tw_config_key_info()`.");

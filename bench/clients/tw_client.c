@@ -2,7 +2,8 @@
  * Tidewire's side of the benchmarks, through the public C ABI only (tidewire.h), as an
  * application would use it: a runtime, a stream, events pulled from its queue.
  *
- *   tw_client ws|sse PORT SIZE SECONDS        throughput of /push/SIZE, tw_stream_next_batch
+ *   tw_client ws|sse PORT SIZE SECONDS        throughput of /push/SIZE, tw_stream_next_batch and
+ *                                             tw_stream_recycle
  *   tw_client ws-latency|sse-latency PORT US SAMPLES
  *                                             send-to-application latency of /pace/US, blocking
  *                                             tw_stream_next (the consumer sleeps between messages)
@@ -72,8 +73,9 @@ static void throughput(const char *transport, int port, size_t size, double seco
         started = 1;
         bench_window_start(&w, seconds);
       }
-      tw_event_destroy(events[i]);
     }
+    /* Done with the batch: handed back, its memory serves the next events. */
+    tw_stream_recycle(stream, events, n);
     if (started && bench_now_ns() >= w.deadline) break;
   }
   bench_window_print(&w);

@@ -228,11 +228,12 @@ static jobjectArray tw_jni_headers(JNIEnv *jenv, const tw_event *event) {
   return headers;
 }
 
-/* Copies events[0 .. count) into the arrays (the layout of enum tw_jni_batch) and destroys them,
- * whatever happens: the caller owns none of them afterwards. count is at most TW_JNI_MAX_BATCH.
+/* Copies events[0 .. count) into the arrays (the layout of enum tw_jni_batch) and gives them back
+ * to `stream` (tw_stream_recycle: their memory serves its next events; NULL: destroyed), whatever
+ * happens: the caller owns none of them afterwards. count is at most TW_JNI_MAX_BATCH.
  * False with a Java exception pending when an array could not be had (the events are lost then,
  * as the JVM is out of memory). */
-static bool tw_jni_pack(JNIEnv *jenv, tw_event **events, size_t count, jlongArray fields,
+static bool tw_jni_pack(JNIEnv *jenv, tw_stream *stream, tw_event **events, size_t count, jlongArray fields,
                         jobjectArray storage, jobjectArray objects) {
   bool ok = true;
   size_t bulk = 0;
@@ -318,7 +319,7 @@ static bool tw_jni_pack(JNIEnv *jenv, tw_event **events, size_t count, jlongArra
   if (bytes) jenv->ReleasePrimitiveArrayCritical(buffer, bytes, 0);
   if (field) jenv->ReleasePrimitiveArrayCritical(fields, field, 0);
   if (buffer) jenv->DeleteLocalRef(buffer);
-  for (size_t i = 0; i < count; i++) tw_event_destroy(events[i]);
+  tw_stream_recycle(stream, events, count);
   return ok;
 }
 
@@ -344,7 +345,7 @@ static int tw_jni_next_batch(JNIEnv *jenv, tw_stream *stream, int capacity, int 
   tw_event *events[TW_JNI_MAX_BATCH];
   size_t count = 0;
   tw_err err = tw_stream_next_batch(events, &count, stream, static_cast<size_t>(capacity), timeout_ms);
-  if (!tw_jni_pack(jenv, events, count, fields, storage, objects)) return TW_ERR_NO_MEMORY;
+  if (!tw_jni_pack(jenv, stream, events, count, fields, storage, objects)) return TW_ERR_NO_MEMORY;
   return err;
 }
 %}

@@ -162,8 +162,10 @@ export interface ConfigOptions {
   webhook_handoff_headers?: string | readonly string[];
   /** Whether accepted deliveries are also queued to this stream's consumers. `false` (needs webhook.handoff): a receiver that only forwards to Redis. Default: `true`. */
   webhook_local_queue?: boolean;
-  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses as for a full queue. Entries still unconfirmed when the stream ends are not forwarded. */
+  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses as for a full queue. When the stream ends, entries not yet confirmed still go, for up to sink.flush_timeout_ms. */
   sink?: string;
+  /** sink: how long entries accepted and not yet confirmed by Redis may still take to be appended once the stream ends (closed, or ended by its source). Those still unconfirmed then are dropped with a warning naming how many. A runtime being destroyed waits for this too, at most about 2 s. Default: `5000`. */
+  sink_flush_timeout_ms?: Milliseconds;
 }
 
 /** Every configuration key under its name: the `options` of `new Stream()`. */
@@ -324,6 +326,8 @@ export interface ConfigKeys {
   'webhook.handoff_headers'?: string | readonly string[];
   /** Whether accepted deliveries are also queued to this stream's consumers. `false` (needs webhook.handoff): a receiver that only forwards to Redis. Default: `true`. */
   'webhook.local_queue'?: boolean;
-  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses as for a full queue. Entries still unconfirmed when the stream ends are not forwarded. */
+  /** Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses as for a full queue. When the stream ends, entries not yet confirmed still go, for up to sink.flush_timeout_ms. */
   'sink'?: string;
+  /** sink: how long entries accepted and not yet confirmed by Redis may still take to be appended once the stream ends (closed, or ended by its source). Those still unconfirmed then are dropped with a warning naming how many. A runtime being destroyed waits for this too, at most about 2 s. Default: `5000`. */
+  'sink.flush_timeout_ms'?: Milliseconds;
 }

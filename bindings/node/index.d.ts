@@ -41,8 +41,9 @@ export class Event {
   readonly type: string;
   /** The payload, byte for byte as received; for error and reconnecting events, the reason. */
   readonly data: Buffer;
-  /** Response (poll, long-poll) or request (webhook) headers, lower-case names; {} elsewhere. */
-  readonly headers: Record<string, string>;
+  /** Response (poll, long-poll) or request (webhook) headers, lower-case names; elsewhere an empty
+   * object, frozen and shared by every event without headers. */
+  readonly headers: Readonly<Record<string, string>>;
   /** When the core's I/O thread received it, in ms on the performance.now() clock. */
   readonly receivedAt: number;
   /** For error and reconnecting events: the error code's name ("TW_ERR_HTTP_STATUS"); null otherwise. */

@@ -312,6 +312,15 @@ tw_err tw_stream_next_batch(tw_event** out, size_t* out_count, tw_stream* stream
   return err != TW_OK ? err : popped;
 }
 
+void tw_stream_recycle(tw_stream* stream, tw_event* const* events, size_t count) {
+  if (!events) return;
+  if (!stream) {
+    for (size_t i = 0; i < count; ++i) delete events[i];
+    return;
+  }
+  stream->core->queue.recycle(events, count);  // never throws: falls back to plain destruction
+}
+
 void tw_stream_wakeup(tw_stream* stream) {
   guarded([&] {
     if (!stream) invalid_argument("tw_stream_wakeup: stream is NULL");
@@ -482,6 +491,18 @@ tw_err tw_config_unset(tw_config* config, const char* key) {
   return guarded([&] {
     if (!config || !key) invalid_argument("tw_config_unset: config and key must not be NULL");
     config->config.unset(key);
+  });
+}
+
+tw_err tw_config_set_value(tw_config* config, const char* key, size_t key_len, const char* value, size_t value_len,
+                           tw_value_kind kind, const char* type_name) {
+  return guarded([&] {
+    if (!config || !key || (!value && value_len))
+      invalid_argument("tw_config_set_value: config and key must not be NULL, nor value when value_len > 0");
+    if (kind != TW_VALUE_TEXT && kind != TW_VALUE_LIST && kind != TW_VALUE_OTHER)
+      invalid_argument("tw_config_set_value: kind is not a tw_value_kind");
+    config->config.set_value(std::string(key, key_len), value ? std::string(value, value_len) : std::string(), kind,
+                             type_name ? type_name : "");
   });
 }
 

@@ -267,7 +267,12 @@ std::vector<KeySpec> make_table() {
        "Forward the stream's messages to a Redis Stream (XADD: id, type, data, transport, received_at) instead of "
        "queueing them here, so a poller or SSE reader on one machine feeds redis workers on many. Entries are "
        "kept until Redis confirms them; once queue.max_events wait (Redis unreachable or slow), reading pauses "
-       "as for a full queue. Entries still unconfirmed when the stream ends are not forwarded.", 0, 0},
+       "as for a full queue. When the stream ends, entries not yet confirmed still go, for up to "
+       "sink.flush_timeout_ms.", 0, 0},
+      {"sink.flush_timeout_ms", K::integer, "5000", "0..600000",
+       "sink: how long entries accepted and not yet confirmed by Redis may still take to be appended once the "
+       "stream ends (closed, or ended by its source). Those still unconfirmed then are dropped with a warning "
+       "naming how many. A runtime being destroyed waits for this too, at most about 2 s.", 0, 600000},
   };
 }
 
@@ -625,6 +630,23 @@ void Config::set(const std::string& key, const std::string& value) {
   }
   values_[name] = std::move(canonical);
   spelled_[name] = key;
+}
+
+void Config::set_value(const std::string& key, const std::string& value, tw_value_kind kind,
+                       const std::string& type_name) {
+  if (kind == TW_VALUE_TEXT) return set(key, value);
+  const KeySpec* found = find_key(key);
+  bool header = key.rfind("header.", 0) == 0;
+  if (header) check_header(key.substr(7), nullptr);
+  else if (!found) throw Error(TW_ERR_UNKNOWN_KEY, unknown_key_message(key));
+  if (kind == TW_VALUE_LIST && found && found->type == KeyType::list) return set(key, value);
+  // The host printed the value (Python's "['a']", JavaScript's "a,b"): stored, it would be a
+  // string nobody wrote. The type is named, the value is not (it may hold a secret).
+  const std::string name = header ? key : found->name;
+  const char* accepted = header ? "a header value (text)" : found->accepted;
+  throw Error(TW_ERR_INVALID_VALUE, "invalid value for " + name + ": a value of type " +
+                                        printable(type_name.empty() ? "unknown" : type_name) +
+                                        " is not accepted; expected " + accepted);
 }
 
 void Config::unset(const std::string& key) {

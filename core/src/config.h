@@ -48,6 +48,10 @@ class Config {
   // Error(TW_ERR_INVALID_VALUE) naming the key and what it accepts, or naming both spellings when
   // the key is already set (unset() it first). Values are stored in canonical form (see set()).
   void set(const std::string& key, const std::string& value);
+  // As set(), for a value a host language gave with a type (tw_config_set_value): a list only for
+  // a list key, any other non-scalar never. `type_name` is the host's name of the type, shown in
+  // the error. Throws as set(); the key is checked (known, not set twice) before the type.
+  void set_value(const std::string& key, const std::string& value, tw_value_kind kind, const std::string& type_name);
   // Forgets a key (back to its default), so that it may be set again. Unknown keys throw as set().
   void unset(const std::string& key);
   std::string get(const std::string& key) const;

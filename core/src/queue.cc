@@ -9,11 +9,78 @@
 
 namespace tidewire::detail {
 
+namespace {
+constexpr size_t kSmallestBlock = 256;
+constexpr size_t kLargestBlock = size_t{1} << 20;
+}  // namespace
+
+size_t block_class(size_t bytes) {
+  if (bytes <= kSmallestBlock) return 1;
+  if (bytes > kLargestBlock) return 0;
+  // 2^p < bytes <= 2^(p+1), in quarters of 2^p.
+  const size_t p = 63 - static_cast<size_t>(__builtin_clzll(bytes - 1));
+  const size_t quarter = size_t{1} << (p - 2);
+  const size_t k = (bytes - (size_t{1} << p) + quarter - 1) / quarter;  // 1 .. 4
+  return 1 + (p - 8) * 4 + k;
+}
+
+size_t block_size(size_t cls) {
+  if (cls <= 1) return kSmallestBlock;
+  const size_t p = 8 + (cls - 2) / 4;
+  const size_t k = (cls - 2) % 4 + 1;
+  return (size_t{1} << p) + k * (size_t{1} << (p - 2));
+}
+
+BlockCache::~BlockCache() {
+  for (const Block& b : blocks_) ::operator delete(b.memory);
+}
+
+void* BlockCache::take(size_t cls) {
+  // Most streams carry messages of one size: the class wanted is at the back, or near it.
+  const size_t n = blocks_.size();
+  for (size_t i = n; i > 0 && i + 8 > n; --i) {
+    if (blocks_[i - 1].cls != cls) continue;
+    void* memory = blocks_[i - 1].memory;
+    bytes_ -= blocks_[i - 1].size;
+    blocks_[i - 1] = blocks_.back();
+    blocks_.pop_back();
+    return memory;
+  }
+  return nullptr;
+}
+
+bool BlockCache::put(void* block, size_t cls) {
+  const size_t size = block_size(cls);
+  if (bytes_ + size > kMaxBytes) return false;
+  blocks_.push_back({block, static_cast<uint32_t>(cls), static_cast<uint32_t>(size)});
+  bytes_ += size;
+  return true;
+}
+
+void BlockCache::move_into(BlockCache& to) {
+  // Whole vectors change hands: only the smaller side's blocks are moved, those that fit at once.
+  if (to.blocks_.size() < blocks_.size()) {
+    std::swap(blocks_, to.blocks_);
+    std::swap(bytes_, to.bytes_);
+  }
+  size_t keep = blocks_.size();
+  size_t moved_bytes = 0;
+  while (keep > 0 && to.bytes_ + moved_bytes + blocks_[keep - 1].size <= kMaxBytes) moved_bytes += blocks_[--keep].size;
+  to.blocks_.insert(to.blocks_.end(), blocks_.begin() + static_cast<std::ptrdiff_t>(keep), blocks_.end());
+  blocks_.resize(keep);
+  to.bytes_ += moved_bytes;
+  bytes_ -= moved_bytes;
+}
+
 }  // namespace tidewire::detail
 
-tw_event* tw_event::with_payload(std::string_view bytes) {
-  void* memory = ::operator new(sizeof(tw_event) + bytes.size() + 1);
+tw_event* tw_event::with_payload(std::string_view bytes, tidewire::detail::BlockCache* cache) {
+  const size_t need = sizeof(tw_event) + bytes.size() + 1;
+  const size_t cls = tidewire::detail::block_class(need);
+  void* memory = cls != 0 && cache ? cache->take(cls) : nullptr;
+  if (!memory) memory = ::operator new(cls != 0 ? tidewire::detail::block_size(cls) : need);
   auto* event = ::new (memory) tw_event;
+  event->block.cls = static_cast<uint8_t>(cls);
   char* payload = static_cast<char*>(memory) + sizeof(tw_event);
   if (!bytes.empty()) std::memcpy(payload, bytes.data(), bytes.size());
   payload[bytes.size()] = '\0';
@@ -70,11 +137,12 @@ void EventQueue::pop_front_locked() {
   events_.pop_front();
 }
 
-bool EventQueue::push_batch(std::vector<EventPtr>& batch) {
+bool EventQueue::push_batch(std::vector<EventPtr>& batch, BlockCache* refill) {
   if (batch.empty()) return paused();
   bool pause;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (refill && !returned_.empty()) returned_.move_into(*refill);
     for (auto& e : batch) {
       // After the end, nothing more is queued: the terminal status stays the last event.
       if (terminal_queued_) break;
@@ -184,6 +252,37 @@ tw_err EventQueue::pop(std::vector<EventPtr>& out, size_t max, int timeout_ms) {
   }
   if (resume) resume();
   return result;
+}
+
+void EventQueue::recycle(tw_event* const* events, size_t count) {
+  // Destructors (strings, headers) run outside the lock; then one lock for every block.
+  thread_local std::vector<std::pair<void*, size_t>> blocks;
+  blocks.clear();
+  try {
+    blocks.reserve(count);
+  } catch (const std::bad_alloc&) {  // no room to keep anything: plain destruction
+    for (size_t i = 0; i < count; ++i) delete events[i];
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    tw_event* e = events[i];
+    if (!e) continue;
+    const size_t cls = e->block.cls;
+    if (cls == 0) {
+      delete e;
+      continue;
+    }
+    e->~tw_event();
+    blocks.emplace_back(e, cls);
+  }
+  if (blocks.empty()) return;
+  size_t kept = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (kept < blocks.size() && returned_.put(blocks[kept].first, blocks[kept].second)) kept++;
+  }
+  for (size_t i = kept; i < blocks.size(); ++i) ::operator delete(blocks[i].first);
+  blocks.clear();
 }
 
 void EventQueue::wakeup() {

@@ -45,7 +45,9 @@ class EventQueue {
   // Producer side (I/O thread). Takes every event of the batch: with `pause` the queue may exceed
   // its capacity by one batch, never more, because the producer stops reading once told so.
   // Returns true when the producer must pause (the queue is at or above capacity).
-  bool push_batch(std::vector<EventPtr>& batch);
+  // `refill`, when given, receives the blocks consumers gave back (recycle), for the producer's
+  // next events.
+  bool push_batch(std::vector<EventPtr>& batch, BlockCache* refill = nullptr);
   // Status events count against the capacity too (a failing stream must not grow the queue), but
   // the terminal one (CLOSED / ERROR) is always queued, over any limit, and never evicted (so is
   // AUTH_REQUIRED, which the stream waits on the application to act upon). When
@@ -63,6 +65,9 @@ class EventQueue {
   // Consumer side (any thread). Returns TW_OK, TW_ERR_TIMEOUT, TW_ERR_WAKEUP or TW_ERR_CLOSED.
   tw_err pop(std::vector<EventPtr>& out, size_t max, int timeout_ms);
   void wakeup();
+  // Destroys events a consumer is done with and keeps their blocks for push_batch's refill
+  // (bounded: what does not fit is freed). Entries may be null.
+  void recycle(tw_event* const* events, size_t count);
 
   // The readiness descriptor, made on the first call; -1 if it cannot be made (e.g. EMFILE).
   int fd() const;
@@ -88,6 +93,7 @@ class EventQueue {
   std::condition_variable cv_;
   Fifo<EventPtr> events_;
   std::function<void()> resume_hook_;
+  BlockCache returned_;
   bool ended_ = false;
   bool paused_ = false;
   bool terminal_queued_ = false;

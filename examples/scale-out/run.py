@@ -146,6 +146,13 @@ class Signer:
             time.sleep(min(retry_after, 0.5))
 
 
+def pending_entries(redis: Redis, consumer: str) -> list[str]:
+    """The stream entry ids delivered to `consumer` and not acknowledged (XPENDING's extended form)."""
+    pending = redis.cli("XPENDING", "deliveries", "workers", "-", "+", "100000", consumer)
+    # Four lines per entry: its id (ms-seq), the consumer, the idle time, the delivery count.
+    return [line for line in pending.split("\n") if line.count("-") == 1 and line[0].isdigit()]
+
+
 def read_ids(path: Path) -> list[str]:
     return [line for line in path.read_text().split("\n") if line] if path.exists() else []
 
@@ -220,11 +227,18 @@ def main() -> int:
         killed_pending = None
         if args.kill_worker:
             # The Python worker was alone so far: it has taken its share and more, and stalled.
-            if workers["python"].stdout.readline().strip() != "stalled":
+            stalled = workers["python"].stdout.readline().split()
+            if not stalled or stalled[0] != "stalled":
                 raise RuntimeError("the Python worker did not stall")
-            time.sleep(0.5)  # its last acknowledgments reach Redis
-            pending = redis.cli("XPENDING", "deliveries", "workers", "-", "+", "100000", "python")
-            killed_pending = len([line for line in pending.split("\n") if line.count("-") == 1 and line[0].isdigit()])
+            # Its acknowledgments go on a connection of their own: it is killed once Redis has taken
+            # every one (none of the entries it acknowledged is pending any more), within 10 s.
+            acked = set(stalled[1:])
+            deadline = time.monotonic() + 10
+            while acked & set(pending_entries(redis, "python")):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the Python worker's acknowledgments did not reach Redis within 10 s")
+                time.sleep(0.02)  # a Redis state, read again: there is no event to wait on
+            killed_pending = len(pending_entries(redis, "python"))
             workers["python"].kill()
             workers["python"].wait()
             print(f"killed worker python with {killed_pending} unacknowledged entries", flush=True)

@@ -64,8 +64,12 @@ class Running:
         self.stdout: "queue.Queue[str]" = queue.Queue()
         self.stderr: "queue.Queue[str]" = queue.Queue()
         self.stderr_lines: List[str] = []
-        for stream, into in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
-            threading.Thread(target=self._pump, args=(stream, into), daemon=True).start()
+        self.readers = [
+            threading.Thread(target=self._pump, args=(stream, into), daemon=True)
+            for stream, into in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr))
+        ]
+        for reader in self.readers:
+            reader.start()
 
     @staticmethod
     def _pump(stream, into) -> None:
@@ -87,6 +91,11 @@ class Running:
     def stop(self, sig: int) -> int:
         self.proc.send_signal(sig)
         status = self.proc.wait(TIMEOUT_S)
+        # The process has exited, but its last lines may still be in the pipes: each reader ends at
+        # the pipe's end, and only then has it queued everything.
+        for reader in self.readers:
+            reader.join(TIMEOUT_S)
+            assert not reader.is_alive(), "the output pipes of the exited process did not close"
         while not self.stderr.empty():
             self.stderr_lines.append(self.stderr.get_nowait())
         return status

@@ -265,6 +265,8 @@ TEST(CppStream, NextBatchAppendsAtMostMaxEventsInOrder) {
   EXPECT_EQ(stream.next_batch(events, 3, 10s), 0u);
   EXPECT_TRUE(stream.ended());
   EXPECT_EQ(events.size(), 5u);
+  stream.recycle(events);
+  EXPECT_TRUE(events.empty());
 }
 
 TEST(CppStream, StatsHasEveryStatisticTheCoreNames) {

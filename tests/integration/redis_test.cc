@@ -1,6 +1,9 @@
 // The redis transport against a real redis-server: consumer groups, acknowledgments, claiming a
 // dead consumer's entries, reconnecting, backpressure and the limits on what Redis may send.
+#include <chrono>
+#include <mutex>
 #include <set>
+#include <stdexcept>
 
 #include "harness.h"
 #include "redis_server.h"
@@ -148,6 +151,76 @@ TEST(Redis, ReconnectsAfterRedisRestartsAndLosesNothing) {
   EXPECT_EQ(got[0].data, "after");
 }
 
+// INFO's count of a section's field (rejected_connections, connected_clients).
+long long info_count(RedisServer& redis, const std::string& section, const std::string& field) {
+  std::string info = redis.command({"INFO", section});
+  size_t at = info.find(field + ":");
+  if (at == std::string::npos) throw std::runtime_error("INFO " + section + " has no " + field);
+  return std::stoll(info.substr(at + field.size() + 1));
+}
+
+// Redis at its client limit refuses the acknowledgment connection while the reading one stays up.
+// The refused connection is opened again after the stream's backoff, not at the next entry handed
+// over; the acknowledgments wait and go once Redis takes connections again.
+TEST(Redis, ARefusedAcknowledgmentConnectionWaitsForTheBackoffNotTheNextEntry) {
+  RedisServer redis;
+  Runtime rt;
+  // Delays drawn from [0, 10 min]: one below the second the entries flow about once in 600 runs,
+  // three in a row never in practice. Without backoff it is retried once its refusal is seen
+  // (within 100 ms), a dozen times in that second.
+  Stream s(rt.get(), {{"url", redis.url("?stream=jobs&group=workers&consumer=w1")},
+                      {"redis.ack", "auto"},
+                      {"reconnect.initial_ms", "600000"},
+                      {"reconnect.max_ms", "600000"},
+                      {"redis.block_ms", "200"}});
+  ASSERT_TRUE(eventually([&] { return tw_stream_state(s.get()) == TW_STATE_OPEN; }));
+  ASSERT_EQ(info_count(redis, "clients", "connected_clients"), 2);  // the test's and the stream's
+  redis.command({"CONFIG", "SET", "maxclients", "2"});
+  const long long refused_before = info_count(redis, "stats", "rejected_connections");
+  // Entries handed over one by one for a second: each is acknowledged, on the acknowledgment
+  // connection, so each could open it again.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  int entries = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    add(redis, std::to_string(entries));
+    auto got = s.messages(1);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(got[0].data, std::to_string(entries));
+    entries++;
+  }
+  const long long attempts = info_count(redis, "stats", "rejected_connections") - refused_before;
+  EXPECT_GE(attempts, 1);
+  EXPECT_LE(attempts, 3) << "the acknowledgment connection was opened again without backoff (" << entries
+                         << " entries handed over)";
+  EXPECT_EQ(redis.pending("jobs", "workers"), entries);  // waiting, not lost
+  redis.command({"CONFIG", "SET", "maxclients", "10000"});
+  // A restart connects again at once; the acknowledgments waiting go on its new connection.
+  ASSERT_EQ(tw_stream_restart(s.get()), TW_OK);
+  EXPECT_TRUE(eventually([&] { return redis.pending("jobs", "workers") == 0; }));
+}
+
+// With a short backoff the refused acknowledgments go by themselves once Redis takes connections
+// again: the retry is timed, not waiting for another entry or read (the read blocks for a minute).
+TEST(Redis, RefusedAcknowledgmentsGoAfterTheBackoffOnceRedisTakesConnectionsAgain) {
+  RedisServer redis;
+  Runtime rt;
+  Stream s(rt.get(), {{"url", redis.url("?stream=jobs&group=workers&consumer=w1")},
+                      {"redis.ack", "auto"},
+                      {"reconnect.initial_ms", "20"},
+                      {"reconnect.max_ms", "100"},
+                      {"redis.block_ms", "60000"}});
+  ASSERT_TRUE(eventually([&] { return tw_stream_state(s.get()) == TW_STATE_OPEN; }));
+  redis.command({"CONFIG", "SET", "maxclients", "2"});
+  const long long refused_before = info_count(redis, "stats", "rejected_connections");
+  for (int i = 0; i < 3; i++) add(redis, std::to_string(i));
+  ASSERT_EQ(s.messages(3).size(), 3u);
+  // Refused again and again, each after a backoff: Redis is asked, nothing is acknowledged.
+  ASSERT_TRUE(eventually([&] { return info_count(redis, "stats", "rejected_connections") >= refused_before + 2; }));
+  EXPECT_EQ(redis.pending("jobs", "workers"), 3);
+  redis.command({"CONFIG", "SET", "maxclients", "10000"});
+  EXPECT_TRUE(eventually([&] { return redis.pending("jobs", "workers") == 0; }));
+}
+
 TEST(Redis, AStalledServerCountsAsAFailureAfterTheTimeout) {
   RedisServer redis;
   Runtime rt;
@@ -274,6 +347,71 @@ TEST(RedisSink, WhileRedisIsDownEntriesWaitAndNothingIsLost) {
   redis.start();
   ASSERT_TRUE(eventually([&] { return redis.integer({"XLEN", "feed"}) >= 30; }, 10000));
   EXPECT_EQ(redis.integer({"XLEN", "feed"}), 30);
+}
+
+// Entries the sink accepted but Redis has not confirmed when the stream is closed still go: the
+// application sees the end at once, Redis gets every entry, once and in order.
+TEST(RedisSink, EntriesNotYetConfirmedWhenTheStreamIsClosedStillReachRedis) {
+  RedisServer redis;
+  redis.pause();  // connected, but nothing answered: no entry can be confirmed
+  Runtime rt;
+  const std::string key = unique_key();
+  Stream reader(rt.get(), {{"transport", "sse"},
+                           {"url", http_peer().url("/sse?key=" + key + "&count=20&hold=1")},
+                           {"sink", redis.url("?stream=feed")}});
+  const bool accepted = eventually([&] { return reader.stat("messages") == 20; });
+  tw_stream_close(reader.get());
+  reader.until_end();  // ended for the application without waiting for Redis
+  redis.resume();
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(eventually([&] { return redis.integer({"XLEN", "feed"}) >= 20; }, 10000));
+  EXPECT_EQ(redis.integer({"XLEN", "feed"}), 20);
+  Stream worker(rt.get(), {{"url", redis.url("?stream=feed&group=g")}});
+  auto got = worker.messages(20);
+  ASSERT_EQ(got.size(), 20u);
+  for (size_t i = 0; i < got.size(); i++) EXPECT_EQ(got[i].headers["id"], std::to_string(i + 1));
+}
+
+// Warnings of the process-wide log hook, for tests that look for one.
+struct WarnCapture {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  static void hook(void* user, tw_log_level level, const char* message) {
+    auto* self = static_cast<WarnCapture*>(user);
+    std::lock_guard<std::mutex> lock(self->mutex);
+    if (level <= TW_LOG_WARN) self->lines.emplace_back(message);
+  }
+  std::string find(const std::string& part) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& line : lines)
+      if (line.find(part) != std::string::npos) return line;
+    return "";
+  }
+};
+
+// Redis still silent at sink.flush_timeout_ms: what is left is dropped, and a warning says how
+// many entries.
+TEST(RedisSink, EntriesStillUnconfirmedAtTheFlushBoundAreReportedNotDroppedSilently) {
+  static WarnCapture capture;  // outlives the hook, whatever fails
+  tw_log_set(TW_LOG_WARN, WarnCapture::hook, &capture);
+  RedisServer redis;
+  redis.pause();
+  Runtime rt;
+  const std::string key = unique_key();
+  Stream reader(rt.get(), {{"transport", "sse"},
+                           {"url", http_peer().url("/sse?key=" + key + "&count=5&hold=1")},
+                           {"sink", redis.url("?stream=feed")},
+                           {"sink.flush_timeout_ms", "300"}});
+  const bool accepted = eventually([&] { return reader.stat("messages") == 5; });
+  tw_stream_close(reader.get());
+  const bool warned = eventually([&] { return !capture.find("sink: 5 entries").empty(); }, 300 + kSlackMs);
+  redis.resume();
+  tw_log_set(TW_LOG_WARN, nullptr, nullptr);
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(warned);
+  const std::string line = capture.find("sink: 5 entries");
+  EXPECT_NE(line.find("sink.flush_timeout_ms=300"), std::string::npos) << line;
+  EXPECT_NE(line.find("dropped"), std::string::npos) << line;
 }
 
 TEST(RedisSink, ASinkWithoutAStreamOrOnAWebhookIsRefusedAtOpen) {

@@ -158,6 +158,49 @@ TEST(Ws, EchoesTextAndBinarySentWithStreamSend) {
   EXPECT_TRUE(events[2].data == large) << "200 KiB echo differs; got " << events[2].data.size() << " bytes";
 }
 
+// tw_stream_recycle: the memory of events handed back serves the next ones. Sizes cycle through
+// several block classes (and one over the largest), so that blocks are reused for payloads of
+// their own class only; every byte of every later payload must be its own.
+TEST(Ws, EventsHandedBackWithRecycleLeaveEveryLaterPayloadIntact) {
+  Runtime rt;
+  Stream s(rt.get(), ws("/echo?key=" + unique_key(), {{"status_events", "true"}}));
+  wait_open(s);
+  const size_t sizes[] = {0, 10, 300, 1000, 1300, 5000, 70000, 1100000};
+  auto payload = [&](int round, int i) {
+    std::string p(sizes[i % 8], '\0');
+    for (size_t k = 0; k < p.size(); k++) p[k] = static_cast<char>(0x20 + (round * 31 + i * 7 + k) % 90);
+    return p;
+  };
+  for (int round = 0; round < 4; round++) {
+    const int count = 16;  // two of each size: under ws.send_buffer_bytes (4 MiB) at once
+    for (int i = 0; i < count; i++) {
+      std::string p = payload(round, i);
+      ASSERT_EQ(tw_stream_send(s.get(), p.data(), p.size(), 0), TW_OK) << tw_last_error_message();
+    }
+    int seen = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (seen < count) {
+      tw_event* batch[16];
+      size_t n = 0;
+      ASSERT_EQ(tw_stream_next_batch(batch, &n, s.get(), 16, left_ms(deadline)), TW_OK) << "round " << round;
+      for (size_t k = 0; k < n; k++) {
+        if (tw_event_kind(batch[k]) != TW_KIND_MESSAGE) {
+          ASSERT_NE(tw_event_kind(batch[k]), TW_KIND_ERROR) << tw_event_data(batch[k]);
+          continue;
+        }
+        std::string got(tw_event_data(batch[k]), tw_event_data_len(batch[k]));
+        ASSERT_TRUE(got == payload(round, seen)) << "round " << round << " message " << seen << ": " << got.size() << " bytes";
+        EXPECT_EQ(tw_event_data(batch[k])[got.size()], '\0');
+        seen++;
+      }
+      tw_stream_recycle(s.get(), batch, n);
+    }
+  }
+  tw_event* none[1] = {nullptr};
+  tw_stream_recycle(s.get(), none, 1);
+  tw_stream_recycle(s.get(), nullptr, 3);
+}
+
 TEST(Ws, DeliversAThousandPushedMessagesInOrder) {
   Runtime rt;
   Stream s(rt.get(), ws("/push?key=" + unique_key() + "&count=1000&size=64"));

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -538,6 +540,120 @@ TEST(Connection, PeerClosingIsReportedAsClosedByPeerAndWritesBeforeOpenAreRefuse
   EXPECT_EQ(exchange.recorder.error.kind, ErrorKind::closed_by_peer) << exchange.recorder.error.message;
   EXPECT_TRUE(response_complete(exchange.recorder.data, &exchange.body));
   EXPECT_EQ(exchange.body, expected_body(10));
+}
+
+
+// Counts on_drained, which must come from the loop, never from inside write().
+struct DrainRecorder : Recorder {
+  size_t drained = 0;
+  void on_drained() override { ++drained; }
+};
+
+// A listener on 127.0.0.1 whose one accepted connection is read only once `start` is set, so that
+// writes meet a full socket; it checks the bytes against expected_body's pattern as they come.
+class SlowReader {
+ public:
+  explicit SlowReader(size_t expected) : expected_(expected) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 1) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~SlowReader() {
+    start = true;
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  size_t received() const { return received_; }
+  bool intact() const { return intact_; }
+
+  std::atomic<bool> start{false};
+
+ private:
+  void run() {
+    // Every wait is bounded: the test's own deadline decides, this thread never hangs it.
+    pollfd listening{listener_, POLLIN, 0};
+    while (!stop_ && ::poll(&listening, 1, 20) == 0) {
+    }
+    if (stop_) return;
+    int fd = ::accept(listener_, nullptr, nullptr);
+    if (fd < 0) return;
+    while (!start && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    static char buffer[64 * 1024];
+    pollfd readable{fd, POLLIN, 0};
+    while (received_ < expected_ && !stop_) {
+      if (::poll(&readable, 1, 20) <= 0) continue;
+      ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n <= 0) break;
+      for (ssize_t i = 0; i < n; ++i)
+        if (buffer[i] != static_cast<char>('a' + (received_ + static_cast<size_t>(i)) % 26)) intact_ = false;
+      received_ += static_cast<size_t>(n);
+    }
+    // Open until the test is done with its connection: a close now would end it under the test.
+    while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ::close(fd);
+  }
+
+  size_t expected_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<size_t> received_{0};
+  std::atomic<bool> intact_{true};
+  std::thread thread_;
+};
+
+TEST(Connection, AWholeWriteIsFollowedByOnDrainedFromTheLoop) {
+  SlowReader reader(10);
+  reader.start = true;
+  TestLoop loop;
+  TlsContextCache contexts;
+  DrainRecorder recorder;
+  Connection* connection = Connection::open(loop.get(), plain_to("127.0.0.1", reader.port()), &contexts, &recorder);
+  ASSERT_TRUE(loop.run_until([&] { return recorder.settled(); }));
+  ASSERT_TRUE(recorder.opened) << recorder.error.message;
+  const std::string bytes = expected_body(10);
+  ASSERT_TRUE(connection->write(bytes.data(), bytes.size()));
+  EXPECT_EQ(connection->queued_write_bytes(), 0u) << "ten bytes fit an empty socket at once";
+  EXPECT_EQ(recorder.drained, 0u) << "on_drained from inside write()";
+  EXPECT_TRUE(loop.run_until([&] { return recorder.drained == 1; }, 5000));
+  EXPECT_TRUE(loop.run_until([&] { return reader.received() == 10; }, 5000));
+  EXPECT_TRUE(reader.intact());
+  connection->close();
+}
+
+TEST(Connection, WritesAFullSocketCannotTakeAreQueuedInOrderAndDrain) {
+  // More than loopback's socket buffers hold, so the first write is taken only in part and the rest
+  // (and everything written after it) waits in libuv's queue, behind it.
+  constexpr size_t kFirst = 48u << 20;
+  constexpr size_t kSecond = 1u << 20;
+  SlowReader reader(kFirst + kSecond + 5);
+  TestLoop loop;
+  TlsContextCache contexts;
+  DrainRecorder recorder;
+  Connection* connection = Connection::open(loop.get(), plain_to("127.0.0.1", reader.port()), &contexts, &recorder);
+  ASSERT_TRUE(loop.run_until([&] { return recorder.settled(); }));
+  ASSERT_TRUE(recorder.opened) << recorder.error.message;
+  const std::string all = expected_body(kFirst + kSecond + 5);
+  ASSERT_TRUE(connection->write(all.data(), kFirst));
+  EXPECT_GT(connection->queued_write_bytes(), 0u) << "the socket took 48 MiB unread";
+  ASSERT_TRUE(connection->write(all.substr(kFirst, kSecond)));
+  ASSERT_TRUE(connection->write(all.data() + kFirst + kSecond, 5));
+  EXPECT_EQ(recorder.drained, 0u);
+  reader.start = true;
+  ASSERT_TRUE(loop.run_until([&] { return connection->queued_write_bytes() == 0 && recorder.drained > 0; }, 20000));
+  ASSERT_TRUE(loop.run_until([&] { return reader.received() == all.size(); }, 20000));
+  EXPECT_TRUE(reader.intact()) << "bytes out of order or altered";
+  EXPECT_FALSE(recorder.closed) << recorder.error.message;
+  connection->close();
 }
 
 }  // namespace

@@ -141,7 +141,7 @@ TEST(ConnectionPool, APeerClosingAParkedConnectionRemovesIt) {
   EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 0; }, 5000));
 }
 
-TEST(ConnectionPool, AConnectionTheServerAlreadyClosedIsNotParked) {
+TEST(ConnectionPool, AConnectionTheServerAlreadyClosedIsNeverHandedOut) {
   Peer peer(peer_script("io_peer.py"));
   TestLoop loop;
   TlsContextCache contexts;
@@ -162,9 +162,34 @@ TEST(ConnectionPool, AConnectionTheServerAlreadyClosedIsNotParked) {
   // connection is handed back in the same loop turn as the peer's close.
   ASSERT_TRUE(loop.run_until([&] { return connection->has_unsolicited_input(); }, 5000));
   pool.put(key_for(peer.port(), false), connection);
-  EXPECT_EQ(pool.idle_count(), 0u);
+  // Taken back in the same loop turn, before the loop could read the FIN: take() looks at the socket.
   EXPECT_EQ(pool.take(key_for(peer.port(), false)), nullptr);
+  EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 0; }, 5000));
+}
+
+TEST(ConnectionPool, AParkedConnectionWhoseServerClosedIsDroppedByTheLoop) {
+  Peer peer(peer_script("io_peer.py"));
+  TestLoop loop;
+  TlsContextCache contexts;
+  ConnectionPool pool(loop.get(), 60000, 4);
+  ConnectOptions options;
+  options.host = "127.0.0.1";
+  options.port = static_cast<uint16_t>(peer.port());
+  Recorder recorder;
+  Connection* connection = open_connection(loop, contexts, options, &recorder);
+  ASSERT_NE(connection, nullptr);
+  recorder.data_hook = [&](const char*, size_t) {
+    if (response_complete(recorder.data)) connection->pause_reading();
+  };
+  std::string body;
+  ASSERT_TRUE(request(loop, connection, &recorder, "/bytes?n=10&close=1", &body));
+  ASSERT_TRUE(loop.run_until([&] { return connection->has_unsolicited_input(); }, 5000));
+  // Parked with the FIN unread: the pool reads it on the loop's next turn and lets the connection go.
+  pool.put(key_for(peer.port(), false), connection);
+  EXPECT_TRUE(loop.run_until([&] { return pool.idle_count() == 0; }, 5000));
+  EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 0; }, 5000));
+  EXPECT_EQ(pool.take(key_for(peer.port(), false)), nullptr);
 }
 
 TEST(ConnectionPool, ParksAtMostTheLimitPerKey) {

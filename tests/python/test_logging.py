@@ -163,8 +163,8 @@ def test_a_full_log_queue_drops_and_counts(collected):
         runtime.log_enable(2, 1)  # TW_LOG_INFO, one record
         sock = refusing_port()
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/x"
-        stream = _tidewire.Stream(runtime, [("transport", "poll"), ("url", url), ("reconnect.initial_ms", "1"),
-                                            ("reconnect.max_ms", "2")])
+        settings = [("transport", "poll"), ("url", url), ("reconnect.initial_ms", "1"), ("reconnect.max_ms", "2")]
+        stream = _tidewire.Stream(runtime, [(key, value, 0, "str") for key, value in settings])  # TW_VALUE_TEXT
         deadline = time.monotonic() + 10
         while runtime.log_dropped() < 3 and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -79,7 +79,8 @@ def test_values_are_passed_as_python_prints_them_and_read_by_the_core():
     from tidewire import _config
 
     pairs = dict(
-        _config.settings(
+        (key, value)
+        for key, value, _kind, _type in _config.settings(
             "ws://h/",
             None,
             {"X-Token": "t"},
@@ -103,8 +104,40 @@ def test_values_are_passed_as_python_prints_them_and_read_by_the_core():
         pass
     with pytest.raises(tidewire.ConfigError, match="poll.interval_ms"):
         tidewire.Stream("http://h/", "poll", poll_interval_ms=1.5)
-    with pytest.raises(TypeError, match="ws_subscribe_message"):
+    with pytest.raises(tidewire.ConfigError, match="ws.subscribe_message: a value of type dict is not accepted"):
         tidewire.Stream("ws://h/", ws_subscribe_message={"op": "subscribe"})
+
+
+@pytest.mark.parametrize(
+    "given, type_name",
+    [(["a", "b"], "list"), (("a",), "tuple"), ({"op": "subscribe"}, "dict"), ({"a"}, "set"), (object(), "object")],
+)
+def test_a_list_or_dict_for_a_key_that_is_no_list_is_refused_naming_the_key_and_type(given, type_name):
+    # Stored, str(value) would be a string nobody wrote ("['a', 'b']" as the end-of-stream data).
+    for options in ({"options": {"sse.end_data": given}}, {"sse_end_data": given}):
+        with pytest.raises(tidewire.ConfigError) as info:
+            tidewire.Stream("http://127.0.0.1:1/", "sse", **options)
+        assert info.value.code == "TW_ERR_INVALID_VALUE"
+        assert str(info.value) == (
+            f"invalid value for sse.end_data: a value of type {type_name} is not accepted; "
+            "expected any text without CR or LF (empty = none)"
+        )
+    # Numbers, booleans and headers refuse them too; the value itself is never shown.
+    for key, value in (("reconnect_max_ms", given), ("status_events", given), ("webhook_secret", given)):
+        with pytest.raises(tidewire.ConfigError, match=f"a value of type {type_name} is not accepted") as info:
+            tidewire.Stream("http://127.0.0.1:1/", "sse", **{key: value})
+        assert "subscribe" not in str(info.value) and "'a'" not in str(info.value)
+    with pytest.raises(tidewire.ConfigError, match=f"header.X-Token: a value of type {type_name}"):
+        tidewire.Stream("http://127.0.0.1:1/", "sse", headers={"X-Token": given})
+
+
+def test_a_list_key_takes_a_list_but_not_a_dict_and_an_unknown_key_is_named_first():
+    with tidewire.Stream("ws://127.0.0.1:1/", ws_subprotocols=["a", "b"], reconnect_initial_ms=60000) as stream:
+        assert stream is not None
+    with pytest.raises(tidewire.ConfigError, match="ws.subprotocols: a value of type dict is not accepted; expected comma"):
+        tidewire.Stream("ws://127.0.0.1:1/", ws_subprotocols={"a": 1})
+    with pytest.raises(tidewire.ConfigError, match="unknown key 'ws_subprotocol'; did you mean"):
+        tidewire.Stream("ws://127.0.0.1:1/", ws_subprotocol=["a"])
 
 
 def test_send_on_a_pull_stream_is_a_clear_error(peers):
@@ -162,4 +195,4 @@ def test_the_native_layer_refuses_a_nul_too():
     with pytest.raises(ValueError, match="url.*NUL"):
         from tidewire import _runtime
 
-        _tidewire.Stream(_runtime.shared(), [("url", "http://127.0.0.1:1/\0x"), ("transport", "sse")])
+        _tidewire.Stream(_runtime.shared(), [("url", "http://127.0.0.1:1/\0x", 0, "str"), ("transport", "sse", 0, "str")])

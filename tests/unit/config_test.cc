@@ -317,6 +317,41 @@ TEST(Config, HttpBodyKeepsNulBytesWhileEveryOtherValueRefusesThem) {
   EXPECT_EQ(message.find("Bearer"), std::string::npos) << message;
 }
 
+// A host's list or object is never stored as the text the host printed for it.
+TEST(Config, AListIsTakenOnlyByAListKeyAndAnObjectByNone) {
+  auto code = [](Config& c, const std::string& key, const std::string& value, tw_value_kind kind, std::string* message) {
+    try {
+      c.set_value(key, value, kind, "list");
+      return TW_OK;
+    } catch (const Error& e) {
+      *message = e.what();
+      return e.code();
+    }
+  };
+  Config c;
+  std::string message;
+  EXPECT_EQ(code(c, "sse.end_data", "['secret']", TW_VALUE_LIST, &message), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(message,
+            "invalid value for sse.end_data: a value of type list is not accepted; expected any text without CR or LF "
+            "(empty = none)");
+  EXPECT_FALSE(c.is_set("sse.end_data"));
+  EXPECT_EQ(code(c, "reconnect_max_ms", "[1]", TW_VALUE_LIST, &message), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("reconnect.max_ms: a value of type list"), std::string::npos) << message;
+  EXPECT_EQ(code(c, "header.Authorization", "['Bearer x']", TW_VALUE_OTHER, &message), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(message.find("Bearer"), std::string::npos) << message;
+  EXPECT_EQ(code(c, "ws.subprotocols", "{'a': 1}", TW_VALUE_OTHER, &message), TW_ERR_INVALID_VALUE);
+  EXPECT_EQ(code(c, "ws.subprotocol", "['a']", TW_VALUE_LIST, &message), TW_ERR_UNKNOWN_KEY);
+  EXPECT_NE(message.find("did you mean 'ws.subprotocols'"), std::string::npos) << message;
+  EXPECT_EQ(code(c, "ws.subprotocols", "['a', 'b']", TW_VALUE_LIST, &message), TW_OK);
+  EXPECT_EQ(c.str("ws.subprotocols"), "a,b");
+  // Text is as tw_config_set: "[DONE]" is the string it looks like.
+  EXPECT_EQ(code(c, "sse.end_data", "[DONE]", TW_VALUE_TEXT, &message), TW_OK);
+  EXPECT_EQ(c.str("sse.end_data"), "[DONE]");
+  // A key already set is named as such, whatever the type given the second time.
+  EXPECT_EQ(code(c, "ws_subprotocols", "['c']", TW_VALUE_LIST, &message), TW_ERR_INVALID_VALUE);
+  EXPECT_NE(message.find("given twice"), std::string::npos) << message;
+}
+
 TEST(Config, NewEnumsAndEndMarkersAreChecked) {
   Config c;
   EXPECT_EQ(set_code(c, "http.replay_body", "sometimes"), TW_ERR_INVALID_VALUE);

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 namespace tidewire::detail {
@@ -217,6 +218,100 @@ TEST(EventQueue, ConcurrentConsumersEachGetDistinctEvents) {
   q.end();
   for (auto& t : consumers) t.join();
   EXPECT_EQ(taken, 10000);
+}
+
+// ---- Reused event memory (tw_stream_recycle) ----------------------------------------------------
+
+TEST(BlockClass, EveryClassHoldsItsSizesAndWastesUnderAQuarter) {
+  EXPECT_EQ(block_class(0), 1u);
+  EXPECT_EQ(block_class(256), 1u);
+  EXPECT_EQ(block_size(1), 256u);
+  EXPECT_EQ(block_class(size_t{1} << 20), block_class((size_t{1} << 20) - 1));
+  EXPECT_EQ(block_class((size_t{1} << 20) + 1), 0u);  // over the largest: not kept
+  size_t previous = 0;
+  for (size_t bytes = 1; bytes <= (size_t{1} << 20); bytes += bytes < 4096 ? 1 : 97) {
+    const size_t cls = block_class(bytes);
+    ASSERT_GE(cls, 1u);
+    ASSERT_GE(block_size(cls), bytes) << bytes;
+    if (bytes > 256) {
+      ASSERT_LT(block_size(cls), bytes + bytes / 4 + 1) << bytes;
+    }
+    if (cls > 1) {
+      ASSERT_LT(block_size(cls - 1), bytes) << "not the smallest class for " << bytes;
+    }
+    ASSERT_GE(cls, previous);
+    previous = cls;
+  }
+}
+
+TEST(BlockCache, KeepsBlocksOfEachClassUpToItsBound) {
+  BlockCache cache;
+  const size_t cls = block_class(1000);
+  EXPECT_EQ(cache.take(cls), nullptr);
+  void* a = ::operator new(block_size(cls));
+  ASSERT_TRUE(cache.put(a, cls));
+  EXPECT_EQ(cache.take(block_class(5000)), nullptr) << "a block is reused for its own class only";
+  EXPECT_EQ(cache.take(cls), a);
+  ::operator delete(a);
+  const size_t big = block_class(size_t{1} << 20);
+  size_t kept = 0;
+  std::vector<void*> refused;
+  for (int i = 0; i < 16; i++) {
+    void* b = ::operator new(block_size(big));
+    if (cache.put(b, big))
+      kept++;
+    else
+      refused.push_back(b);
+  }
+  EXPECT_EQ(kept * block_size(big), BlockCache::kMaxBytes);
+  EXPECT_EQ(refused.size(), 16 - kept);
+  for (void* b : refused) ::operator delete(b);
+  BlockCache other;
+  cache.move_into(other);
+  EXPECT_TRUE(cache.empty());
+  void* moved = other.take(big);
+  EXPECT_NE(moved, nullptr);
+  ::operator delete(moved);
+}  // the caches free what they still hold
+
+TEST(EventQueue, RecycledEventsGiveTheirMemoryToTheProducersNextEvents) {
+  EventQueue q(100, Overflow::pause);
+  BlockCache producer;
+  std::vector<EventPtr> batch;
+  for (int i = 0; i < 4; i++) {
+    batch.emplace_back(tw_event::with_payload(std::string(1000, static_cast<char>('a' + i)), &producer));
+    batch.back()->id = "a long id that does not fit a short string " + std::to_string(i);
+    batch.back()->headers.emplace_back("x-header", "a value");
+  }
+  batch.emplace_back(new tw_event);  // not from with_payload: destroyed, not kept
+  std::set<const void*> first;
+  for (auto& e : batch) first.insert(e.get());
+  q.push_batch(batch, &producer);
+  std::vector<EventPtr> out;
+  ASSERT_EQ(q.pop(out, 10, 0), TW_OK);
+  ASSERT_EQ(out.size(), 5u);
+  std::vector<tw_event*> raw;
+  for (auto& e : out) raw.push_back(e.release());
+  raw.push_back(nullptr);
+  q.recycle(raw.data(), raw.size());
+  // The next push hands the four blocks to the producer; its next events of that class use them.
+  std::vector<EventPtr> empty_push;
+  empty_push.emplace_back(new tw_event);
+  q.push_batch(empty_push, &producer);
+  int reused = 0;
+  std::vector<EventPtr> next;
+  for (int i = 0; i < 4; i++) {
+    next.emplace_back(tw_event::with_payload(std::string(990, 'z'), &producer));
+    if (first.count(next.back().get())) reused++;
+    EXPECT_EQ(next.back()->data.view(), std::string(990, 'z'));
+    EXPECT_TRUE(next.back()->id.empty());
+    EXPECT_TRUE(next.back()->headers.empty());
+  }
+  EXPECT_EQ(reused, 4);
+  // A copy is a plain allocation: it is never taken for a block of a class.
+  tw_event copy(*next[0]);
+  EXPECT_EQ(copy.block.cls, 0);
+  EXPECT_NE(next[0]->block.cls, 0);
 }
 
 }  // namespace

@@ -16,6 +16,12 @@ const ORIGIN_NS = Number(process.hrtime.bigint()) - performance.now() * 1e6;
 // copy, and keeps the chunk alive. Indices are read with `| 0`: a double used as a key would be
 // looked up as a string.
 const { layout, kinds: KINDS, transports: TRANSPORTS } = addon;
+
+// An event's data: a Buffer (Buffer.prototype is on its chain: every Buffer method, and
+// Buffer.isBuffer() is true) made as a view of its chunk directly, without Buffer.from()'s checks
+// of arguments that are known to be right here.
+class Payload extends Uint8Array {}
+Object.setPrototypeOf(Payload.prototype, Buffer.prototype);
 /** The names of the slots this file reads (a test checks that they are all the addon's). */
 const SLOTS_READ = [];
 function slot(name) {
@@ -48,6 +54,10 @@ function headers(strings, first, count) {
   return out;
 }
 
+// Most events carry no headers: they share this one (frozen) object rather than each making an
+// empty one.
+const NO_HEADERS = Object.freeze({});
+
 class Event {
   /** @internal */
   constructor(at, strings, chunks) {
@@ -65,20 +75,20 @@ class Event {
     this.type = strings[layout[at + TYPE] | 0];
     const length = layout[at + LENGTH];
     /** The payload, byte for byte as received. */
-    this.data =
-      length === 0 ? Buffer.alloc(0) : Buffer.from(chunks[layout[at + CHUNK] | 0], layout[at + OFFSET], length);
-    const headerCount = layout[at + HEADER_COUNT];
-    /** Response (poll, long-poll) or request (webhook) headers, lower-case names. */
-    this.headers = headerCount === 0 ? {} : headers(strings, layout[at + HEADERS] | 0, headerCount);
+    this.data = length === 0 ? Buffer.alloc(0) : new Payload(chunks[layout[at + CHUNK] | 0], layout[at + OFFSET] | 0, length);
+    const headerCount = layout[at + HEADER_COUNT] | 0;
+    /** Response (poll, long-poll) or request (webhook) headers, lower-case names (frozen and
+     * shared when there are none). */
+    this.headers = headerCount === 0 ? NO_HEADERS : headers(strings, layout[at + HEADERS] | 0, headerCount);
     /** When the I/O thread received it, in ms on the performance.now() clock. */
     this.receivedAt = (layout[at + RECEIVED_NS] - ORIGIN_NS) / 1e6;
     const error = layout[at + ERROR] | 0;
     /** For error and reconnecting events: the error code's name; null otherwise. */
     this.error = error < 0 ? null : strings[error];
     /** For error and reconnecting events: the HTTP status behind it, 0 if none. */
-    this.status = layout[at + STATUS];
+    this.status = layout[at + STATUS] | 0;
     /** The WebSocket close code behind an error, reconnecting or closed event, 0 if none. */
-    this.closeCode = layout[at + CLOSE_CODE];
+    this.closeCode = layout[at + CLOSE_CODE] | 0;
     /** For reconnecting events: ms until the next attempt; 0 otherwise. */
     this.retryIn = layout[at + RETRY_MS];
   }
@@ -106,4 +116,9 @@ function eachEvent([count, strings, chunks], add) {
   for (let i = 0; i < count; i++) add(new Event(i * STRIDE, strings, chunks));
 }
 
-module.exports = { Event, eachEvent, SLOTS_READ };
+/** The events of a batch from the index-th on, made one at a time (a consumer may stop early). */
+function eventAt([, strings, chunks], index) {
+  return new Event(index * STRIDE, strings, chunks);
+}
+
+module.exports = { Event, eachEvent, eventAt, SLOTS_READ };

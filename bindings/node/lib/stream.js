@@ -8,10 +8,13 @@
 const { EventEmitter } = require('node:events');
 const addon = require('./native');
 const { settings } = require('./config');
-const { eachEvent } = require('./event');
+const { eachEvent, eventAt } = require('./event');
 const { TidewireError, StreamError, native } = require('./errors');
 
 const OWNER = Symbol('tidewire.owner');
+
+// The stream whose batch is being emitted event by event, if one is (see #receive).
+let delivering = null;
 
 // Every stream of this thread ends cleanly at exit (WebSocket peers see close 1001), and the I/O
 // thread stops before the process tears itself down.
@@ -55,9 +58,15 @@ class Stream extends EventEmitter {
   #signal = null;
   #onAbort = null;
   #push = (event) => this.#buffer.push(event);
+  #flowingNow = false; // a 'message' listener is registered (kept by the listener methods below)
+  #partial = null; // the batch #receive is emitting, while it does
+  #partialAt = 0; // the index of its next event
 
   static {
-    addon.init((nativeStream) => nativeStream[OWNER].#receive(nativeStream.take()));
+    addon.init((nativeStream) => {
+      Stream.#settle();
+      nativeStream[OWNER].#receive(nativeStream.take());
+    });
   }
 
   /**
@@ -88,7 +97,10 @@ class Stream extends EventEmitter {
   // these.) Events waiting in the buffer reach a new listener from a microtask, not inside on().
   addListener(name, listener) {
     super.addListener(name, listener);
-    if (name === 'message') queueMicrotask(() => this.#update());
+    if (name === 'message') {
+      this.#flowingNow = true;
+      queueMicrotask(() => this.#update());
+    }
     return this;
   }
 
@@ -98,13 +110,19 @@ class Stream extends EventEmitter {
 
   prependListener(name, listener) {
     super.prependListener(name, listener);
-    if (name === 'message') queueMicrotask(() => this.#update());
+    if (name === 'message') {
+      this.#flowingNow = true;
+      queueMicrotask(() => this.#update());
+    }
     return this;
   }
 
   removeListener(name, listener) {
     super.removeListener(name, listener);
-    if (name === 'message') this.#update();
+    if (name === 'message') {
+      this.#flowingNow = this.listenerCount('message') > 0;
+      this.#update();
+    }
     return this;
   }
 
@@ -114,7 +132,10 @@ class Stream extends EventEmitter {
 
   removeAllListeners(...name) {
     super.removeAllListeners(...name); // no argument: every event, not the event "undefined"
-    if (name.length === 0 || name[0] === 'message') this.#update();
+    if (name.length === 0 || name[0] === 'message') {
+      this.#flowingNow = this.listenerCount('message') > 0;
+      this.#update();
+    }
     return this;
   }
 
@@ -131,6 +152,7 @@ class Stream extends EventEmitter {
         new TidewireError("next() on a stream that is flowing to 'message' listeners", 'TW_ERR_INVALID_ARGUMENT', 'usage'),
       );
     }
+    Stream.#settle(); // a listener that stopped the flow, calling next(): the rest of its batch first
     if (this.#queued() === 0 && this.#waiters.length === 0 && !this.#drained) {
       this.#take(native(() => this.#native.take()));
     }
@@ -285,7 +307,7 @@ class Stream extends EventEmitter {
   }
 
   #flowing() {
-    return this.listenerCount('message') > 0;
+    return this.#flowingNow;
   }
 
   #queued() {
@@ -307,6 +329,7 @@ class Stream extends EventEmitter {
   #take(batch) {
     if (batch === null) {
       this.#drained = true;
+      Stream.#settle();
       const failure = this.#native.failure();
       this.#failure = failure === null ? null : streamError(failure);
     } else {
@@ -314,13 +337,66 @@ class Stream extends EventEmitter {
     }
   }
 
-  // The stream's fd is readable: a batch (or the end) to deliver.
+  // The stream's fd is readable: a batch (or the end) to deliver. The common case, a flowing stream
+  // with nothing left over, emits each event as it is made, without queueing it first.
   #receive(batch) {
-    this.#take(batch);
+    if (batch !== null && this.#head === this.#buffer.length && this.#flowingNow) {
+      delivering = this;
+      this.#partial = batch;
+      this.#partialAt = 0;
+      let threw = true;
+      try {
+        const count = batch[0];
+        while (this.#partial === batch && this.#partialAt < count) {
+          const event = eventAt(batch, this.#partialAt++);
+          this.emit(event.kind === 'message' || event.kind === 'comment' ? event.kind : 'status', event);
+          if (!this.#flowingNow) this.#materialize();
+        }
+        threw = false;
+      } finally {
+        // A listener that threw or stopped the flow leaves the rest queued, in order.
+        this.#materialize();
+        delivering = null;
+        if (threw) this.#deliverSoon();
+      }
+    } else {
+      this.#take(batch);
+    }
     this.#deliver();
   }
 
+  // Makes the events of the batch being emitted that were not emitted yet, into the queue. Before
+  // any other batch is taken: every batch of this thread is written into one layout array.
+  #materialize() {
+    const batch = this.#partial;
+    if (batch === null) return;
+    this.#partial = null;
+    for (let i = this.#partialAt; i < batch[0]; i++) this.#buffer.push(eventAt(batch, i));
+  }
+
+  static #settle() {
+    if (delivering !== null) delivering.#materialize();
+  }
+
+  // After a listener threw ('uncaughtException' took it), the events after its own are delivered
+  // from the next turn of the loop rather than waiting for more to arrive.
+  #deliverSoon() {
+    if (this.#queued() > 0) setImmediate(() => this.#deliver());
+  }
+
   #deliver() {
+    let threw = true;
+    try {
+      this.#deliverQueued();
+      threw = false;
+    } finally {
+      if (threw) this.#deliverSoon();
+    }
+    if (this.#queued() === 0 && this.#drained) this.#finish();
+    this.#update();
+  }
+
+  #deliverQueued() {
     while (this.#queued() > 0) {
       if (this.#flowing()) {
         const event = this.#shift();
@@ -333,8 +409,6 @@ class Stream extends EventEmitter {
         break;
       }
     }
-    if (this.#queued() === 0 && this.#drained) this.#finish();
-    this.#update();
   }
 
   // The end, delivered once: waiting next() calls settle, 'error' (if anyone takes it), 'close'.

@@ -66,6 +66,64 @@ constexpr const char* kSlotNames[kStride] = {
 struct LogWatcher;
 void stop_log(LogWatcher*& watcher);
 
+// Memory for payload chunks, reused. A chunk is handed to JavaScript as an external ArrayBuffer
+// whose finalizer brings it back here (on the JS thread, once the garbage collector found no view
+// of it alive); the next batch writes into it. Fresh memory for every batch made glibc return the
+// freed chunks to the kernel and fault them in again (measured: a third of the JS thread's time
+// at 1 KiB messages). Chunks come back only at a collection, so a fast stream has many out at
+// once; what was not needed for a while is freed (see take). JS-thread only. Outlives the
+// environment's Instance while chunks are out.
+class ChunkPool {
+ public:
+  char* take() {
+    out_++;
+    if (free_.size() < unused_) unused_ = free_.size();
+    // Every kWindow takes, the chunks that stayed free all along were not needed: freed.
+    if (++takes_ == kWindow) {
+      for (; unused_ > 0; --unused_) {
+        ::operator delete(free_.back());
+        free_.pop_back();
+      }
+      takes_ = 0;
+      unused_ = free_.size();
+    }
+    if (free_.empty()) return static_cast<char*>(::operator new(kChunkBytes));
+    char* memory = free_.back();
+    free_.pop_back();
+    return memory;
+  }
+
+  // The finalizer of a chunk's ArrayBuffer.
+  static void give_back(Napi::Env /*env*/, void* data, ChunkPool* pool) {
+    pool->out_--;
+    if (!pool->orphaned_ && pool->free_.size() < kMaxFree) {
+      pool->free_.push_back(static_cast<char*>(data));
+      return;
+    }
+    ::operator delete(data);
+    if (pool->orphaned_ && pool->out_ == 0) delete pool;
+  }
+
+  // The Instance goes away: this goes too, now or when the last chunk comes back.
+  void release() {
+    for (char* memory : free_) ::operator delete(memory);
+    free_.clear();
+    if (out_ == 0)
+      delete this;
+    else
+      orphaned_ = true;
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 1024;  // 64 MiB: what a fast stream has out between collections
+  static constexpr size_t kWindow = 4096;   // takes
+  std::vector<char*> free_;
+  size_t out_ = 0;       // chunks JavaScript may still hold
+  size_t unused_ = 0;    // the fewest free chunks seen in this window
+  size_t takes_ = 0;
+  bool orphaned_ = false;
+};
+
 struct Instance {
   tw_runtime* runtime = nullptr;
   bool shut_down = false;
@@ -74,7 +132,9 @@ struct Instance {
   LogWatcher* log_watcher = nullptr;
   Napi::Reference<Napi::Float64Array> layout;
   double* slots = nullptr;  // layout's memory; V8 never moves an ArrayBuffer's backing store
+  ChunkPool* chunks = new ChunkPool;
   ~Instance() {
+    chunks->release();
     stop_log(log_watcher);
     tw_runtime_destroy(runtime);
   }
@@ -199,16 +259,17 @@ std::string owned_string(char* text) {
   return copy;
 }
 
-// Events taken from the core, destroyed with this object (also when packing them throws).
+// Events taken from the core, given back to their stream with this object (also when packing them
+// throws): their memory serves the stream's next events.
 struct Events {
   tw_event* at[kBatch];
   size_t count = 0;
+  tw_stream* stream = nullptr;  // null: destroyed, not recycled
   Events() = default;
+  explicit Events(tw_stream* from) : stream(from) {}
   Events(const Events&) = delete;
   Events& operator=(const Events&) = delete;
-  ~Events() {
-    for (size_t i = 0; i < count; ++i) tw_event_destroy(at[i]);
-  }
+  ~Events() { tw_stream_recycle(stream, at, count); }
 };
 
 // The strings of a batch. Most values repeat from event to event ("" ids, the "text" type of every
@@ -296,14 +357,22 @@ Napi::Value pack(Napi::Env env, tw_event* const* events, size_t count) {
   }
   Napi::Array chunks = Napi::Array::New(env, chunk_bytes.size());
   std::vector<char*> chunk_data(chunk_bytes.size());
-  std::vector<size_t> chunk_offset(chunk_bytes.size());
+  std::vector<size_t> chunk_offset(chunk_bytes.size(), 0);
+  ChunkPool& pool = *instance(env).chunks;
   for (uint32_t c = 0; c < chunk_bytes.size(); ++c) {
-    // Uninitialised memory (unlike a new ArrayBuffer's): every byte is written below. JavaScript
-    // gets the ArrayBuffer itself, to make views of without asking a Buffer for it each time.
-    auto chunk = Napi::Buffer<char>::New(env, chunk_bytes[c]);
-    chunk_data[c] = chunk.Data();
-    chunk_offset[c] = chunk.ByteOffset();
-    chunks[c] = chunk.ArrayBuffer();
+    if (chunk_bytes[c] <= kChunkBytes) {
+      // A chunk from the pool, handed back by its finalizer once JavaScript holds no view of it.
+      char* memory = pool.take();
+      chunk_data[c] = memory;
+      chunks[c] = Napi::ArrayBuffer::New(env, memory, chunk_bytes[c], &ChunkPool::give_back, &pool);
+    } else {
+      // Uninitialised memory (unlike a new ArrayBuffer's): every byte is written below. JavaScript
+      // gets the ArrayBuffer itself, to make views of without asking a Buffer for it each time.
+      auto chunk = Napi::Buffer<char>::New(env, chunk_bytes[c]);
+      chunk_data[c] = chunk.Data();
+      chunk_offset[c] = chunk.ByteOffset();
+      chunks[c] = chunk.ArrayBuffer();
+    }
   }
   for (size_t i = 0; i < count; ++i) {
     double* at = slots + i * kStride;
@@ -333,7 +402,8 @@ class Stream : public Napi::ObjectWrap<Stream> {
                         InstanceMethod<&Stream::SetHeader>("setHeader")});
   }
 
-  // new NativeStream([[key, value], ...]): opens a stream on this environment's runtime.
+  // new NativeStream([[key, value, kind, typeName], ...]): opens a stream on this environment's
+  // runtime. kind is a tw_value_kind: the core decides which keys take a list and words a refusal.
   explicit Stream(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stream>(info) {
     Napi::Env env = info.Env();
     Instance& inst = instance(env);
@@ -348,16 +418,18 @@ class Stream : public Napi::ObjectWrap<Stream> {
     if (err != TW_OK) throw_last(env, err);
     Napi::Array settings = info[0].As<Napi::Array>();
     for (uint32_t i = 0; i < settings.Length() && err == TW_OK; ++i) {
-      Napi::Array pair = settings.Get(i).As<Napi::Array>();
-      std::string key = pair.Get(0u).As<Napi::String>();
-      Napi::Value raw = pair.Get(1u);
+      Napi::Array setting = settings.Get(i).As<Napi::Array>();
+      std::string key = setting.Get(0u).As<Napi::String>();
+      Napi::Value raw = setting.Get(1u);
+      auto kind = static_cast<tw_value_kind>(setting.Get(2u).As<Napi::Number>().Int32Value());
+      std::string type_name = setting.Get(3u).As<Napi::String>();
       if (raw.IsTypedArray()) {  // http.body given as bytes: passed on as they are, NULs included
         Napi::TypedArray view = raw.As<Napi::TypedArray>();
         const auto* bytes = static_cast<const char*>(view.ArrayBuffer().Data()) + view.ByteOffset();
-        err = tw_config_set_n(config, key.data(), key.size(), bytes, view.ByteLength());
+        err = tw_config_set_value(config, key.data(), key.size(), bytes, view.ByteLength(), kind, type_name.c_str());
       } else {
         std::string value = raw.As<Napi::String>();
-        err = tw_config_set_n(config, key.data(), key.size(), value.data(), value.size());
+        err = tw_config_set_value(config, key.data(), key.size(), value.data(), value.size(), kind, type_name.c_str());
       }
     }
     // A webhook stream's open waits (milliseconds, 5 s at most) until its endpoint listens.
@@ -402,7 +474,7 @@ class Stream : public Napi::ObjectWrap<Stream> {
   // or null once the stream has ended and every event has been taken.
   Napi::Value Take(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Events batch;
+    Events batch(stream_);
     tw_err err = tw_stream_next_batch(batch.at, &batch.count, stream_, kBatch, 0);
     if (err == TW_ERR_CLOSED) return env.Null();
     // A pending tw_stream_wakeup() also lands here: nothing to take now, the caller waits again.

@@ -186,6 +186,54 @@ describe('across batches', () => {
     }
   });
 
+  test('a listener that leaves mid-batch and calls next() at once gets the next event of that batch', T, async () => {
+    const stream = new Stream(`${peers.wsUrl}/push?count=10`);
+    try {
+      await queued(stream, 10);
+      const seen = [];
+      const nextOne = await new Promise((resolve) => {
+        const listener = (event) => {
+          seen.push(event.json().i);
+          if (seen.length === 3) {
+            stream.off('message', listener);
+            resolve(stream.next({ timeout: 5000 }));
+          }
+        };
+        stream.on('message', listener);
+      });
+      const rest = await take(stream, 6);
+      assert.deepEqual(seen, [0, 1, 2]);
+      assert.deepEqual([nextOne, ...rest].map((e) => e.json().i), [3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  test("reading another stream from a listener leaves the rest of the listener's batch intact", T, async () => {
+    const a = new Stream(`${peers.wsUrl}/push?count=20`);
+    const b = new Stream(`${peers.wsUrl}/echo`);
+    try {
+      for (let n = 0; n < 5; n++) b.send(`b-${n}`);
+      await Promise.all([queued(a, 20), queued(b, 5)]);
+      const fromA = [];
+      const fromB = [];
+      await new Promise((resolve, reject) => {
+        a.on('message', (event) => {
+          fromA.push(event.json().i);
+          // Takes b's batch now, in the middle of a's: a's events still to come must not change.
+          if (fromA.length === 2) b.next({ timeout: 0 }).then((e) => fromB.push(e.text), reject);
+          if (fromA.length === 20) resolve();
+        });
+      });
+      fromB.push(...(await take(b, 4)).map((e) => e.text));
+      assert.deepEqual(fromA, Array.from({ length: 20 }, (_, i) => i));
+      assert.deepEqual(fromB, ['b-0', 'b-1', 'b-2', 'b-3', 'b-4']);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   test('many batches reach a listener in order, none lost', T, async () => {
     const total = 3000;
     const stream = new Stream(`${peers.wsUrl}/push?count=${total}`);

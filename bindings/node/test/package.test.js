@@ -107,9 +107,53 @@ test('values of JavaScript types become the core strings', T, () => {
     () => new Stream('http://127.0.0.1:1/', { transport: 'sse', reconnect_max_ms: 1.5 }),
     (e) => e instanceof ConfigError && /"1\.5" for reconnect\.max_ms/.test(e.message),
   );
-  assert.throws(() => new Stream('http://127.0.0.1:1/', { transport: 'sse', reconnect_max_ms: {} }), TypeError);
+  assert.throws(
+    () => new Stream('http://127.0.0.1:1/', { transport: 'sse', reconnect_max_ms: {} }),
+    (e) => e instanceof ConfigError && /reconnect\.max_ms: a value of type object is not accepted/.test(e.message),
+  );
   assert.throws(() => new Stream('http://127.0.0.1:1/', { transport: 'sse', signal: 'no' }), TypeError);
   assert.throws(() => new Stream(42), TypeError);
+});
+
+test('an array or object for a key that is no list is refused, naming the key and the type', () => {
+  // Stored as String() prints it, ['a', 'b'] would be the end-of-stream data "a,b".
+  for (const [given, type] of [
+    [['a', 'b'], 'array'],
+    [{ op: 'subscribe' }, 'object'],
+    [new Map([['a', 1]]), 'Map'],
+  ]) {
+    for (const options of [{ sse_end_data: given }, { options: { 'sse.end_data': given } }]) {
+      assert.throws(
+        () => new Stream('http://127.0.0.1:1/', { transport: 'sse', ...options }),
+        (e) =>
+          e instanceof ConfigError &&
+          e.code === 'TW_ERR_INVALID_VALUE' &&
+          e.message ===
+            `invalid value for sse.end_data: a value of type ${type} is not accepted; ` +
+              'expected any text without CR or LF (empty = none)',
+      );
+    }
+    for (const key of ['reconnect_max_ms', 'status_events', 'webhook_secret']) {
+      assert.throws(
+        () => new Stream('http://127.0.0.1:1/', { transport: 'sse', [key]: given }),
+        (e) => e instanceof ConfigError && e.message.includes(`a value of type ${type} is not accepted`) && !/subscribe/.test(e.message),
+      );
+    }
+    assert.throws(
+      () => new Stream('http://127.0.0.1:1/', { transport: 'sse', headers: { 'X-Token': given } }),
+      (e) => e instanceof ConfigError && e.message.startsWith(`invalid value for header.X-Token: a value of type ${type}`),
+    );
+  }
+  // A list key takes an array but not an object; an unknown key is named by the core first.
+  new Stream('ws://127.0.0.1:1/', { ws_subprotocols: ['a', 'b'], reconnect_initial_ms: 60000 }).close();
+  assert.throws(
+    () => new Stream('ws://127.0.0.1:1/', { ws_subprotocols: { a: 1 } }),
+    (e) => e instanceof ConfigError && /ws\.subprotocols: a value of type object is not accepted; expected comma/.test(e.message),
+  );
+  assert.throws(
+    () => new Stream('ws://127.0.0.1:1/', { ws_subprotocol: ['a'] }),
+    (e) => e instanceof ConfigError && /unknown key 'ws_subprotocol'; did you mean/.test(e.message),
+  );
 });
 
 test('send on a pull stream is a clear error', T, () => {

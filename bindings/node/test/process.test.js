@@ -149,3 +149,30 @@ test('worker threads: each has its streams; ending a worker ends them', T, async
   assert.match(result.stdout, /3 from a worker/);
   assert.match(result.stdout, /main main/);
 });
+
+test('a listener that throws mid-batch loses nothing: the rest of the batch follows, in order', T, async () => {
+  const result = await run(`${PRELUDE}
+    const stream = new Stream(ws + '/push?count=10');
+    const seen = [];
+    let thrown = 0;
+    process.on('uncaughtException', (e) => {
+      if (e.message !== 'listener failed') throw e;
+      thrown++;
+    });
+    const wait = () => new Promise((resolve) => setTimeout(resolve, 10));
+    (async () => {
+      while (stream.stats().queue_depth < 10) await wait(); // one batch of ten
+      stream.on('message', (event) => {
+        const { i } = event.json();
+        seen.push(i);
+        if (i === 3) throw new Error('listener failed');
+        if (i === 9) {
+          console.log(JSON.stringify({ seen, thrown }));
+          stream.close();
+        }
+      });
+    })();
+  `);
+  assertClean(result);
+  assert.deepEqual(JSON.parse(result.stdout), { seen: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], thrown: 1 });
+});

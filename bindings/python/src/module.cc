@@ -423,15 +423,18 @@ using Clock = std::chrono::steady_clock;
 // events over in batches; iteration pops them here, without a call into the core.
 class Stream {
  public:
-  Stream(std::shared_ptr<Runtime> runtime, const std::vector<std::pair<std::string, std::string>>& settings)
+  // settings: (key, value, tw_value_kind, the value's Python type name) per key, in order.
+  using Setting = std::tuple<std::string, std::string, int, std::string>;
+  Stream(std::shared_ptr<Runtime> runtime, const std::vector<Setting>& settings)
       : runtime_(std::move(runtime)) {
     std::unique_ptr<tw_config, decltype(&tw_config_destroy)> config(nullptr, tw_config_destroy);
     tw_config* raw = nullptr;
     tw_err err = tw_config_create(&raw);
     if (err != TW_OK) raise_last(err);
     config.reset(raw);
-    for (const auto& [key, value] : settings) {
-      err = tw_config_set_n(config.get(), key.data(), key.size(), value.data(), value.size());
+    for (const auto& [key, value, kind, type_name] : settings) {
+      err = tw_config_set_value(config.get(), key.data(), key.size(), value.data(), value.size(),
+                                static_cast<tw_value_kind>(kind), type_name.c_str());
       if (err != TW_OK) raise_last(err);
     }
     std::string message;
@@ -675,7 +678,7 @@ int stream_init(PyObject* self, PyObject* args, PyObject* kwargs) {
   }
   PyObject* done = guarded([&]() -> PyObject* {
     object->native = new Stream(py::cast<std::shared_ptr<Runtime>>(runtime),
-                                py::cast<std::vector<std::pair<std::string, std::string>>>(settings));
+                                py::cast<std::vector<Stream::Setting>>(settings));
     Py_RETURN_NONE;
   });
   if (!done) return -1;

@@ -1,8 +1,9 @@
 """Keyword arguments and dicts to the core's settings, passed on as they are given.
 
 The core resolves keywords (reconnect_max_ms is its alias of reconnect.max_ms), suggests keys for
-a typo, refuses a key given twice and reads values as Python prints them (True, 2.0, ['a', 'b']):
-this file only turns Python objects into text, in order.
+a typo, refuses a key given twice, reads values as Python prints them (True, 2.0, ['a', 'b']) and
+refuses a list for a key that is no list, or a dict: this file only turns Python objects into text
+and says which kind of object each was, in order.
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ KEYS = _tidewire.config_keys()
 
 _TEXT = (str, int, float)  # bool is an int
 _BYTES = (bytes, bytearray, memoryview)
+# tw_value_kind: the core decides which keys take which kind, and words the refusal.
+_KIND_TEXT, _KIND_LIST, _KIND_OTHER = 0, 1, 2
 
 
-def text(key: str, value: Any) -> Union[str, bytes]:
-    """A Python value as the core takes it: bytes as they are, anything else as str() prints it."""
+def text(value: Any) -> Tuple[Union[str, bytes], int, str]:
+    """A Python value as the core takes it: (bytes as they are or the text str() prints, its kind, its type name)."""
+    name = type(value).__name__
     if isinstance(value, _BYTES):
-        return bytes(value)
+        return bytes(value), _KIND_TEXT, name
     if isinstance(value, (list, tuple)):
-        value = list(value)  # printed as [...] whatever the sequence
-    elif not isinstance(value, _TEXT):
-        raise TypeError(f"{key}: a configuration value is a str, int, float, bool, list or bytes, not {type(value).__name__}")
-    return str(value)
+        return str(list(value)), _KIND_LIST, name  # printed as [...] whatever the sequence
+    if isinstance(value, _TEXT):
+        return str(value), _KIND_TEXT, name
+    return "", _KIND_OTHER, name
 
 
 def settings(
@@ -35,11 +39,11 @@ def settings(
     headers: Optional[Mapping[str, str]],
     options: Optional[Mapping[str, Any]],
     config: Mapping[str, Any],
-) -> List[Tuple[str, Union[str, bytes]]]:
+) -> List[Tuple[str, Union[str, bytes], int, str]]:
     """The (key, value) pairs of a Stream(...) call, in the order they are set."""
     # The order of Node's options (keywords, then options=, then headers=): a key given twice is
     # named in the same order in both languages.
     given = [("url", url), ("transport", transport)]
     given += list(config.items()) + list((options or {}).items())
     given += [(f"header.{name}", value) for name, value in (headers or {}).items()]
-    return [(key, text(key, value)) for key, value in given if value is not None]
+    return [(key, *text(value)) for key, value in given if value is not None]

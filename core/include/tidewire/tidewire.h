@@ -311,6 +311,17 @@ TW_API tw_err tw_stream_next_batch(tw_event **out, size_t *out_count, tw_stream 
                                    size_t capacity, int timeout_ms);
 
 /**
+ * Destroys events taken from this stream, as tw_event_destroy() does each, and keeps their memory
+ * for the stream's next events: a consumer done with a batch hands it back here, and a fast stream
+ * stops allocating (and stops making the allocator return memory to the system and fault it in
+ * again). What the stream keeps is bounded (a few MiB); the rest is freed. Entries may be NULL; the
+ * events are gone after the call (the array itself stays the caller's). Thread-safe, one lock per
+ * call; `stream` must not have been destroyed (events that outlive their stream go to
+ * tw_event_destroy()). A NULL stream destroys the events.
+ */
+TW_API void tw_stream_recycle(tw_stream *stream, tw_event *const *events, size_t count);
+
+/**
  * Interrupts one wait in tw_stream_next()/tw_stream_next_batch() on this stream, which returns
  * TW_ERR_WAKEUP. If no wait is in progress, the next call returns TW_ERR_WAKEUP at once, even if
  * events are queued (they stay queued). Thread-safe (not async-signal-safe).
@@ -576,6 +587,29 @@ TW_API const char *tw_log_level_name(tw_log_level level);
  * Thread-safe.
  */
 TW_API void tw_log_reset(void);
+
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Configuration values with their host type (appended in 0.2)                                    */
+
+/** What kind of value a host language gave for a key. Values are part of the ABI. */
+typedef enum tw_value_kind {
+  TW_VALUE_TEXT = 0,  /**< a string, number, boolean or bytes, passed as its text (as tw_config_set_n) */
+  TW_VALUE_LIST = 1,  /**< a list (Python list/tuple, JavaScript array, Java Collection), as the host prints it */
+  TW_VALUE_OTHER = 2  /**< anything else (a dict, an object, a set, ...): refused for every key */
+} tw_value_kind;
+
+/**
+ * As tw_config_set_n(), telling the core what the host language was given, so that a value is
+ * never stored as text nobody wrote (Python's str(['a']) for a string key). TW_VALUE_LIST is
+ * accepted only by keys whose type is "list"; TW_VALUE_OTHER by none. A refused value gives
+ * TW_ERR_INVALID_VALUE "invalid value for KEY: a value of type TYPE is not accepted; expected
+ * ACCEPTED", where TYPE is `type_name` (the host's name of the type, e.g. "dict", "array"; may be
+ * NULL) and the value itself is never shown. An unknown key is TW_ERR_UNKNOWN_KEY as for
+ * tw_config_set(). `value` may be NULL when `value_len` is 0. Same thread rules as tw_config_set().
+ */
+TW_API tw_err tw_config_set_value(tw_config *config, const char *key, size_t key_len, const char *value,
+                                  size_t value_len, tw_value_kind kind, const char *type_name);
 
 #ifdef __cplusplus
 }

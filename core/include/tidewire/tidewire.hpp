@@ -265,6 +265,25 @@ class Stream {
     return count;
   }
 
+  /**
+   * Hands events taken from this stream back to it (tw_stream_recycle): they are destroyed and
+   * their memory serves the stream's next events, so that a loop of next_batch() and recycle()
+   * stops allocating. `events` is empty afterwards.
+   */
+  void recycle(std::vector<Event>& events) noexcept {
+    tw_event* raw[64];
+    size_t n = 0;
+    for (Event& event : events) {
+      raw[n++] = event.release();
+      if (n == 64) {
+        tw_stream_recycle(stream_, raw, n);
+        n = 0;
+      }
+    }
+    tw_stream_recycle(stream_, raw, n);
+    events.clear();
+  }
+
   /** True once the stream has ended; its queue may still hold events, which next() returns. */
   bool ended() const noexcept { return tw_stream_ended(stream_) != 0; }
 

@@ -236,8 +236,15 @@ Connection::Connection(uv_loop_t* loop, ConnectOptions options, Observer* observ
       deferred_(loop, [this] {
         if (deferred_error_) {
           fail(std::move(deferred_error_));
-        } else {
+          return;
+        }
+        if (delivery_due_) {
+          delivery_due_ = false;
           deliver_pending();
+        }
+        if (drained_due_) {
+          drained_due_ = false;
+          if (state_ == State::open && queued_write_bytes_ == 0 && observer_ != nullptr) observer_->on_drained();
         }
       }) {
   new_tcp();
@@ -591,7 +598,32 @@ void Connection::flush_tls_output() {
   }
 }
 
+// Most writes (a request, a frame) fit the socket's buffer whole: written now, with no write request,
+// no completion a loop turn later and no epoll_ctl for libuv to stop watching for writability again.
+// Only with nothing queued, so that bytes never overtake earlier ones. Returns how many bytes the
+// socket took (the rest is for send_raw), or -1 after a failure (reported from the loop).
+ssize_t Connection::write_now(const char* data, size_t size) {
+  if (queued_write_bytes_ != 0 || size > kMaxWritePiece) return 0;
+  uv_buf_t buffer = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(size));
+  int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_->handle), &buffer, 1);
+  if (written == UV_EAGAIN) return 0;
+  if (written < 0) {
+    // Not from here: the caller may be in the middle of a call of its own.
+    fail_later({ErrorKind::io, "writing to " + authority_for_errors() + " failed: " + uv_error_text(written)});
+    return -1;
+  }
+  if (static_cast<size_t>(written) == size && observer_ != nullptr && observer_->wants_drained()) {
+    // on_drained as after a queued write: never from inside write(), always from the loop.
+    drained_due_ = true;
+    deferred_.start(0);
+  }
+  return written;
+}
+
 void Connection::send_raw(std::string data) {
+  ssize_t now = write_now(data.data(), data.size());
+  if (now < 0 || static_cast<size_t>(now) == data.size()) return;
+  data.erase(0, static_cast<size_t>(now));
   auto* request = new WriteRequest{{}, std::move(data), this};
   request->request.data = request;
   // One request, several buffers when it is larger than a uv_buf_init length (uv_write copies the array).
@@ -640,12 +672,26 @@ bool Connection::write(std::string data) {
     send_raw(std::move(data));
     return true;
   }
+  return write_tls(data.data(), data.size());
+}
+
+bool Connection::write(const char* data, size_t size) {
+  if (state_ != State::open) return false;
+  if (size == 0) return true;
+  if (ssl_ != nullptr) return write_tls(data, size);
+  // Copied only when the socket does not take it all now.
+  ssize_t now = write_now(data, size);
+  if (now >= 0 && static_cast<size_t>(now) < size) send_raw(std::string(data + now, size - static_cast<size_t>(now)));
+  return true;
+}
+
+bool Connection::write_tls(const char* data, size_t size) {
   // Without SSL_MODE_ENABLE_PARTIAL_WRITE, and with a memory BIO that never fills, SSL_write takes
   // a whole piece or fails; each piece's records are handed to the socket before the next.
-  for (size_t offset = 0; offset < data.size(); offset += kMaxWritePiece) {
-    size_t piece = std::min(kMaxWritePiece, data.size() - offset);
+  for (size_t offset = 0; offset < size; offset += kMaxWritePiece) {
+    size_t piece = std::min(kMaxWritePiece, size - offset);
     ERR_clear_error();
-    if (SSL_write(ssl_, data.data() + offset, static_cast<int>(piece)) <= 0) {
+    if (SSL_write(ssl_, data + offset, static_cast<int>(piece)) <= 0) {
       fail_later({ErrorKind::io, "TLS write to " + authority_for_errors() + " failed: " +
                                      openssl_error_text("protocol error")});
       return false;
@@ -667,7 +713,10 @@ void Connection::resume_reading() {
   if (state_ != State::open) return;
   start_reading();
   bool tls_buffered = ssl_ != nullptr && (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(tls_in_) > 0);
-  if (tls_buffered || !pending_plain_.empty()) deferred_.start(0);
+  if (tls_buffered || !pending_plain_.empty()) {
+    delivery_due_ = true;
+    deferred_.start(0);
+  }
 }
 
 void Connection::deliver_pending() {
@@ -749,9 +798,13 @@ std::string Connection::peer_address() const {
   return address_text(reinterpret_cast<sockaddr*>(&address));
 }
 
+bool Connection::has_buffered_input() const {
+  return state_ == State::open && ssl_ != nullptr && (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(tls_in_) > 0);
+}
+
 bool Connection::has_unsolicited_input() const {
   if (state_ != State::open) return false;
-  if (ssl_ != nullptr && (SSL_pending(ssl_) > 0 || BIO_ctrl_pending(tls_in_) > 0)) return true;
+  if (has_buffered_input()) return true;
   uv_os_fd_t fd;
   if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_->handle), &fd) != 0) return true;
   char byte;

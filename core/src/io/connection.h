@@ -108,6 +108,10 @@ class Connection {
     // Every byte written so far has left (queued_write_bytes() fell to 0): a sender that held back
     // on a long queue may write again.
     virtual void on_drained() {}
+    // Whether on_drained matters to this observer. One that never holds back (it writes one request
+    // and waits for the answer) says no, which spares a loop callback after each write that the
+    // socket takes whole.
+    virtual bool wants_drained() const { return true; }
   };
 
   // Starts connecting. The returned object is owned by the connection itself and freed once libuv
@@ -123,10 +127,12 @@ class Connection {
 
   void set_observer(Observer* observer) { observer_ = observer; }
 
-  // Queues bytes (encrypted first under TLS). Returns false, sending nothing, before on_open or
-  // after the connection ended.
+  // Sends bytes (encrypted first under TLS): what the socket takes at once is written now (when
+  // nothing is queued before it), the rest is queued. Returns false, sending nothing, before on_open
+  // or after the connection ended. A write failure is reported through on_close, from the loop.
   bool write(std::string data);
-  bool write(const char* data, size_t size) { return write(std::string(data, size)); }
+  // The same from the caller's buffer, which is copied only if the socket does not take it at once.
+  bool write(const char* data, size_t size);
   // Bytes handed to the socket and not yet written: the sender's backpressure signal.
   size_t queued_write_bytes() const { return queued_write_bytes_; }
 
@@ -149,6 +155,9 @@ class Connection {
   // Whether bytes or an end of stream are waiting on the socket although nobody asked for them (a
   // parked keep-alive connection that the peer has closed or spoken on). Does not consume anything.
   bool has_unsolicited_input() const;
+  // The part of has_unsolicited_input() that needs no system call: bytes read from the socket but
+  // not yet delivered (TLS records). Does not consume anything.
+  bool has_buffered_input() const;
 
  private:
   enum class State { resolving, connecting, proxy_head, tls_handshake, open, closed };
@@ -174,6 +183,8 @@ class Connection {
   void deliver_pending();
   void flush_tls_output();
   void send_raw(std::string data);
+  ssize_t write_now(const char* data, size_t size);
+  bool write_tls(const char* data, size_t size);
   void become_open();
   void fail(Error error);
   void fail_later(Error error);
@@ -210,6 +221,8 @@ class Connection {
 
   bool paused_ = false;
   size_t queued_write_bytes_ = 0;
+  bool delivery_due_ = false;  // bytes buffered while paused: delivered from deferred_
+  bool drained_due_ = false;  // a write went out whole at once: on_drained from deferred_
 };
 
 }  // namespace tidewire::detail::io

@@ -21,6 +21,7 @@ struct ConnectionPool::Parked : Connection::Observer {
         }) {}
 
   void on_open() override {}
+  bool wants_drained() const override { return false; }
   // A parked connection has no request outstanding: anything the peer sends now cannot be
   // attributed to a future request, so the connection is unusable.
   void on_data(const char*, size_t) override {
@@ -58,22 +59,48 @@ Connection* ConnectionPool::take(const PoolKey& key) {
       candidate->close();
     } else {
       result = candidate;
+      // Kept for the next put(): a poll parks and takes a connection every request, and its entry
+      // (a timer handle among it) and map node need not be made anew each time.
+      last->idle_timer.stop();
+      last->connection = nullptr;
+      spare_ = std::move(last);
     }
   }
-  if (parked.empty()) idle_.erase(found);
+  if (parked.empty()) spare_node_ = idle_.extract(found);
   return result;
 }
 
 void ConnectionPool::put(const PoolKey& key, Connection* connection, uint64_t idle_timeout_ms) {
   if (connection == nullptr) return;
-  auto& parked = idle_[key];
-  if (idle_timeout_ms == 0 || !connection->is_open() || parked.size() >= max_idle_per_key_ || connection->has_unsolicited_input()) {
-    if (parked.empty()) idle_.erase(key);
+  auto found = idle_.find(key);
+  if (found == idle_.end()) {
+    if (spare_node_) {
+      spare_node_.key() = key;
+      found = idle_.insert(std::move(spare_node_)).position;
+    } else {
+      found = idle_.emplace(key, std::vector<std::unique_ptr<Parked>>()).first;
+    }
+  }
+  auto& parked = found->second;
+  // The socket itself is looked at once, by take(), right before the connection carries a request:
+  // the later look sees as much, and a poll that parks and takes within one loop turn makes one
+  // system call for it, not two. Until then the parked connection is read, so a peer that closes or
+  // speaks is noticed by the loop (on_close, on_data below).
+  if (idle_timeout_ms == 0 || !connection->is_open() || parked.size() >= max_idle_per_key_ ||
+      connection->has_buffered_input()) {
+    if (parked.empty()) idle_.erase(found);
     connection->set_observer(nullptr);
     connection->close();
     return;
   }
-  auto entry = std::make_unique<Parked>(this, key, connection);
+  std::unique_ptr<Parked> entry;
+  if (spare_) {
+    entry = std::move(spare_);
+    entry->key = key;
+    entry->connection = connection;
+  } else {
+    entry = std::make_unique<Parked>(this, key, connection);
+  }
   connection->set_observer(entry.get());
   // Reading stays on while parked so that the peer's close is noticed (and the socket freed) at once.
   connection->resume_reading();

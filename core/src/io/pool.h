@@ -64,6 +64,9 @@ class ConnectionPool {
   uint64_t idle_timeout_ms_;
   size_t max_idle_per_key_;
   std::map<PoolKey, std::vector<std::unique_ptr<Parked>>> idle_;
+  // The last entry taken and its map node, reused by the next put() (see take()).
+  std::unique_ptr<Parked> spare_;
+  std::map<PoolKey, std::vector<std::unique_ptr<Parked>>>::node_type spare_node_;
 };
 
 }  // namespace tidewire::detail::io

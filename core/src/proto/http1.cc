@@ -240,8 +240,9 @@ void ResponseReader::reset() {
   keep_alive_ = false;
   body_bytes_ = 0;
   pending_error_.reset();
-  head_ = ResponseHead{};
-  end_ = ResponseEnd{};
+  clear_head();
+  end_.keep_alive = false;
+  end_.trailers.clear();
   fields_ = &head_.headers;
   last_field_ = Field::none;
 }
@@ -270,10 +271,20 @@ void ResponseReader::fail_section_too_long() {
            std::to_string(limits_.max_header_bytes) + " bytes (max_header_bytes)");
 }
 
+// Field by field rather than `= ResponseHead{}`: the vector keeps its storage, so that the responses
+// on a kept-alive connection (a poll's 304s) do not each allocate it anew. What it keeps is bounded
+// by limits_.max_headers entries (their strings are freed).
+void ResponseReader::clear_head() {
+  head_.status = 0;
+  head_.reason.clear();
+  head_.http_minor = 1;
+  head_.headers.clear();
+}
+
 int ResponseReader::on_message_begin(llhttp_t* parser) {
   ResponseReader& r = reader_of(parser);
   // A 1xx head is read and dropped; the next head starts afresh.
-  r.head_ = ResponseHead{};
+  r.clear_head();
   r.fields_ = &r.head_.headers;
   r.last_field_ = Field::none;
   return 0;

@@ -185,6 +185,7 @@ class ResponseReader {
   static int on_body(llhttp_t* parser, const char* at, size_t length);
   static int on_message_complete(llhttp_t* parser);
 
+  void clear_head();  // as a fresh ResponseHead, keeping the storage of its vector
   void fail(ResponseError::Kind kind, tw_err code, std::string message);
   void fail_from_llhttp(llhttp_errno_t err);
   void fail_section_too_long();

@@ -13,9 +13,11 @@ namespace {
 
 constexpr size_t kErrorBodyPrefix = 512;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
+// ASCII only, as header names are (RFC 9110 5.1); std::tolower would consult the locale per byte.
+void assign_lower(std::string& out, const std::string& in) {
+  out.assign(in);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
 }
 
 }  // namespace
@@ -27,6 +29,9 @@ HttpTransport::HttpTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
       read_timeout_ms_(core_->config.integer("read_timeout_ms")),
       connect_timeout_ms_(core_->config.integer("connect_timeout_ms")),
       connect_timeout_what_("no response within connect_timeout_ms=" + std::to_string(connect_timeout_ms_)),
+      read_timeout_what_("no data for read_timeout_ms=" + std::to_string(read_timeout_ms_)),
+      idle_timeout_ms_(static_cast<uint64_t>(core_->config.integer("http.idle_timeout_ms"))),
+      redirect_max_(static_cast<int>(core_->config.integer("redirect.max"))),
       method_(core_->config.str("http.method")),
       body_(core_->config.is_set("http.body") ? std::optional<std::string>(core_->config.str("http.body"))
                                               : std::nullopt),
@@ -50,6 +55,9 @@ void HttpTransport::add_config_headers(HeaderList& out, const Url& url) {
 }
 
 void HttpTransport::back_to_origin() {
+  // Most exchanges (every poll without a redirect) never left it: nothing to copy back.
+  if (!off_origin_) return;
+  off_origin_ = false;
   current_ = origin_;
   redirects_ = 0;
   current_method_ = method_;
@@ -149,31 +157,45 @@ void HttpTransport::on_open() {
 }
 
 void HttpTransport::send_request() {
-  http1::Request request;
-  request.method = current_method_;
-  request.target = request_.url.target;
-  request.host = request_.url.authority();
-  request.headers.reserve(request_.headers.size());
-  for (const auto& h : request_.headers) request.headers.push_back({h.first, h.second});
-  std::string bytes;
-  try {
-    std::optional<std::string_view> body;
-    if (current_has_body_) {
-      body = *body_;
-    } else if (current_method_ == "POST" || current_method_ == "PUT" || current_method_ == "PATCH") {
-      body = std::string_view();  // Content-Length: 0, which servers may require of these methods
+  // http.body is fixed for the stream, so what shapes the bytes is the method, the URL, the headers
+  // and whether the body goes: when none of them changed (a poll with the same validators), the
+  // last request's bytes are sent again.
+  Written& w = written_;
+  const Url& url = request_.url;
+  const bool same = !w.bytes.empty() && w.has_body == current_has_body_ && w.method == current_method_ &&
+                    w.url.target == url.target && w.url.host == url.host && w.url.port == url.port &&
+                    w.url.scheme == url.scheme && w.headers == request_.headers;
+  if (!same) {
+    http1::Request request;
+    request.method = current_method_;
+    request.target = url.target;
+    request.host = url.authority();
+    request.headers.reserve(request_.headers.size());
+    for (const auto& h : request_.headers) request.headers.push_back({h.first, h.second});
+    try {
+      std::optional<std::string_view> body;
+      if (current_has_body_) {
+        body = *body_;
+      } else if (current_method_ == "POST" || current_method_ == "PUT" || current_method_ == "PATCH") {
+        body = std::string_view();  // Content-Length: 0, which servers may require of these methods
+      }
+      w.bytes = http1::write_request(request, body);
+    } catch (const Error& e) {
+      w.bytes.clear();
+      abort_exchange();
+      disarm_io_timeout();
+      return end_with_error(e.code(), 0, e.what());
     }
-    bytes = http1::write_request(request, body);
-  } catch (const Error& e) {
-    abort_exchange();
-    disarm_io_timeout();
-    return end_with_error(e.code(), 0, e.what());
+    w.method = current_method_;
+    w.url = url;
+    w.headers = request_.headers;
+    w.has_body = current_has_body_;
   }
   // From here on a server that holds the request is not a connect failure.
   request_sent_ = true;
   if (auto held = held_response_timeout_ms()) arm_io_timeout(*held, held_response_timeout_what());
   if (paused_) connection_->pause_reading();
-  connection_->write(std::move(bytes));
+  connection_->write(w.bytes.data(), w.bytes.size());
 }
 
 void HttpTransport::on_data(const char* data, size_t size) {
@@ -189,9 +211,8 @@ void HttpTransport::on_data(const char* data, size_t size) {
   if (finished_ == connection && connection) {
     finished_ = nullptr;
     io::ConnectionPool* pool = runtime_.pool();
-    const uint64_t idle_ms = static_cast<uint64_t>(core_->config.integer("http.idle_timeout_ms"));
     if (pool && finished_keep_alive_ && reader_.complete()) {
-      pool->put(dial_.key, connection, idle_ms);
+      pool->put(dial_.key, connection, idle_timeout_ms_);
     } else {
       connection->close();
     }
@@ -238,8 +259,8 @@ void HttpTransport::stop_io() {
   abort_exchange();
 }
 
-void HttpTransport::arm_io_timeout(int64_t ms, std::string what) {
-  io_timeout_what_ = std::move(what);
+void HttpTransport::arm_io_timeout(int64_t ms, const std::string& what) {
+  io_timeout_what_ = what;
   io_timer_.start(static_cast<uint64_t>(ms));
 }
 
@@ -247,7 +268,7 @@ void HttpTransport::disarm_io_timeout() { io_timer_.stop(); }
 
 void HttpTransport::arm_read_timeout() {
   if (read_timeout_ms_ > 0 && !paused_)
-    arm_io_timeout(read_timeout_ms_, "no data for read_timeout_ms=" + std::to_string(read_timeout_ms_));
+    arm_io_timeout(read_timeout_ms_, read_timeout_what_);
 }
 
 void HttpTransport::on_io_timeout(const std::string& what) {
@@ -271,9 +292,13 @@ void HttpTransport::pause_reading(bool pause) {
 
 void HttpTransport::on_head(const http1::ResponseHead& head) {
   if (!in_exchange_) return;
-  HeaderList headers;
-  headers.reserve(head.headers.size());
-  for (const auto& h : head.headers) headers.emplace_back(lower(h.name), h.value);
+  // Into the previous response's storage: a poll's heads are alike, so this seldom allocates.
+  HeaderList& headers = response_headers_;
+  headers.resize(head.headers.size());
+  for (size_t i = 0; i < head.headers.size(); i++) {
+    assign_lower(headers[i].first, head.headers[i].name);
+    headers[i].second.assign(head.headers[i].value);
+  }
   // Decided by its head: the body (none for a 304) is skipped; on_end or on_data ends the exchange.
   if (!on_response(head.status, headers)) done_at_head_ = true;
 }
@@ -319,13 +344,14 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
     std::vector<http1::Header> fields;
     if (const std::string* location = find_header(headers, "location")) fields.push_back({"location", *location});
     auto decision = http1::decide_redirect(status, fields, current_, redirects_ + 1,
-                                           static_cast<int>(core_->config.integer("redirect.max")));
+                                           redirect_max_);
     if (decision.kind == http1::RedirectDecision::Kind::follow) {
       redirect_to_ = decision.target;
       // 303 asks for a GET; 301 and 302 turn a POST into a GET as every user agent does; 307 and
       // 308 repeat the request as it was (RFC 9110 15.4).
       if ((status == 303 && current_method_ != "HEAD") ||
           ((status == 301 || status == 302) && current_method_ == "POST")) {
+        off_origin_ = true;
         current_method_ = "GET";
         current_has_body_ = false;
       }
@@ -339,12 +365,22 @@ bool HttpTransport::on_response(int status, const HeaderList& headers) {
   }
   if ((status >= 200 && status < 300 && !(status == 204 && no_content_ends_stream())) || status == 304) {
     success_ = true;
-    if (bounded_success_body())
-      arm_io_timeout(body_deadline_ms(), "response body not complete within " + std::to_string(body_deadline_ms()) +
-                                             " ms (read_timeout_ms, or connect_timeout_ms when that is 0)");
-    else
+    // Decided by the head (a 304, a refused content type): the exchange ends in this read, so no
+    // body deadline is armed only to be stopped again.
+    if (!on_success(status, headers)) return false;
+    if (!in_exchange_) return true;  // ended by the hook
+    if (bounded_success_body()) {
+      const int64_t deadline = body_deadline_ms();
+      if (deadline != body_deadline_what_ms_) {
+        body_deadline_what_ = "response body not complete within " + std::to_string(deadline) +
+                              " ms (read_timeout_ms, or connect_timeout_ms when that is 0)";
+        body_deadline_what_ms_ = deadline;
+      }
+      arm_io_timeout(deadline, body_deadline_what_);
+    } else {
       arm_read_timeout();
-    return on_success(status, headers);
+    }
+    return true;
   }
   error_status_ = status;
   error_headers_ = headers;
@@ -362,6 +398,7 @@ void HttpTransport::exchange_done(tw_err err, const std::string& message) {
   disarm_io_timeout();
   if (redirect_to_) {
     ++redirects_;
+    off_origin_ = true;
     current_ = *redirect_to_;
     return schedule_attempt(0);
   }

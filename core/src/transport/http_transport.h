@@ -69,7 +69,8 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
 
   void attempt() override;
   void stop_io() override;
-  void arm_io_timeout(int64_t ms, std::string what);
+  // `what` is copied into a buffer kept from one exchange to the next: no allocation per poll.
+  void arm_io_timeout(int64_t ms, const std::string& what);
   void disarm_io_timeout();
   void pause_reading(bool pause);
   const Url& origin() const { return origin_; }
@@ -86,6 +87,7 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   void on_open() override;
   void on_data(const char* data, size_t size) override;
   void on_close(const io::Error& error) override;
+  bool wants_drained() const override { return false; }  // one request at a time: never held back
   // http1::ResponseSink
   void on_head(const http1::ResponseHead& head) override;
   void on_body(std::string_view data) override;
@@ -110,6 +112,11 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   const int64_t read_timeout_ms_;
   const int64_t connect_timeout_ms_;
   const std::string connect_timeout_what_;  // the connect deadline's error text, made once
+  const std::string read_timeout_what_;     // read_timeout_ms's, made once
+  std::string body_deadline_what_;          // body_deadline_ms()'s, made at first use (a virtual)
+  int64_t body_deadline_what_ms_ = -1;      // the deadline body_deadline_what_ was made for
+  const uint64_t idle_timeout_ms_;          // http.idle_timeout_ms
+  const int redirect_max_;                  // redirect.max
   const std::string method_;               // http.method
   const std::optional<std::string> body_;  // http.body, when set
   const Replay replay_;
@@ -118,11 +125,23 @@ class HttpTransport : public Transport, private io::Connection::Observer, privat
   std::string current_method_;
   bool current_has_body_ = false;
   int redirects_ = 0;
+  bool off_origin_ = false;  // current_, redirects_ or the method differ from the configured ones
   Timer io_timer_;
   std::string io_timeout_what_;
 
   // The exchange in progress.
   Request request_;
+  // The last request's bytes and what they were made from: a poll that sends the same request
+  // again (nothing changed: method, URL, headers) reuses them instead of writing them anew.
+  struct Written {
+    std::string method;
+    Url url;
+    HeaderList headers;
+    bool has_body = false;
+    std::string bytes;  // empty: none yet
+  };
+  Written written_;
+  HeaderList response_headers_;  // the response head's, lower-cased; kept to reuse its storage
   Dial dial_;
   Url dial_url_;  // the URL dial_ was decided for (scheme, host and port count)
   bool dial_ready_ = false;

@@ -20,6 +20,8 @@ PullTransport::PullTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : HttpTransport(runtime, std::move(core)),
       longpoll_(core_->transport == TW_TRANSPORT_LONGPOLL),
       max_body_bytes_(core_->config.integer("poll.max_body_bytes")),
+      interval_ms_(core_->config.integer("poll.interval_ms")),
+      cursor_param_(core_->config.str("longpoll.cursor_param")),
       cursor_header_(lower(core_->config.str("longpoll.cursor_header"))),
       cursor_(core_->config.str("longpoll.cursor")) {
   for (const auto& name : core_->config.list("poll.expose_headers")) {
@@ -68,12 +70,16 @@ int64_t PullTransport::hint_cap_ms() const { return core_->config.integer("poll.
 
 HttpTransport::Request PullTransport::build_request(const Url& url) {
   Request r;
-  const std::string& param = core_->config.str("longpoll.cursor_param");
+  const std::string& param = cursor_param_;
   // On a redirected request too: without the cursor the new location would answer from the start.
   r.url = (longpoll_ && !param.empty() && !cursor_.empty()) ? url.with_query_param(param, cursor_) : url;
   add_config_headers(r.headers, url);
   // Validators come from the server's headers; one that could end a header line is not sent back.
-  auto header_safe = [](const std::string& v) { return v.find_first_of(std::string("\r\n\0", 3)) == std::string::npos; };
+  auto header_safe = [](const std::string& v) {
+    for (char c : v)
+      if (c == '\r' || c == '\n' || c == '\0') return false;
+    return true;
+  };
   if (!etag_.empty() && header_safe(etag_)) r.headers.emplace_back("If-None-Match", etag_);
   if (!last_modified_.empty() && header_safe(last_modified_)) r.headers.emplace_back("If-Modified-Since", last_modified_);
   status_ = 0;
@@ -152,7 +158,7 @@ void PullTransport::on_success_done(tw_err err, const std::string& message) {
   body_.clear();
   int64_t interval = 0;
   if (!longpoll_) {
-    interval = core_->config.integer("poll.interval_ms");
+    interval = interval_ms_;
   } else if (changed) {
     unchanged_streak_ = 0;
   } else {
@@ -180,7 +186,7 @@ void PullTransport::restart() {
 void PullTransport::resume() {
   if (!waiting_for_room_ || ended()) return;
   waiting_for_room_ = false;
-  schedule_attempt(longpoll_ ? 0 : core_->config.integer("poll.interval_ms"));
+  schedule_attempt(longpoll_ ? 0 : interval_ms_);
 }
 
 }  // namespace tidewire::detail

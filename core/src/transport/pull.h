@@ -36,6 +36,8 @@ class PullTransport final : public HttpTransport {
 
   const bool longpoll_;
   const int64_t max_body_bytes_;
+  const int64_t interval_ms_;        // poll.interval_ms
+  const std::string cursor_param_;   // longpoll.cursor_param
   std::string cursor_header_;      // lower case
   std::vector<std::string> expose_;  // lower case
   bool expose_all_ = false;          // poll.expose_headers=*

@@ -49,7 +49,13 @@ RedisTransport::RedisTransport(Runtime& runtime, std::shared_ptr<StreamCore> cor
       // A blocked read holds the connection: claims wait behind it, so it never outlasts the claim period.
       block_ms_(claim_idle_ms_ > 0 ? std::min(core_->config.integer("redis.block_ms"), claim_idle_ms_)
                                    : core_->config.integer("redis.block_ms")),
-      count_(core_->config.str("redis.count")) {}
+      count_(core_->config.str("redis.count")),
+      acker_backoff_([this] {
+        BackoffSettings b = backoff_settings(core_->config);
+        b.max_attempts = 0;
+        return b;
+      }()),
+      acker_retry_(runtime.loop(), [this] { send_acks(); }) {}
 
 RedisTransport::~RedisTransport() = default;
 
@@ -65,6 +71,7 @@ void RedisTransport::stop_io() {
   // Possibly called from inside one of the client's callbacks: it is deleted later.
   if (client_) retired_ = std::move(client_);
   if (acker_) retired_acker_ = std::move(acker_);
+  acker_retry_.stop();  // the next connection's acknowledgments go at once
   reading_ = false;
 }
 
@@ -187,12 +194,20 @@ void RedisTransport::ack(std::vector<std::string> ids) {
 void RedisTransport::start_acker() {
   retired_acker_.reset();
   acker_ = std::make_unique<redis::Client>(
-      runtime_.loop(), settings_, [this] { send_acks(); },
+      runtime_.loop(), settings_,
+      [this] {
+        acker_backoff_.connected(now_ms());
+        send_acks();
+      },
       [this](const redis::Failure& f) {
-        // The acknowledgments it had are back in acks_ (their callbacks ran first); the next ones
-        // start a new connection. The reading connection's failure is what the policy acts on.
-        log(TW_LOG_INFO, settings_.url.display() + ": acknowledgment connection: " + f.message);
+        // The acknowledgments it had are back in acks_ (their callbacks ran first); they go on a
+        // new connection after the backoff. The reading connection's failure is what ends a stream.
         retired_acker_ = std::move(acker_);
+        const int64_t delay = acker_backoff_.next_delay(now_ms(), std::nullopt).value_or(0);  // no max_attempts
+        log(TW_LOG_INFO, settings_.url.display() + ": acknowledgment connection: " + f.message + "; " +
+                             std::to_string(acks_.size()) + " acknowledgments wait; retrying in " +
+                             std::to_string(delay) + " ms");
+        acker_retry_.start(static_cast<uint64_t>(delay));
       });
   acker_->connect();
 }
@@ -200,7 +215,10 @@ void RedisTransport::start_acker() {
 void RedisTransport::send_acks() {
   if (acks_.empty() || ended()) return;
   if (!client_ || !client_->ready()) return;  // the reading connection decides when Redis is up
-  if (!acker_) start_acker();
+  if (!acker_) {
+    if (acker_retry_.active()) return;  // backing off after a refused or cut connection
+    start_acker();
+  }
   redis::Client* link = acker_.get();
   if (!link || !link->ready()) return;
   std::vector<std::string> ids;

@@ -1,7 +1,8 @@
 // redis: a worker reading a Redis Stream through a consumer group. XREADGROUP BLOCK is the
 // long-poll; the group is created (at the stream's start, with the stream if missing) on the first
 // NOGROUP. redis.ack=auto acknowledges an entry when tw_stream_next hands it to the application;
-// manual leaves it to tw_stream_ack. Either way acknowledgments go on a connection of their own.
+// manual leaves it to tw_stream_ack. Either way acknowledgments go on a connection of their own,
+// opened again after the stream's backoff when Redis refuses or cuts it.
 // Entries another consumer left pending longer than redis.claim_idle_ms are
 // claimed (XAUTOCLAIM) and delivered here. After each connect the consumer's own pending entries
 // come first. Backpressure stops reading;
@@ -60,6 +61,11 @@ class RedisTransport final : public Transport {
   // a blocked read (up to redis.block_ms) and the entries would look idle to other consumers.
   std::unique_ptr<redis::Client> acker_;
   std::unique_ptr<redis::Client> retired_acker_;
+  // A refused or cut acknowledgment connection is opened again after the stream's backoff
+  // (reconnect.*), never at the next acknowledgment: a Redis at its client limit would otherwise
+  // be asked once per entry. It never gives up: the reading connection's policy ends the stream.
+  Backoff acker_backoff_;
+  Timer acker_retry_;
   bool reading_ = false;       // a read or claim is out
   bool paused_ = false;        // the queue is full
   // Reading this consumer's own pending entries, page by page from history_start_, after every

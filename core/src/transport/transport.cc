@@ -6,8 +6,6 @@
 #include "../log.h"
 
 namespace tidewire::detail {
-namespace {
-
 BackoffSettings backoff_settings(const Config& c) {
   BackoffSettings s;
   s.initial_ms = c.integer("reconnect.initial_ms");
@@ -16,8 +14,6 @@ BackoffSettings backoff_settings(const Config& c) {
   s.max_attempts = c.integer("reconnect.max_attempts");
   return s;
 }
-
-}  // namespace
 
 Transport::Transport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : runtime_(runtime),
@@ -58,7 +54,7 @@ EventPtr Transport::new_event(tw_kind kind, int64_t received_ns) const {
 }
 
 EventPtr Transport::new_message(std::string_view payload, int64_t received_ns) const {
-  EventPtr e(tw_event::with_payload(payload));
+  EventPtr e(tw_event::with_payload(payload, &blocks_));
   e->kind = TW_KIND_MESSAGE;
   e->transport = core_->transport;
   e->received_ns = received_ns;
@@ -83,7 +79,7 @@ bool Transport::deliver(std::vector<EventPtr>& batch) {
   core_->stats.messages += batch.size() - comments;
   core_->stats.comments += comments;
   core_->stats.bytes += bytes;
-  if (!sink_) return core_->queue.push_batch(batch);
+  if (!sink_) return core_->queue.push_batch(batch, &blocks_);
   // Comments are not entries: they stay here.
   std::vector<EventPtr> local;
   if (comments) {
@@ -268,6 +264,9 @@ void Transport::finish() {
   if (core_->sends) core_->sends->close();
   core_->queue.end();
   core_->running = nullptr;
+  // The entries a sink accepted still go to Redis (bounded by sink.flush_timeout_ms): the
+  // transport, which owns the sink, stays until then.
+  if (sink_) return sink_->drain([this] { runtime_.release(this); });
   runtime_.release(this);
 }
 

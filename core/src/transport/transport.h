@@ -18,6 +18,10 @@
 
 namespace tidewire::detail {
 
+// The stream's backoff policy (reconnect.*), for its connection and for any helper connection
+// of its own (redis acknowledgments, a sink): one reading of the keys.
+BackoffSettings backoff_settings(const Config& config);
+
 class Transport {
  public:
   Transport(Runtime& runtime, std::shared_ptr<StreamCore> core);
@@ -114,6 +118,9 @@ class Transport {
   uint64_t request_header_generation_ = 0;  // of the headers the last request carried
   // sink=redis://…: messages go to a Redis Stream instead of the queue.
   std::unique_ptr<RedisSink> sink_;
+  // Blocks for new messages, given back by consumers through the queue (see BlockCache). Mutable:
+  // new_message is const, and the cache is only an allocator.
+  mutable BlockCache blocks_;
   bool ended_ = false;
   bool connected_once_ = false;
   bool connected_ = false;  // since the last opened(), no attempt failed

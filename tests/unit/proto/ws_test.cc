@@ -280,6 +280,25 @@ TEST(WsUtf8, Validator) {
   EXPECT_TRUE(v.complete());
 }
 
+// The ASCII path reads 32 bytes, then 8, then one at a time: a bad or multi-byte sequence must be
+// found at every offset, whichever path reaches it.
+TEST(WsUtf8, SequencesAreCheckedAtEveryOffsetOfTheAsciiFastPath) {
+  const std::string bad[] = {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xe2\x82"};
+  const std::string good[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+  for (size_t at = 0; at < 100; at++) {
+    for (const std::string& b : bad) {
+      std::string text = std::string(at, 'a') + b + (b == "\xe2\x82" ? "" : std::string(70, 'z'));
+      EXPECT_FALSE(is_valid_utf8(text)) << "at " << at;
+    }
+    for (const std::string& g : good) {
+      std::string text = std::string(at, 'a') + g + std::string(at % 40, 'z');
+      EXPECT_TRUE(is_valid_utf8(text)) << "at " << at;
+      text.pop_back();  // cut: a sequence at the end is incomplete unless the tail was ASCII
+      EXPECT_EQ(is_valid_utf8(text), at % 40 != 0) << "at " << at;
+    }
+  }
+}
+
 TEST(WsParser, TextUtf8AcrossFragmentsAndReads) {
   // "€😀" cut inside both code points by the fragment boundaries.
   std::string stream = server_frame(0x01, "a\xe2\x82") + server_frame(0x00, "\xac\xf0\x9f") + server_frame(0x80, "\x98\x80z");

@@ -4,7 +4,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.lang.ref.Cleaner;
 import java.time.Duration;
-import java.util.AbstractMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -17,6 +16,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -598,15 +598,26 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
    * spelling, is refused by {@link #open()} with a {@link ConfigException} naming both spellings.
    */
   public static final class Builder {
-    // Values as the bytes the core receives: http.body may be any bytes, NUL included.
-    private final List<Map.Entry<String, byte[]>> settings = new ArrayList<>();
+    /**
+     * A value as the core receives it: bytes (http.body may be any, NUL included), the kind of
+     * Java object it came from (a tw_value_kind) and that type's name. The core decides which keys
+     * take which kind and words the refusal.
+     */
+    private record Setting(String key, byte[] value, int kind, String typeName) {}
+
+    private final List<Setting> settings = new ArrayList<>();
 
     private Builder(String url) {
       put("url", Objects.requireNonNull(url, "url").getBytes(UTF_8));
     }
 
+    // Text or bytes: the core reads them for any key (the type name serves only a refusal).
     private Builder put(String key, byte[] value) {
-      settings.add(new AbstractMap.SimpleImmutableEntry<>(key, value));
+      return put(key, value, tw_value_kind.TW_VALUE_TEXT, "String");
+    }
+
+    private Builder put(String key, byte[] value, int kind, String typeName) {
+      settings.add(new Setting(key, value, kind, typeName));
       return this;
     }
 
@@ -669,15 +680,25 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     }
 
     /**
-     * Several keys: values are strings, numbers, booleans, collections of strings (a list key) or
-     * byte[]. Each goes to the core as Java prints it ({@code 2000}, {@code true}, {@code [a, b]});
-     * the core reads those forms, and refuses what its key does not accept.
+     * Several keys: values are strings, numbers, booleans, collections (a list key such as {@code
+     * ws.subprotocols}) or byte[]. Each goes to the core as Java prints it ({@code 2000}, {@code
+     * true}, {@code [a, b]}); the core reads those forms, and {@link #open()} refuses what a key
+     * does not accept: a collection for a key that is no list, a Map, an array other than byte[] or
+     * any other object for every key (a {@link ConfigException} naming the key and the type, never
+     * the value).
      */
     public Builder options(Map<String, ?> options) {
       options.forEach(
           (key, value) -> {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(value, "value");
             if (value instanceof byte[] bytes) option(key, bytes);
-            else option(key, text(key, value));
+            else if (value instanceof Collection<?> list)
+              put(key, String.valueOf(list).getBytes(UTF_8), tw_value_kind.TW_VALUE_LIST, typeName(value));
+            else if (value instanceof CharSequence || value instanceof Number || value instanceof Boolean)
+              put(key, String.valueOf(value).getBytes(UTF_8), tw_value_kind.TW_VALUE_TEXT, typeName(value));
+            // Never printed: a Map's text is nobody's value, and it may hold a secret.
+            else put(key, new byte[0], tw_value_kind.TW_VALUE_OTHER, typeName(value));
           });
       return this;
     }
@@ -688,18 +709,17 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       return this;
     }
 
-    private static String text(String key, Object value) {
-      if (value instanceof CharSequence
-          || value instanceof Number
-          || value instanceof Boolean
-          || value instanceof Collection<?>) {
-        return String.valueOf(value);
-      }
-      throw new IllegalArgumentException(
-          key
-              + ": a configuration value is a String, a number, a boolean, a collection of strings"
-              + " or byte[], not "
-              + value.getClass().getSimpleName());
+    /**
+     * The name a refusal gives the value's type: the interface a Java programmer wrote (Map, List,
+     * Set) rather than the class behind it (Map.of() is an ImmutableCollections.MapN).
+     */
+    private static String typeName(Object value) {
+      if (value instanceof Map<?, ?>) return "Map";
+      if (value instanceof List<?>) return "List";
+      if (value instanceof Set<?>) return "Set";
+      if (value instanceof Collection<?>) return "Collection";
+      String name = value.getClass().getSimpleName();
+      return name.isEmpty() ? value.getClass().getName() : name;
     }
 
     /**
@@ -716,9 +736,15 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
       Native.check(TidewireNative.tw_config_create(out));
       long config = out[0];
       try {
-        for (Map.Entry<String, byte[]> setting : settings) {
-          String key = setting.getKey();
-          int err = TidewireNative.tw_config_set_n(config, key.getBytes(UTF_8), setting.getValue());
+        for (Setting setting : settings) {
+          String key = setting.key();
+          int err =
+              TidewireNative.tw_config_set_value(
+                  config,
+                  key.getBytes(UTF_8),
+                  setting.value(),
+                  setting.kind(),
+                  setting.typeName().getBytes(UTF_8));
           if (err != tw_err.TW_OK) {
             TidewireException error = Native.error(err);
             throw new ConfigException(error.getMessage(), error.code(), key);

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,9 +127,51 @@ class ErrorTest {
         refused(builder -> builder.options(Map.of("reconnect.max_ms", 2.5)));
     assertEquals("reconnect.max_ms", e.key().orElseThrow());
     assertTrue(e.getMessage().contains("\"2.5\""), e.getMessage());
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> Stream.builder(http.http("/sse")).options(Map.of("ws.subscribe_message", Map.of())));
+  }
+
+  @Test
+  void aCollectionForAKeyThatIsNoListOrAMapIsRefusedNamingTheKeyAndTheTypeNotTheValue() {
+    // Stored as Java prints it, List.of("a", "b") would be the end-of-stream data "[a, b]".
+    ConfigException e = refused(builder -> builder.options(Map.of("sse.end_data", List.of("a", "b"))));
+    assertEquals("TW_ERR_INVALID_VALUE", e.code());
+    assertEquals("sse.end_data", e.key().orElseThrow());
+    assertEquals(
+        "invalid value for sse.end_data: a value of type List is not accepted; "
+            + "expected any text without CR or LF (empty = none)",
+        e.getMessage());
+    // Under its alias too, and for keys of every type; a Map, an array or another object for any key.
+    Map<Object, String> given =
+        Map.of(
+            Map.of("op", "s3cret"), "Map",
+            new String[] {"s3cret"}, "String[]",
+            Duration.ofSeconds(1), "Duration");
+    List<String> noLists =
+        List.of("sse_end_data", "reconnect.max_ms", "status_events", "webhook.secret", "header.X-Token");
+    for (String key : noLists) {
+      for (Object list : List.of(List.of("s3cret"), Set.of("s3cret"))) {
+        ConfigException e2 = refused(builder -> builder.options(Map.of(key, list)));
+        String type = list instanceof Set<?> ? "Set" : "List";
+        assertTrue(
+            e2.getMessage().contains(": a value of type " + type + " is not accepted; expected "), e2.getMessage());
+        assertFalse(e2.getMessage().contains("s3cret"), e2.getMessage());
+      }
+    }
+    given.forEach(
+        (value, type) -> {
+          for (String key : List.of("sse.end_data", "ws.subprotocols", "header.X-Token")) {
+            ConfigException other = refused(builder -> builder.options(Map.of(key, value)));
+            assertEquals("TW_ERR_INVALID_VALUE", other.code());
+            assertTrue(
+                other
+                    .getMessage()
+                    .startsWith("invalid value for " + key + ": a value of type " + type + " is not accepted"),
+                other.getMessage());
+            assertFalse(other.getMessage().contains("s3cret"), other.getMessage());
+          }
+        });
+    // An unknown key is named by the core, whatever its value.
+    ConfigException unknown = refused(builder -> builder.options(Map.of("ws.subprotocol", List.of("a"))));
+    assertEquals("TW_ERR_UNKNOWN_KEY", unknown.code());
   }
 
   @Test
