@@ -16,6 +16,7 @@
  *                                             ws.compression on or off: wire bytes / payload bytes
  *   tw_client webhook SECRET SECONDS          a Standard Webhooks receiver: prints "url URL", then
  *                                             consumes verified deliveries for SECONDS
+ *                                             (tw_stream_next_batch and tw_stream_recycle)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -260,8 +261,9 @@ static void webhook(const char *secret, double seconds) {
     for (size_t i = 0; i < n; i++) {
       w.messages++;
       w.bytes += tw_event_data_len(events[i]);
-      tw_event_destroy(events[i]);
     }
+    /* Done with the batch: handed back, its memory serves the next deliveries. */
+    tw_stream_recycle(stream, events, n);
   }
   bench_window_print(&w);
   tw_stream_destroy(stream);

@@ -27,7 +27,7 @@ class VerifyingHandler : public WebhookServer::Handler {
  public:
   VerifyingHandler() {
     settings_.scheme = WebhookScheme::hmac_sha256;
-    settings_.keys = {"fuzz-secret"};
+    settings_.keys = {HmacKey("fuzz-secret")};
     settings_.signature_header = "x-signature";
     settings_.id_header = "x-id";
   }

@@ -54,6 +54,7 @@ const char* scheme_name(WebhookScheme scheme) {
 WebhookTransport::WebhookTransport(Runtime& runtime, std::shared_ptr<StreamCore> core)
     : Transport(runtime, std::move(core)),
       url_(listen_url(core_->config)),
+      path_(url_.target.substr(0, url_.target.find('?'))),
       signature_(SignatureSettings::from_config(core_->config)),
       limits_(server_limits(core_->config)),
       retry_after_s_(core_->config.integer("webhook.retry_after_s")),
@@ -100,7 +101,7 @@ ServerResponse WebhookTransport::busy() const {
 }
 
 std::optional<ServerResponse> WebhookTransport::on_head(const ServerRequest& head) {
-  if (head.path != url_.target.substr(0, url_.target.find('?')))
+  if (head.path != path_)
     return ServerResponse{404, {}, "no webhook endpoint at this path\n"};
   if (head.method != "POST") return ServerResponse{405, {{"Allow", "POST"}}, "webhooks are delivered with POST\n"};
   // Refused before the body is read (and, with Expect: 100-continue, before it is sent).
@@ -116,17 +117,23 @@ ServerResponse WebhookTransport::on_request(ServerRequest& request) {
   }
   // A redelivery of what is already queued (or consumed) is acknowledged, not queued twice; held
   // like any acknowledgment, as the first delivery may still wait in this iteration's batch.
-  if (!verdict.id.empty() && dedup_.seen(verdict.id, now_ms())) return acknowledged();
+  std::optional<DedupWindow::Key> key;
+  if (!verdict.id.empty() && dedup_.enabled()) key = dedup_.key_of(verdict.id);
+  if (key && dedup_.seen(*key, now_ms())) return acknowledged();
   if (refusing()) return busy();
   // Slack checks a new endpoint once by asking for its challenge back; that is not an event.
   if (signature_.scheme == WebhookScheme::slack && verdict.type == "url_verification")
     return {200, {}, json_top_level_string(request.body, "challenge").value_or("")};
 
-  EventPtr event = new_event(TW_KIND_MESSAGE);
-  event->id = verdict.id;
-  event->type = verdict.type;
-  event->data = std::move(request.body);
-  if (redis_) return via_redis(request, verdict, std::move(event));
+  // The body is copied into the event's own allocation (the server reuses its buffer).
+  EventPtr event = new_message(request.body, monotonic_ns());
+  if (redis_) {
+    event->id = verdict.id;
+    event->type = verdict.type;
+    return via_redis(request, verdict, std::move(event));
+  }
+  event->id = std::move(verdict.id);
+  event->type = std::move(verdict.type);
   event->headers = std::move(request.headers);
   // Queued at the end of this loop iteration with the other deliveries read in it: one lock and
   // one consumer wake-up per batch, not per request. The 204 is held by the server until that
@@ -134,7 +141,7 @@ ServerResponse WebhookTransport::on_request(ServerRequest& request) {
   // queued event; if the stream ends first, the held answers are never sent. A full queue refuses
   // the next deliveries, as one batch may exceed queue.max_events.
   batch_.push_back(std::move(event));
-  if (!verdict.id.empty()) dedup_.remember(verdict.id, now_ms(), keep_until_ms(verdict));
+  if (key) dedup_.remember(*key, now_ms(), keep_until_ms(verdict));
   return acknowledged();
 }
 

@@ -55,6 +55,7 @@ class WebhookTransport final : public Transport, private WebhookServer::Handler 
   void redis_answered(uint64_t ticket, ServerResponse response);
 
   const Url url_;
+  const std::string path_;  // url_'s path, without its query: the one path served
   const SignatureSettings signature_;
   const ServerLimits limits_;
   const int64_t retry_after_s_;

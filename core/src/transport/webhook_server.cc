@@ -2,10 +2,15 @@
 
 #include <llhttp.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <deque>
-#include <cctype>
+#include <exception>
+#include <limits>
+#include <string_view>
 
 #include "../error.h"
 #include "../log.h"
@@ -30,6 +35,10 @@ constexpr size_t kMaxDeferred = 32;
 // Bytes of a read kept to look back across reads for folded header lines: enough for CRLF and
 // some blanks; more blanks than that between a line break and a value are not told apart.
 constexpr size_t kTailBytes = 64;
+// The answer to nearly every delivery (an acknowledgment on a kept-alive connection): written as
+// is, never built.
+constexpr std::string_view kAcknowledged = "HTTP/1.1 204 No Content\r\n\r\n";
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -49,15 +58,25 @@ const char* reason_phrase(int status) {
   }
 }
 
+// ASCII only: header names are tokens (llhttp refuses anything else), and a host process's locale
+// must not change how one is matched.
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return s;
 }
 
-std::string trimmed(const std::string& s) {
+std::string_view trimmed(std::string_view s) {
   size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
+  if (b == std::string_view::npos) return {};
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// Logs an exception caught on the loop thread as run_contained (log.h) does, in its words. The
+// callbacks of every request catch for themselves rather than go through run_contained, whose
+// std::function allocated on each of them.
+void contained(const char* what, const std::exception_ptr& e) {
+  run_contained(what, [&e] { std::rethrow_exception(e); });
 }
 
 // The path of an origin-form ("/hooks?x") or absolute-form ("http://h/hooks") request target.
@@ -95,6 +114,7 @@ class WebhookServer::Connection {
 
   void start() {
     uv_tcp_nodelay(&tcp_, 1);
+    last_active_ = now();
     arm_timer();
     resume_reading();
   }
@@ -116,7 +136,7 @@ class WebhookServer::Connection {
     if (server_) {
       server_->connections_.erase(this);
       server_->refused_.erase(this);
-      server_->holding_.erase(this);
+      unlist_held();
       for (const Slot& slot : slots_)
         if (slot.ticket) server_->deferred_.erase(slot.ticket);
     }
@@ -124,6 +144,8 @@ class WebhookServer::Connection {
   }
 
   void detach() { server_ = nullptr; }
+  // Taken off the server's list of connections holding answers (by the server itself).
+  void unlisted() { listed_ = false; }
 
   // Writes the answers held back (up to the first deferred one still unknown), then closes if the
   // last said so.
@@ -143,7 +165,7 @@ class WebhookServer::Connection {
       slot.bytes = format(r, slot.close);
       if (server_) server_->handler_.on_answered(r.status);
       slot.waiting = r.hold;
-      if (r.hold && server_) server_->holding_.insert(this);
+      if (r.hold) list_held();
       break;
     }
     drain();
@@ -182,29 +204,51 @@ class WebhookServer::Connection {
   }
   static Connection* self(llhttp_t* p) { return static_cast<Connection*>(p->data); }
 
-  // An exception escaping a request's handling (e.g. bad_alloc) fails that connection only.
+  // An exception escaping a request's handling (e.g. bad_alloc) fails that connection only; it
+  // never unwinds through llhttp (C code).
   template <typename F>
   static int guard(llhttp_t* p, F&& body) {
     Connection* c = self(p);
     int result = -1;
-    if (!run_contained("a webhook request", [&] { result = body(c); })) c->failed_ = true;
+    try {
+      result = body(c);
+    } catch (...) {
+      contained("a webhook request", std::current_exception());
+      c->failed_ = true;
+    }
     return c->failed_ ? -1 : result;
   }
 
   int64_t now() const { return static_cast<int64_t>(uv_now(tcp_.loop)); }
 
   // One timer per connection: the idle timeout, shortened to the header deadline while a request
-  // head is arriving and to the request deadline while a request is arriving (bytes re-arm the
-  // idle timeout, never the deadlines), or the linger time once closing.
+  // head is arriving and to the request deadline while a request is arriving (bytes move the idle
+  // timeout, never the deadlines), or the linger time once closing.
+  int64_t due() const {
+    int64_t at = last_active_ + limits_.idle_timeout_ms;
+    if (in_head_) at = std::min(at, head_deadline_);
+    if (in_request_) at = std::min(at, request_deadline_);
+    return at;
+  }
+
+  // The timer is moved only when it must fire sooner than it would: one that fires early finds
+  // the connection not due and is set again (on_timer). Moving it on every read and request (a
+  // deadline that keeps moving later) cost more than the rest of a request's bookkeeping.
   void arm_timer() {
     if (closing_) return;
-    int64_t delay = limits_.idle_timeout_ms;
-    if (in_head_) delay = std::min(delay, std::max<int64_t>(0, head_deadline_ - now()));
-    if (in_request_) delay = std::min(delay, std::max<int64_t>(0, request_deadline_ - now()));
-    timer_.start(static_cast<uint64_t>(delay));
+    int64_t at = due();
+    if (armed_at_ <= at) return;
+    start_timer(at);
+  }
+
+  void start_timer(int64_t at) {
+    armed_at_ = at;
+    timer_.start(static_cast<uint64_t>(std::max<int64_t>(0, at - now())));
   }
 
   void on_timer() {
+    armed_at_ = kNever;
+    if (!closing_ && now() < due()) return start_timer(due());
     // A request past its deadline is told why; a silent or lingering connection just closes.
     if (!closing_ && in_request_ && now() >= request_deadline_) {
       in_request_ = false;
@@ -232,7 +276,12 @@ class WebhookServer::Connection {
   }
 
   void on_read(ssize_t nread, const uv_buf_t* buf) {
-    if (!run_contained("a webhook connection's read", [&] { parse(nread, buf); })) failed_ = true;
+    try {
+      parse(nread, buf);
+    } catch (...) {
+      contained("a webhook connection's read", std::current_exception());
+      failed_ = true;
+    }
     if (failed_) close();
   }
 
@@ -241,7 +290,7 @@ class WebhookServer::Connection {
     // End of stream or an error: a request still arriving has no one left to answer.
     if (nread < 0 || !server_) return close();
     if (closing_) return;  // lingering: discard
-    arm_timer();
+    last_active_ = now();
     read_begin_ = buf->base;
     llhttp_errno_t err = llhttp_execute(&parser_, buf->base, static_cast<size_t>(nread));
     read_begin_ = nullptr;
@@ -251,6 +300,16 @@ class WebhookServer::Connection {
     if (failed_ || closing_ || closed_ || err == HPE_OK) return;
     if (err == HPE_PAUSED_UPGRADE) return linger();
     answer({400, {}, std::string("malformed request: ") + llhttp_get_error_reason(&parser_) + "\n"}, true);
+  }
+
+  // Ready for the next request. The body's buffer is kept for it (unless a large body grew it):
+  // the handler copies a body it keeps.
+  void clear_request() {
+    std::string body = std::move(request_.body);
+    body.clear();
+    if (body.capacity() > kReadBufferBytes) body = std::string();
+    request_ = ServerRequest();
+    request_.body = std::move(body);
   }
 
   int count_head(size_t len) {
@@ -263,7 +322,9 @@ class WebhookServer::Connection {
   }
 
   int on_message_begin() {
-    request_ = ServerRequest();
+    clear_request();
+    // Room for a usual delivery's headers at once (they move into its event), rather than growing.
+    request_.headers.reserve(8);
     early_.reset();
     field_.clear();
     value_.clear();
@@ -383,7 +444,7 @@ class WebhookServer::Connection {
       response = server_->handler_.on_request(request_);
     }
     early_.reset();
-    request_ = ServerRequest();
+    clear_request();
     bool keep_alive = llhttp_should_keep_alive(&parser_) && !parser_.upgrade;
     if (keep_alive && parser_.http_minor == 0) response.headers.emplace_back("Connection", "keep-alive");
     answer(response, !keep_alive);
@@ -404,19 +465,45 @@ class WebhookServer::Connection {
       }
       return;
     }
+    bool acknowledgment = is_acknowledgment(r, close);
     if (r.hold && server_) {
-      slots_.push_back({0, true, close, format(r, close)});
-      server_->holding_.insert(this);
+      slots_.push_back({0, true, close, acknowledgment ? std::string() : format(r, close), acknowledgment});
+      list_held();
       server_->handler_.on_answered(r.status);
       if (close) linger(linger_ms);
       return;
     }
     if (server_) server_->handler_.on_answered(r.status);
-    write(format(r, close));
+    if (acknowledgment) {
+      write(kAcknowledged);
+    } else {
+      write(format(r, close));
+    }
     if (close) linger(linger_ms);
   }
 
+  // Puts this connection on the server's list of those with answers held back, once.
+  void list_held() {
+    if (listed_ || !server_) return;
+    listed_ = true;
+    server_->holding_.push_back(this);
+  }
+
+  void unlist_held() {
+    if (!listed_) return;
+    listed_ = false;
+    if (!server_) return;
+    auto& held = server_->holding_;
+    held.erase(std::remove(held.begin(), held.end(), this), held.end());
+  }
+
+  // Whether the answer's bytes are kAcknowledged.
+  static bool is_acknowledgment(const ServerResponse& r, bool close) {
+    return r.status == 204 && r.headers.empty() && !close;
+  }
+
   static std::string format(const ServerResponse& r, bool close) {
+    if (is_acknowledgment(r, close)) return std::string(kAcknowledged);
     std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
     for (const auto& h : r.headers) out += h.first + ": " + h.second + "\r\n";
     if (r.status != 204) {
@@ -433,32 +520,54 @@ class WebhookServer::Connection {
   // answer said so and none is left, lingers.
   void drain() {
     while (!slots_.empty() && !slots_.front().waiting && !closed_) {
-      std::string bytes = std::move(slots_.front().bytes);
+      Slot slot = std::move(slots_.front());
       slots_.pop_front();
-      send(std::move(bytes));
+      send(slot.view());
     }
-    if (slots_.empty() && server_) server_->holding_.erase(this);
+    if (slots_.empty()) unlist_held();
     if (slots_.empty() && closing_) linger(linger_ms_);
   }
 
   // Bytes go out in request order: behind answers still waiting, they wait too.
-  void write(std::string data) {
+  void write(std::string_view data) {
     if (closed_) return;
     if (!slots_.empty()) {
-      if (slots_.back().waiting) slots_.push_back({0, false, false, std::move(data)});
-      else slots_.back().bytes += data;
+      Slot& last = slots_.back();
+      if (last.waiting) {
+        slots_.push_back({0, false, false, std::string(data)});
+      } else {
+        last.bytes = std::string(last.view()) + std::string(data);
+        last.acknowledgment = false;
+      }
       return;
     }
-    send(std::move(data));
+    send(data);
   }
 
-  void send(std::string data) {
+  // Writes what the socket takes at once, without a request or a callback (libuv's write queue
+  // costs an allocation and re-arms the socket's poll, a system call, per answer); whatever it
+  // does not take is queued. Only with nothing queued, so bytes never pass queued ones (as
+  // uv_try_write would do it, but with send(): no SIGPIPE, and a shorter way through the kernel).
+  void send(std::string_view data) {
     if (closed_) return;
+    uv_os_fd_t fd = -1;
+    if (uv_stream_get_write_queue_size(stream()) == 0 && uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) == 0) {
+      ssize_t n;
+      do {
+        n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      } while (n < 0 && errno == EINTR);
+      if (n == static_cast<ssize_t>(data.size())) return;
+      if (n >= 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        return close();  // the peer is gone
+      }
+    }
     struct Write {
       uv_write_t req;
       std::string data;
     };
-    auto* w = new Write{{}, std::move(data)};
+    auto* w = new Write{{}, std::string(data)};
     w->req.data = w;
     uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
     int rc = uv_write(&w->req, stream(), &buf, 1, [](uv_write_t* req, int status) {
@@ -492,7 +601,7 @@ class WebhookServer::Connection {
       return close();
     }
     if (read_paused_) resume_reading();
-    timer_.start(static_cast<uint64_t>(std::min(linger_ms, limits_.idle_timeout_ms)));
+    start_timer(now() + std::min(linger_ms, limits_.idle_timeout_ms));
   }
 
   WebhookServer* server_;
@@ -516,6 +625,9 @@ class WebhookServer::Connection {
   bool lingering_ = false;  // FIN sent (or on its way), draining until the client closes
   bool closed_ = false;
   bool failed_ = false;  // an internal error: the connection is closed
+  bool listed_ = false;  // on server_->holding_
+  int64_t last_active_ = 0;    // loop time of the last bytes read
+  int64_t armed_at_ = kNever;  // loop time the timer fires at
   // Answers not yet on the wire, in request order: held (until release()), deferred (ticket, until
   // complete()), or ready bytes behind one of those.
   struct Slot {
@@ -523,6 +635,8 @@ class WebhookServer::Connection {
     bool waiting;     // deferred, or held until release()
     bool close;       // the connection closes after it
     std::string bytes;
+    bool acknowledgment = false;  // the bytes are kAcknowledged, not held in `bytes`
+    std::string_view view() const { return acknowledgment ? kAcknowledged : std::string_view(bytes); }
   };
   std::deque<Slot> slots_;
   const char* read_begin_ = nullptr;  // the read being parsed
@@ -540,6 +654,7 @@ WebhookServer::~WebhookServer() {
   open.swap(connections_);
   open.insert(refused_.begin(), refused_.end());
   refused_.clear();
+  for (Connection* c : holding_) c->unlisted();
   holding_.clear();
   deferred_.clear();
   for (Connection* c : open) {
@@ -558,9 +673,11 @@ bool WebhookServer::complete(uint64_t ticket, const ServerResponse& response) {
 }
 
 void WebhookServer::release_held() {
-  std::unordered_set<Connection*> held;
-  held.swap(holding_);
-  for (Connection* c : held) c->release();
+  // The list is taken whole first: a release may close its connection, which unlists itself.
+  releasing_.swap(holding_);
+  for (Connection* c : releasing_) c->unlisted();
+  for (Connection* c : releasing_) c->release();
+  releasing_.clear();
 }
 
 int WebhookServer::listen(const std::string& host, int port) {

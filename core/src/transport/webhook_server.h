@@ -38,7 +38,7 @@ struct ServerRequest {
   std::string target;       // as sent
   std::string path;         // the target's path: no scheme, authority or query
   WebhookHeaders headers;   // lower-case names, values without surrounding blanks
-  std::string body;         // de-chunked
+  std::string body;         // de-chunked; the server reuses its buffer after on_request
   uint64_t ticket = 0;      // names the request in WebhookServer::complete() (on_request only)
 };
 
@@ -98,7 +98,8 @@ class WebhookServer {
   uv_tcp_t* listener_ = nullptr;
   std::unordered_set<Connection*> connections_;  // served; at most limits_.max_connections
   std::unordered_set<Connection*> refused_;      // answered 503, closing
-  std::unordered_set<Connection*> holding_;      // with answers held back
+  std::vector<Connection*> holding_;             // with answers held back (each once)
+  std::vector<Connection*> releasing_;           // holding_, taken by release_held()
   std::unordered_map<uint64_t, Connection*> deferred_;  // requests whose answer is not known yet
   uint64_t last_ticket_ = 0;
   // Every connection reads into this one buffer: a read is parsed completely before the next.

@@ -1,14 +1,13 @@
 #include "webhook_signature.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "../config.h"
 #include "../error.h"
@@ -16,7 +15,8 @@
 namespace tidewire::detail {
 namespace {
 
-constexpr size_t kMacBytes = 32;
+// SHA-256's block: an HMAC key is padded to it (RFC 2104).
+constexpr size_t kBlockBytes = 64;
 // Ids and types taken from a payload longer than this are ignored rather than carried.
 constexpr size_t kMaxPayloadField = 1024;
 
@@ -70,29 +70,29 @@ WebhookVerdict reject(int status, std::string reason) {
 
 // The one value of a header the scheme needs: null, with *error set, when it is missing (or empty)
 // or repeated — two values would leave it ambiguous which one was signed.
-const std::string* required(const WebhookHeaders& headers, const std::string& name, WebhookVerdict& error) {
+const std::string* required(const WebhookHeaders& headers, std::string_view name, WebhookVerdict& error) {
   const std::string* found = nullptr;
   for (const auto& h : headers) {
     if (h.first != name) continue;
     if (found) {
-      error = reject(400, "repeated " + name + " header");
+      error = reject(400, "repeated " + std::string(name) + " header");
       return nullptr;
     }
     found = &h.second;
   }
   if (!found || found->empty()) {
-    error = reject(400, "missing " + name + " header");
+    error = reject(400, "missing " + std::string(name) + " header");
     return nullptr;
   }
   if (found->find('\0') != std::string::npos) {
-    error = reject(400, "malformed " + name + " header");
+    error = reject(400, "malformed " + std::string(name) + " header");
     return nullptr;
   }
   return found;
 }
 
 // An optional header that names something (id, type): its first value, or "".
-std::string optional_header(const WebhookHeaders& headers, const std::string& name) {
+std::string optional_header(const WebhookHeaders& headers, std::string_view name) {
   if (name.empty()) return "";
   for (const auto& h : headers)
     if (h.first == name) return h.second.find('\0') == std::string::npos ? h.second : "";
@@ -111,39 +111,79 @@ std::optional<int64_t> parse_unix_seconds(std::string_view text) {
 
 // Reads a timestamp header and applies the tolerance in both directions (a stale timestamp is a
 // replay; one from the future would stay valid for longer than the tolerance).
-std::optional<WebhookVerdict> check_timestamp(const SignatureSettings& s, const std::string& header,
+std::optional<WebhookVerdict> check_timestamp(const SignatureSettings& s, std::string_view header,
                                               std::string_view text, int64_t now) {
   std::optional<int64_t> ts = parse_unix_seconds(trim(text));
-  if (!ts) return reject(400, "malformed " + header + " header (expected unix seconds)");
-  if (s.tolerance_s > 0) {
+  if (!ts) return reject(400, "malformed " + std::string(header) + " header (expected unix seconds)");
+  if (s.tolerance_s > 0 && (*ts < now - s.tolerance_s || *ts > now + s.tolerance_s)) {
     std::string tolerance = " (webhook.tolerance_s=" + std::to_string(s.tolerance_s) + ")";
     if (*ts < now - s.tolerance_s)
       return reject(401, "timestamp outside tolerance: " + std::to_string(now - *ts) + " s old" + tolerance);
-    if (*ts > now + s.tolerance_s)
-      return reject(401, "timestamp outside tolerance: " + std::to_string(*ts - now) + " s in the future" + tolerance);
+    return reject(401, "timestamp outside tolerance: " + std::to_string(*ts - now) + " s in the future" + tolerance);
   }
   return std::nullopt;
 }
 
-// A hex-encoded SHA-256 MAC after `prefix`, or nullopt.
-std::optional<std::string> hex_mac_after(std::string_view value, std::string_view prefix) {
-  value = trim(value);
-  if (!starts_with_nocase(value, prefix)) return std::nullopt;
-  std::optional<std::string> mac = hex_decode(value.substr(prefix.size()));
-  if (!mac || mac->size() != kMacBytes) return std::nullopt;
+bool base64_decode_into(std::string_view text, unsigned char* out, size_t capacity, size_t& written);
+bool hex_decode_into(std::string_view text, unsigned char* out, size_t capacity, size_t& written);
+
+// A MAC in base64 or hex: exactly 32 bytes once decoded, or nullopt.
+std::optional<Mac> base64_mac(std::string_view text) {
+  Mac mac;
+  size_t n = 0;
+  if (!base64_decode_into(text, mac.data(), mac.size(), n) || n != mac.size()) return std::nullopt;
+  return mac;
+}
+std::optional<Mac> hex_mac(std::string_view text) {
+  Mac mac;
+  size_t n = 0;
+  if (!hex_decode_into(text, mac.data(), mac.size(), n) || n != mac.size()) return std::nullopt;
   return mac;
 }
 
-// Whether any candidate is the MAC of `parts` under any key. Every comparison is constant-time;
-// only the lengths (public) decide whether one is made.
-bool any_match(const std::vector<std::string>& keys, const std::vector<std::string>& candidates,
+// A hex-encoded SHA-256 MAC after `prefix`, or nullopt.
+std::optional<Mac> hex_mac_after(std::string_view value, std::string_view prefix) {
+  value = trim(value);
+  if (!starts_with_nocase(value, prefix)) return std::nullopt;
+  return hex_mac(value.substr(prefix.size()));
+}
+
+// The MACs a signature header offers: the first few kept in place (most headers carry one), any
+// more on the heap; a header can carry hundreds.
+class Candidates {
+ public:
+  Candidates() = default;
+  explicit Candidates(const Mac& mac) { push(mac); }
+  void push(const Mac& mac) {
+    if (count_ < first_.size()) {
+      first_[count_] = mac;
+    } else {
+      more_.push_back(mac);
+    }
+    count_++;
+  }
+  bool empty() const { return count_ == 0; }
+  template <typename F>
+  void each(F&& f) const {
+    for (size_t i = 0; i < std::min(count_, first_.size()); i++) f(first_[i]);
+    for (const Mac& mac : more_) f(mac);
+  }
+
+ private:
+  std::array<Mac, 4> first_;
+  std::vector<Mac> more_;
+  size_t count_ = 0;
+};
+
+// Whether any candidate is the MAC of `parts` under any key. Every comparison is constant-time.
+bool any_match(const std::vector<HmacKey>& keys, const Candidates& candidates,
                std::initializer_list<std::string_view> parts) {
   bool matched = false;
   for (const auto& key : keys) {
-    std::string expected = hmac_sha256(key, parts);
-    for (const auto& c : candidates)
-      if (c.size() == expected.size() && CRYPTO_memcmp(c.data(), expected.data(), expected.size()) == 0)
-        matched = true;
+    Mac expected = key.mac(parts);
+    candidates.each([&](const Mac& c) {
+      if (CRYPTO_memcmp(c.data(), expected.data(), expected.size()) == 0) matched = true;
+    });
   }
   return matched;
 }
@@ -166,7 +206,7 @@ WebhookVerdict verify_standard(const SignatureSettings& s, const StandardHeaders
   if (!sig) return error;
   if (auto bad = check_timestamp(s, names.timestamp, *ts, now)) return *bad;
   // Space-separated "v1,<base64>" entries; other versions (v1a is asymmetric) are not ours to check.
-  std::vector<std::string> candidates;
+  Candidates candidates;
   std::string_view rest = *sig;
   while (!rest.empty()) {
     size_t space = rest.find(' ');
@@ -174,8 +214,7 @@ WebhookVerdict verify_standard(const SignatureSettings& s, const StandardHeaders
     rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
     size_t comma = entry.find(',');
     if (comma == std::string_view::npos || entry.substr(0, comma) != "v1") continue;
-    std::optional<std::string> mac = base64_decode(entry.substr(comma + 1));
-    if (mac && mac->size() == kMacBytes) candidates.push_back(std::move(*mac));
+    if (std::optional<Mac> mac = base64_mac(entry.substr(comma + 1))) candidates.push(*mac);
   }
   if (candidates.empty())
     return reject(400, std::string("malformed ") + names.signature +
@@ -192,9 +231,9 @@ WebhookVerdict verify_github(const SignatureSettings& s, const WebhookHeaders& h
   WebhookVerdict error;
   const std::string* sig = required(headers, "x-hub-signature-256", error);
   if (!sig) return error;
-  std::optional<std::string> mac = hex_mac_after(*sig, "sha256=");
+  std::optional<Mac> mac = hex_mac_after(*sig, "sha256=");
   if (!mac) return reject(400, "malformed x-hub-signature-256 header (expected sha256=<hex>)");
-  if (!any_match(s.keys, {*mac}, {body})) return no_match();
+  if (!any_match(s.keys, Candidates(*mac), {body})) return no_match();
   WebhookVerdict v;
   v.id = optional_header(headers, "x-github-delivery");
   v.type = optional_header(headers, "x-github-event");
@@ -210,7 +249,7 @@ WebhookVerdict verify_stripe(const SignatureSettings& s, const WebhookHeaders& h
   // Comma-separated key=value items: one t, any number of v1 (several during a secret roll);
   // v0 and unknown items are ignored, as Stripe's own libraries do.
   std::optional<std::string_view> t;
-  std::vector<std::string> candidates;
+  Candidates candidates;
   std::string_view rest = *sig;
   while (!rest.empty()) {
     size_t comma = rest.find(',');
@@ -224,8 +263,7 @@ WebhookVerdict verify_stripe(const SignatureSettings& s, const WebhookHeaders& h
       if (t) return malformed;
       t = value;
     } else if (key == "v1") {
-      std::optional<std::string> mac = hex_decode(value);
-      if (mac && mac->size() == kMacBytes) candidates.push_back(std::move(*mac));
+      if (std::optional<Mac> mac = hex_mac(value)) candidates.push(*mac);
     }
   }
   if (!t || candidates.empty()) return malformed;
@@ -246,9 +284,9 @@ WebhookVerdict verify_slack(const SignatureSettings& s, const WebhookHeaders& he
   const std::string* sig = required(headers, "x-slack-signature", error);
   if (!sig) return error;
   if (auto bad = check_timestamp(s, "x-slack-request-timestamp", *ts, now)) return *bad;
-  std::optional<std::string> mac = hex_mac_after(*sig, "v0=");
+  std::optional<Mac> mac = hex_mac_after(*sig, "v0=");
   if (!mac) return reject(400, "malformed x-slack-signature header (expected v0=<hex>)");
-  if (!any_match(s.keys, {*mac}, {"v0:", trim(*ts), ":", body})) return no_match();
+  if (!any_match(s.keys, Candidates(*mac), {"v0:", trim(*ts), ":", body})) return no_match();
   WebhookVerdict v;
   v.timestamp = parse_unix_seconds(trim(*ts));
   v.id = payload_field(body, "event_id");
@@ -265,24 +303,31 @@ WebhookVerdict verify_generic(const SignatureSettings& s, const WebhookHeaders& 
   if (!starts_with_nocase(value, s.signature_prefix))
     return reject(400, "malformed " + s.signature_header + " header (expected " + expected + ")");
   value.remove_prefix(s.signature_prefix.size());
-  std::optional<std::string> mac = s.base64 ? base64_decode(value) : hex_decode(value);
-  if (!mac || mac->size() != kMacBytes)
+  std::optional<Mac> mac = s.base64 ? base64_mac(value) : hex_mac(value);
+  if (!mac)
     return reject(400, "malformed " + s.signature_header + " header (expected " + expected + ")");
-  if (!any_match(s.keys, {*mac}, {body})) return no_match();
+  if (!any_match(s.keys, Candidates(*mac), {body})) return no_match();
   WebhookVerdict v;
   v.id = optional_header(headers, s.id_header);
   v.type = payload_field(body, "type");
   return v;
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+// Each byte's value in the base64 alphabet, or -1.
+constexpr std::array<int8_t, 256> kBase64Values = [] {
+  std::array<int8_t, 256> values{};
+  for (auto& v : values) v = -1;
+  for (int i = 0; i < 26; i++) {
+    values[static_cast<size_t>('A' + i)] = static_cast<int8_t>(i);
+    values[static_cast<size_t>('a' + i)] = static_cast<int8_t>(26 + i);
+  }
+  for (int i = 0; i < 10; i++) values[static_cast<size_t>('0' + i)] = static_cast<int8_t>(52 + i);
+  values['+'] = 62;
+  values['/'] = 63;
+  return values;
+}();
+
+int base64_value(char c) { return kBase64Values[static_cast<unsigned char>(c)]; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -434,7 +479,7 @@ SignatureSettings SignatureSettings::from_config(const Config& config) {
                                           "deliveries)");
   for (size_t i = 0; i < secrets.size(); i++) {
     if (s.scheme != WebhookScheme::standard && s.scheme != WebhookScheme::svix) {
-      s.keys.push_back(secrets[i]);
+      s.keys.emplace_back(secrets[i]);
       continue;
     }
     // The key is the base64 payload of a whsec_ secret (the prefix is optional, as in the
@@ -445,7 +490,8 @@ SignatureSettings SignatureSettings::from_config(const Config& config) {
     if (!key || key->empty())
       throw Error(TW_ERR_INVALID_VALUE, "webhook.secret: secret " + std::to_string(i + 1) + " of " +
                                             std::to_string(secrets.size()) + " is not a whsec_<base64> secret");
-    s.keys.push_back(std::move(*key));
+    s.keys.emplace_back(*key);
+    OPENSSL_cleanse(key->data(), key->size());
   }
 
   if (s.scheme == WebhookScheme::hmac_sha256) {
@@ -480,49 +526,123 @@ WebhookVerdict verify_webhook(const SignatureSettings& s, const WebhookHeaders& 
   return v;
 }
 
-std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts) {
-  // Fetched once: the provider lookup is the costly part of a MAC.
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (!mac) throw Error(TW_ERR_INTERNAL, "OpenSSL has no HMAC implementation");
-  std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX*)> ctx(EVP_MAC_CTX_new(mac), EVP_MAC_CTX_free);
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  // HMAC keys may be empty in principle, but OpenSSL refuses a null pointer: point at something.
-  static const unsigned char kEmpty = 0;
-  const auto* k = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
-  if (!ctx || !EVP_MAC_init(ctx.get(), k, key.size(), params))
-    throw Error(TW_ERR_INTERNAL, "HMAC-SHA256 could not be set up (OpenSSL)");
-  for (std::string_view part : parts)
-    if (!part.empty() && !EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()), part.size()))
-      throw Error(TW_ERR_INTERNAL, "HMAC-SHA256 failed (OpenSSL)");
-  unsigned char out[EVP_MAX_MD_SIZE];
-  size_t len = 0;
-  if (!EVP_MAC_final(ctx.get(), out, &len, sizeof out)) throw Error(TW_ERR_INTERNAL, "HMAC-SHA256 failed (OpenSSL)");
-  return std::string(reinterpret_cast<const char*>(out), len);
+namespace {
+
+// SHA-256, found among OpenSSL's providers once: the lookup costs more than hashing a delivery.
+const EVP_MD* sha256() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!md) throw Error(TW_ERR_INTERNAL, "OpenSSL has no SHA-256 implementation");
+  return md;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
+using MdCtx = std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)>;
+
+MdCtx new_md_ctx() {
+  MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx) throw Error(TW_ERR_INTERNAL, "HMAC-SHA256 could not be set up (OpenSSL)");
+  return ctx;
+}
+
+void hmac_failed() { throw Error(TW_ERR_INTERNAL, "HMAC-SHA256 failed (OpenSSL)"); }
+
+}  // namespace
+
+struct HmacKey::Pads {
+  MdCtx inner = new_md_ctx();  // SHA-256 after (key XOR ipad)
+  MdCtx outer = new_md_ctx();  // SHA-256 after (key XOR opad)
+};
+
+HmacKey::HmacKey(std::string_view key) : bytes_(key) {
+  // A key longer than a block is hashed first; a shorter one is padded with zeros.
+  unsigned char block[kBlockBytes] = {};
+  if (key.size() > kBlockBytes) {
+    unsigned int len = 0;
+    if (!EVP_Digest(key.data(), key.size(), block, &len, sha256(), nullptr)) hmac_failed();
+  } else if (!key.empty()) {
+    std::memcpy(block, key.data(), key.size());
+  }
+  auto pads = std::make_shared<Pads>();
+  unsigned char pad[kBlockBytes];
+  for (auto [ctx, x] : {std::pair{pads->inner.get(), 0x36}, std::pair{pads->outer.get(), 0x5c}}) {
+    for (size_t i = 0; i < kBlockBytes; i++) pad[i] = static_cast<unsigned char>(block[i] ^ x);
+    if (!EVP_DigestInit_ex(ctx, sha256(), nullptr) || !EVP_DigestUpdate(ctx, pad, sizeof pad)) {
+      OPENSSL_cleanse(block, sizeof block);
+      OPENSSL_cleanse(pad, sizeof pad);
+      throw Error(TW_ERR_INTERNAL, "HMAC-SHA256 could not be set up (OpenSSL)");
+    }
+  }
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(pad, sizeof pad);
+  pads_ = std::move(pads);
+}
+
+Mac HmacKey::mac(std::initializer_list<std::string_view> parts) const {
+  // One working state per thread, reused: copying a pad's state into it replaces what it held.
+  thread_local MdCtx work = new_md_ctx();
+  Mac inner;
+  Mac out;
+  unsigned int len = 0;
+  if (!EVP_MD_CTX_copy_ex(work.get(), pads_->inner.get())) hmac_failed();
+  for (std::string_view part : parts)
+    if (!part.empty() && !EVP_DigestUpdate(work.get(), part.data(), part.size())) hmac_failed();
+  if (!EVP_DigestFinal_ex(work.get(), inner.data(), &len) || !EVP_MD_CTX_copy_ex(work.get(), pads_->outer.get()) ||
+      !EVP_DigestUpdate(work.get(), inner.data(), inner.size()) || !EVP_DigestFinal_ex(work.get(), out.data(), &len))
+    hmac_failed();
+  return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts) {
+  Mac mac = HmacKey(key).mac(parts);
+  return std::string(reinterpret_cast<const char*>(mac.data()), mac.size());
+}
+
+namespace {
+
+// The decoders behind base64_decode and hex_decode, into a caller's buffer (a MAC decodes onto the
+// stack): false on a malformed text or one that decodes to more than `capacity` bytes.
+bool base64_decode_into(std::string_view text, unsigned char* out, size_t capacity, size_t& written) {
+  written = 0;
   size_t padding = 0;
   while (!text.empty() && text.back() == '=' && padding < 2) {
     text.remove_suffix(1);
     padding++;
   }
-  if (text.size() % 4 == 1 || (padding && (text.size() + padding) % 4 != 0)) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
+  if (text.size() % 4 == 1 || (padding && (text.size() + padding) % 4 != 0)) return false;
   uint32_t acc = 0;
   int bits = 0;
   for (char c : text) {
     int v = base64_value(c);
-    if (v < 0) return std::nullopt;
+    if (v < 0) return false;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
+      if (written == capacity) return false;
+      out[written++] = static_cast<unsigned char>((acc >> bits) & 0xFF);
     }
   }
+  return true;
+}
+
+bool hex_decode_into(std::string_view text, unsigned char* out, size_t capacity, size_t& written) {
+  written = 0;
+  if (text.size() % 2 || text.size() / 2 > capacity) return false;
+  for (size_t i = 0; i < text.size() / 2; i++) {
+    int hi = hex_value(text[2 * i]);
+    int lo = hex_value(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[written++] = static_cast<unsigned char>(hi * 16 + lo);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out(text.size() * 3 / 4 + 3, '\0');
+  size_t n = 0;
+  if (!base64_decode_into(text, reinterpret_cast<unsigned char*>(&out[0]), out.size(), n)) return std::nullopt;
+  out.resize(n);
   return out;
 }
 
@@ -535,14 +655,9 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> hex_decode(std::string_view text) {
-  if (text.size() % 2) return std::nullopt;
   std::string out(text.size() / 2, '\0');
-  for (size_t i = 0; i < out.size(); i++) {
-    int hi = hex_value(text[2 * i]);
-    int lo = hex_value(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<char>(hi * 16 + lo);
-  }
+  size_t n = 0;
+  if (!hex_decode_into(text, reinterpret_cast<unsigned char*>(&out[0]), out.size(), n)) return std::nullopt;
   return out;
 }
 

@@ -6,7 +6,10 @@
 // before its signature has been checked, and no message ever quotes a secret.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,13 +20,35 @@ namespace tidewire::detail {
 
 class Config;
 
+// An HMAC-SHA256 MAC.
+using Mac = std::array<unsigned char, 32>;
+
+// An HMAC-SHA256 key made ready once (RFC 2104): the SHA-256 states after its inner and outer pads
+// are kept, so a MAC costs two state copies and the hashing of the message alone; setting a key up
+// per MAC (and finding SHA-256 among OpenSSL's providers) cost as much again as the hashing.
+// Immutable once made: copies share the states, and any thread may use it, several at once.
+class HmacKey {
+ public:
+  // Throws Error(TW_ERR_INTERNAL) if OpenSSL cannot hash with SHA-256.
+  explicit HmacKey(std::string_view key);
+  // The key as given.
+  const std::string& bytes() const { return bytes_; }
+  // The MAC of the concatenated parts. Throws Error(TW_ERR_INTERNAL) if OpenSSL fails.
+  Mac mac(std::initializer_list<std::string_view> parts) const;
+
+ private:
+  struct Pads;
+  std::string bytes_;
+  std::shared_ptr<const Pads> pads_;
+};
+
 enum class WebhookScheme { standard, svix, github, stripe, slack, hmac_sha256, none };
 
 struct SignatureSettings {
   WebhookScheme scheme = WebhookScheme::standard;
   // HMAC keys, one per configured secret: base64-decoded `whsec_` secrets for standard and svix,
   // the secret's bytes as written for every other scheme.
-  std::vector<std::string> keys;
+  std::vector<HmacKey> keys;
   int64_t tolerance_s = 300;      // 0: timestamps are not checked
   // hmac-sha256 only.
   std::string signature_header;   // lower case
@@ -57,7 +82,7 @@ WebhookVerdict verify_webhook(const SignatureSettings& settings, const WebhookHe
 
 // The building blocks, exposed for tests and fuzzers.
 
-// HMAC-SHA256 of the concatenated parts (32 bytes).
+// HMAC-SHA256 of the concatenated parts (32 bytes): HmacKey(key).mac(parts).
 std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts);
 // Standard base64 (RFC 4648 §4), padding optional; nullopt on any other character or length.
 std::optional<std::string> base64_decode(std::string_view text);
