@@ -4,6 +4,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -44,18 +47,44 @@ void check_ca_file(const std::string& path) {
   ERR_clear_error();
 }
 
+namespace {
+// The I/O thread takes no asynchronous signal. They stay the application's, for its own threads;
+// and a write to a peer that is gone fails with EPIPE instead of raising SIGPIPE, which would end
+// a C program that never chose to ignore it. Signals a fault raises in the thread itself, and
+// profilers' SIGPROF, stay deliverable. Blocked around the thread's creation, which inherits the
+// mask, so that no signal reaches the thread before it could block them itself.
+class IoThreadSignalMask {
+ public:
+  IoThreadSignalMask() {
+    sigset_t blocked;
+    sigfillset(&blocked);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS, SIGPROF}) sigdelset(&blocked, sig);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous_);
+  }
+  ~IoThreadSignalMask() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  IoThreadSignalMask(const IoThreadSignalMask&) = delete;
+  IoThreadSignalMask& operator=(const IoThreadSignalMask&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+}  // namespace
+
 std::shared_ptr<Runtime> Runtime::start() {
   std::shared_ptr<Runtime> rt(new Runtime);
   std::promise<void> started;
   auto ready = started.get_future();
-  rt->thread_ = std::thread([raw = rt.get(), &started] {
-    raw->thread_main([&started](std::exception_ptr error) {
-      if (error)
-        started.set_exception(error);
-      else
-        started.set_value();
+  {
+    IoThreadSignalMask mask;
+    rt->thread_ = std::thread([raw = rt.get(), &started] {
+      raw->thread_main([&started](std::exception_ptr error) {
+        if (error)
+          started.set_exception(error);
+        else
+          started.set_value();
+      });
     });
-  });
+  }
   try {
     ready.get();
   } catch (...) {
