@@ -200,26 +200,32 @@ TEST(ConnectionPool, APeerClosingAParkedConnectionRemovesIt) {
   EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 0; }, 5000));
 }
 
+// A connection whose last response was complete and whose server then closed it: the FIN sits
+// unread in the socket (reading is paused), as when a connection is handed back in the same loop
+// turn as the peer's close.
+Connection* connection_with_unread_fin(TestLoop& loop, TlsContextCache& contexts, const Peer& peer, Recorder& recorder) {
+  ConnectOptions options;
+  options.host = "127.0.0.1";
+  options.port = static_cast<uint16_t>(peer.port());
+  Connection* connection = open_connection(loop, contexts, options, &recorder);
+  if (!connection) return nullptr;
+  recorder.data_hook = [&recorder, connection](const char*, size_t) {
+    if (response_complete(recorder.data)) connection->pause_reading();
+  };
+  std::string body;
+  EXPECT_TRUE(request(loop, connection, &recorder, "/bytes?n=10&close=1", &body));
+  EXPECT_TRUE(loop.run_until([&] { return connection->has_unsolicited_input(); }, 5000));
+  return connection;
+}
+
 TEST(ConnectionPool, AConnectionTheServerAlreadyClosedIsNeverHandedOut) {
   Peer peer(peer_script("io_peer.py"));
   TestLoop loop;
   TlsContextCache contexts;
   ConnectionPool pool(loop.get(), 60000, 4);
-  ConnectOptions options;
-  options.host = "127.0.0.1";
-  options.port = static_cast<uint16_t>(peer.port());
   Recorder recorder;
-  Connection* connection = open_connection(loop, contexts, options, &recorder);
+  Connection* connection = connection_with_unread_fin(loop, contexts, peer, recorder);
   ASSERT_NE(connection, nullptr);
-  recorder.data_hook = [&](const char*, size_t) {
-    // Stop reading with the response complete, so the server's FIN stays unread in the socket.
-    if (response_complete(recorder.data)) connection->pause_reading();
-  };
-  std::string body;
-  ASSERT_TRUE(request(loop, connection, &recorder, "/bytes?n=10&close=1", &body));
-  // The peer closes right after answering; wait for its FIN to sit unread in the socket, as when a
-  // connection is handed back in the same loop turn as the peer's close.
-  ASSERT_TRUE(loop.run_until([&] { return connection->has_unsolicited_input(); }, 5000));
   pool.put(key_for(peer.port(), false), connection);
   // Taken back in the same loop turn, before the loop could read the FIN: take() looks at the socket.
   EXPECT_EQ(pool.take(key_for(peer.port(), false)), nullptr);
@@ -232,18 +238,9 @@ TEST(ConnectionPool, AParkedConnectionWhoseServerClosedIsDroppedByTheLoop) {
   TestLoop loop;
   TlsContextCache contexts;
   ConnectionPool pool(loop.get(), 60000, 4);
-  ConnectOptions options;
-  options.host = "127.0.0.1";
-  options.port = static_cast<uint16_t>(peer.port());
   Recorder recorder;
-  Connection* connection = open_connection(loop, contexts, options, &recorder);
+  Connection* connection = connection_with_unread_fin(loop, contexts, peer, recorder);
   ASSERT_NE(connection, nullptr);
-  recorder.data_hook = [&](const char*, size_t) {
-    if (response_complete(recorder.data)) connection->pause_reading();
-  };
-  std::string body;
-  ASSERT_TRUE(request(loop, connection, &recorder, "/bytes?n=10&close=1", &body));
-  ASSERT_TRUE(loop.run_until([&] { return connection->has_unsolicited_input(); }, 5000));
   // Parked with the FIN unread: the pool reads it on the loop's next turn and lets the connection go.
   pool.put(key_for(peer.port(), false), connection);
   EXPECT_TRUE(loop.run_until([&] { return pool.idle_count() == 0; }, 5000));
