@@ -109,7 +109,11 @@ TEST(Poll, AThousandPollsShareOneKeptAliveConnection) {
   EXPECT_GE(requests, 1000u);
   EXPECT_EQ(ports.size(), 1u);
   EXPECT_EQ(s.stat("connections"), 1u);
-  EXPECT_GE(s.stat("not_modified"), 999u);
+  // The first poll brought the message and every later one a 304, but for the one poll that may
+  // be under way at any moment (polls go one after another): "requests" counts a poll when it
+  // starts, "not_modified" when its answer came.
+  const uint64_t started = s.stat("requests");
+  EXPECT_GE(s.stat("not_modified"), started - 2);
 }
 
 TEST(Poll, IdleTimeoutZeroOpensAConnectionPerPoll) {
