@@ -32,13 +32,6 @@ using tidewire::test::TempDir;
 using tidewire::test::TlsPeer;
 using tidewire::test::UnansweredEndpoint;
 
-ConnectOptions plain_to(const std::string& host, int port) {
-  ConnectOptions options;
-  options.host = host;
-  options.port = static_cast<uint16_t>(port);
-  return options;
-}
-
 ConnectOptions tls_to(const std::string& host, int port, const std::string& ca_file) {
   ConnectOptions options = plain_to(host, port);
   options.tls.enabled = true;

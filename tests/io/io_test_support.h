@@ -14,6 +14,14 @@
 
 namespace tidewire::detail::io::test {
 
+// Where to connect in plain TCP.
+inline ConnectOptions plain_to(const std::string& host, int port) {
+  ConnectOptions options;
+  options.host = host;
+  options.port = static_cast<uint16_t>(port);
+  return options;
+}
+
 class TestLoop {
  public:
   TestLoop() { uv_loop_init(&loop_); }

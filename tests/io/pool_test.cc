@@ -102,9 +102,7 @@ TEST(ConnectionPool, IdleTimeoutClosesAParkedConnection) {
   TestLoop loop;
   TlsContextCache contexts;
   ConnectionPool pool(loop.get(), 150, 4);
-  ConnectOptions options;
-  options.host = "127.0.0.1";
-  options.port = static_cast<uint16_t>(peer.port());
+  const ConnectOptions options = plain_to("127.0.0.1", peer.port());
   Recorder recorder;
   Connection* connection = open_connection(loop, contexts, options, &recorder);
   ASSERT_NE(connection, nullptr);
@@ -127,9 +125,7 @@ TEST(ConnectionPool, IdleTimeoutCountsFromTheLastParking) {
   TestLoop loop;
   TlsContextCache contexts;
   ConnectionPool pool(loop.get(), 60000, 4);
-  ConnectOptions options;
-  options.host = "127.0.0.1";
-  options.port = static_cast<uint16_t>(peer.port());
+  const ConnectOptions options = plain_to("127.0.0.1", peer.port());
   Recorder recorder;
   Connection* connection = open_connection(loop, contexts, options, &recorder);
   ASSERT_NE(connection, nullptr);
@@ -182,9 +178,7 @@ TEST(ConnectionPool, APeerClosingAParkedConnectionRemovesIt) {
   TestLoop loop;
   TlsContextCache contexts;
   ConnectionPool pool(loop.get(), 60000, 4);
-  ConnectOptions options;
-  options.host = "127.0.0.1";
-  options.port = static_cast<uint16_t>(peer.port());
+  const ConnectOptions options = plain_to("127.0.0.1", peer.port());
   Recorder recorder;
   Connection* connection = open_connection(loop, contexts, options, &recorder);
   ASSERT_NE(connection, nullptr);
@@ -204,9 +198,7 @@ TEST(ConnectionPool, APeerClosingAParkedConnectionRemovesIt) {
 // unread in the socket (reading is paused), as when a connection is handed back in the same loop
 // turn as the peer's close.
 Connection* connection_with_unread_fin(TestLoop& loop, TlsContextCache& contexts, const Peer& peer, Recorder& recorder) {
-  ConnectOptions options;
-  options.host = "127.0.0.1";
-  options.port = static_cast<uint16_t>(peer.port());
+  const ConnectOptions options = plain_to("127.0.0.1", peer.port());
   Connection* connection = open_connection(loop, contexts, options, &recorder);
   if (!connection) return nullptr;
   recorder.data_hook = [&recorder, connection](const char*, size_t) {
@@ -253,9 +245,7 @@ TEST(ConnectionPool, ParksAtMostTheLimitPerKey) {
   TestLoop loop;
   TlsContextCache contexts;
   ConnectionPool pool(loop.get(), 60000, 1);
-  ConnectOptions options;
-  options.host = "127.0.0.1";
-  options.port = static_cast<uint16_t>(peer.port());
+  const ConnectOptions options = plain_to("127.0.0.1", peer.port());
   Recorder first;
   Recorder second;
   Connection* a = open_connection(loop, contexts, options, &first);
@@ -278,9 +268,7 @@ TEST(ConnectionPool, KeysTakenEmptyAndRefilledKeepTheirCounts) {
   TestLoop loop;
   TlsContextCache contexts;
   ConnectionPool pool(loop.get(), 60000, 4);
-  ConnectOptions options;
-  options.host = "127.0.0.1";
-  options.port = static_cast<uint16_t>(peer.port());
+  const ConnectOptions options = plain_to("127.0.0.1", peer.port());
   Recorder first;
   Recorder second;
   Connection* a = open_connection(loop, contexts, options, &first);

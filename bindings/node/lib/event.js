@@ -17,11 +17,13 @@ const ORIGIN_NS = Number(process.hrtime.bigint()) - performance.now() * 1e6;
 // looked up as a string.
 const { layout, kinds: KINDS, transports: TRANSPORTS } = addon;
 
-// An event's data: a Buffer (Buffer.prototype is on its chain: every Buffer method, and
-// Buffer.isBuffer() is true) made as a view of its chunk directly, without Buffer.from()'s checks
-// of arguments that are known to be right here.
+// An event's data: a Buffer made as a view of its chunk directly, without Buffer.from()'s checks of
+// arguments that are known to be right here. Buffer.prototype is on its chain (every Buffer method,
+// Buffer.isBuffer() is true) and its constructor is Buffer, as for Node's own buffers: it prints
+// as <Buffer ...>, and subarray() and slice() make plain Buffers.
 class Payload extends Uint8Array {}
 Object.setPrototypeOf(Payload.prototype, Buffer.prototype);
+Object.defineProperty(Payload.prototype, 'constructor', { value: Buffer, writable: true, configurable: true });
 /** The names of the slots this file reads (a test checks that they are all the addon's). */
 const SLOTS_READ = [];
 function slot(name) {

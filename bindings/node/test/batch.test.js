@@ -2,6 +2,7 @@
 // Events cross from the core in batches (one native call, one buffer of payloads): each test lets
 // the core queue several events first, so that one read takes them all at once.
 const assert = require('node:assert/strict');
+const util = require('node:util');
 const v8 = require('node:v8');
 const vm = require('node:vm');
 const { after, before, describe, test } = require('node:test');
@@ -69,6 +70,9 @@ describe('one batch', () => {
       const events = await take(stream, sizes.length);
       for (const [i, event] of events.entries()) {
         assert.ok(Buffer.isBuffer(event.data), `event ${i}: data is a Buffer`);
+        assert.equal(event.data.constructor, Buffer, `event ${i}: data is a Buffer as Node makes them`);
+        assert.equal(Object.getPrototypeOf(event.data.subarray(0)), Buffer.prototype);
+        assert.match(util.inspect(event.data), /^<Buffer/);
         assert.equal(event.type, 'binary');
         assert.ok(event.data.equals(bytes(sizes[i], i)), `event ${i}: ${sizes[i]} bytes as sent`);
       }
