@@ -472,7 +472,7 @@ def median(s: dict, key: str) -> float | None:
 
 
 def evaluate_goals(rows: list[Row]) -> list[dict]:
-    """The issue's goals, each with the measured figure and whether it was met."""
+    """The targets these benchmarks are held to, each with the measured figure and whether it was met."""
     goals = []
 
     def goal(name: str, measured: float | None, target: float, unit: str, higher_is_better: bool = True) -> None:
@@ -733,7 +733,8 @@ def markdown(doc: dict, rows: list[Row]) -> str:
                 med, rng = fmt_range(s["rate"])
                 out.append(f"| {r.client} | {med} | {rng} | {s['cpu_us_per_msg']['median']:.2f} |")
         out.append("")
-    out += ["**Goals** (from the issue)", "", "| goal | measured | target | met |", "|---|---:|---:|:---:|"]
+    out += ["**Goals** (the targets these figures are held to)", "",
+            "| goal | measured | target | met |", "|---|---:|---:|:---:|"]
     for g in doc["goals"]:
         measured = "—" if g["measured"] is None else f"{g['measured']:,.2f}"
         met = "—" if g["met"] is None else ("yes" if g["met"] else "**no**")

@@ -493,14 +493,22 @@ TEST(Mcp, PostsWhoseHeadNeverComesAreReportedOneByOneAndTheRestStillGoOut) {
     sent.push_back(R"({"jsonrpc":"2.0","id":)" + std::to_string(i + 1) + R"(,"method":"tools/list"})");
     ASSERT_EQ(tw_stream_send(s.get(), sent.back().data(), sent.back().size(), 0), TW_OK) << tw_last_error_message();
   }
-  for (int i = 0; i < 3; i++) {
+  // A notification has no id to be reported by: its report names it.
+  sent.push_back(R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}})");
+  ASSERT_EQ(tw_stream_send(s.get(), sent.back().data(), sent.back().size(), 0), TW_OK) << tw_last_error_message();
+  for (int i = 0; i < 4; i++) {
     Received r;
     do {
       ASSERT_EQ(s.next(r, 5000 + kSlackMs), TW_OK);
     } while (r.kind != TW_KIND_ERROR);
     EXPECT_EQ(r.type, "send_failed");
-    EXPECT_EQ(r.id, std::to_string(i + 1));  // the request it was, in order
     EXPECT_NE(r.data.find("connect_timeout_ms=200"), std::string::npos) << r.data;
+    if (i < 3) {
+      EXPECT_EQ(r.id, std::to_string(i + 1));  // the request it was, in order
+    } else {
+      EXPECT_EQ(r.id, "");
+      EXPECT_NE(r.data.find("the notification notifications/progress was not sent again"), std::string::npos) << r.data;
+    }
   }
   EXPECT_EQ(server.bodies(), sent);  // each posted once
   EXPECT_EQ(tw_stream_ended(s.get()), 0);

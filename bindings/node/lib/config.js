@@ -11,9 +11,7 @@ const addon = require('./native');
 const RESERVED = new Set(['headers', 'options', 'signal']);
 
 // tw_value_kind: the core decides which keys take which kind, and words the refusal.
-const KIND_TEXT = 0;
-const KIND_LIST = 1;
-const KIND_OTHER = 2;
+const { text: KIND_TEXT, list: KIND_LIST, other: KIND_OTHER } = addon.valueKinds;
 
 /** The host's name of a value's type, as the core's refusal names it ("array", "object", "Map"). */
 function typeName(value) {

@@ -720,6 +720,12 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   for (uint32_t i = 0; i < kStride; ++i) slots.Set(kSlotNames[i], Napi::Number::New(env, i));
   slots.Set("stride", Napi::Number::New(env, kStride));
   exports.Set("slots", slots);
+  // tw_value_kind, by which lib/config.js tells the core what kind of value each setting was.
+  Napi::Object value_kinds = Napi::Object::New(env);
+  value_kinds.Set("text", Napi::Number::New(env, TW_VALUE_TEXT));
+  value_kinds.Set("list", Napi::Number::New(env, TW_VALUE_LIST));
+  value_kinds.Set("other", Napi::Number::New(env, TW_VALUE_OTHER));
+  exports.Set("valueKinds", value_kinds);
   exports.Set("kinds", Names(env, [](int i) { return tw_kind_name(static_cast<tw_kind>(i)); }, TW_KIND_COMMENT + 1));
   exports.Set("transports",
               Names(env, [](int i) { return tw_transport_name(static_cast<tw_transport>(i)); }, TW_TRANSPORT_REDIS + 1));

@@ -969,6 +969,11 @@ PYBIND11_MODULE(_tidewire, m) {
         "The configuration key table: (name, type, default, accepted, doc, alias) per key (tw_config_key_info, "
         "tw_config_key_alias).");
 
+  // tw_value_kind, by which _config.py tells the core what kind of value each setting was.
+  m.attr("VALUE_TEXT") = static_cast<int>(TW_VALUE_TEXT);
+  m.attr("VALUE_LIST") = static_cast<int>(TW_VALUE_LIST);
+  m.attr("VALUE_OTHER") = static_cast<int>(TW_VALUE_OTHER);
+
   event_type = make_type(&event_spec);
   ready_type = make_type(&ready_spec);
   m.add_object("Event", py::handle(reinterpret_cast<PyObject*>(event_type)));

@@ -18,7 +18,7 @@ KEYS = _tidewire.config_keys()
 _TEXT = (str, int, float)  # bool is an int
 _BYTES = (bytes, bytearray, memoryview)
 # tw_value_kind: the core decides which keys take which kind, and words the refusal.
-_KIND_TEXT, _KIND_LIST, _KIND_OTHER = 0, 1, 2
+_KIND_TEXT, _KIND_LIST, _KIND_OTHER = _tidewire.VALUE_TEXT, _tidewire.VALUE_LIST, _tidewire.VALUE_OTHER
 
 
 def text(value: Any) -> Tuple[Union[str, bytes], int, str]:

@@ -595,7 +595,7 @@ TW_API void tw_log_reset(void);
 /** What kind of value a host language gave for a key. Values are part of the ABI. */
 typedef enum tw_value_kind {
   TW_VALUE_TEXT = 0,  /**< a string, number, boolean or bytes, passed as its text (as tw_config_set_n) */
-  TW_VALUE_LIST = 1,  /**< a list (Python list/tuple, JavaScript array, Java Collection), as the host prints it */
+  TW_VALUE_LIST = 1,  /**< a list (Python list/tuple, JavaScript array, Java List), as the host prints it */
   TW_VALUE_OTHER = 2  /**< anything else (a dict, an object, a set, ...): refused for every key */
 } tw_value_kind;
 

@@ -99,6 +99,9 @@ class McpTransport::Exchange final : public io::Connection::Observer, private ht
   const Role role;
   const std::string body;  // the POSTed message
   std::vector<std::string> pending_ids;  // JSON-RPC requests whose answer has not come
+  // What the POST carries besides requests ("notification notifications/progress"), for a report
+  // that it was lost: those messages have no id to report it by.
+  std::string unanswered;
   std::string last_event_id;
   bool initialize = false;        // the POST holds the initialize request
   bool carried_session = false;   // the request carried Mcp-Session-Id
@@ -465,7 +468,13 @@ McpTransport::Exchange* McpTransport::start_exchange(Role role, std::string body
       for (auto m : messages) {
         jsonrpc::Message msg;
         if (!jsonrpc::scan(m, msg)) continue;
-        if (msg.is_request()) raw->pending_ids.emplace_back(msg.id);
+        if (msg.is_request()) {
+          raw->pending_ids.emplace_back(msg.id);
+        } else if (raw->unanswered.empty()) {
+          // The application's own method or id, as written (bounded, control bytes escaped).
+          raw->unanswered = msg.is_notification() ? "the notification " + http1::printable_reason(msg.method)
+                                                  : "the response to id " + http1::printable_reason(msg.id);
+        }
         if (msg.method == "initialize") raw->initialize = true;
       }
     }
@@ -635,7 +644,7 @@ void McpTransport::exchange_done(Exchange& ex, tw_err err, const std::string& me
     case Role::resume:
       if (!ex.head_seen && ex.role == Role::post) {
         report_lost(ex.pending_ids.empty() ? std::vector<std::string>{""} : ex.pending_ids, err, 0, "send_failed",
-                    message + "; the message was not sent again");
+                    message + "; " + (ex.unanswered.empty() ? "the message" : ex.unanswered) + " was not sent again");
         return dispatch();
       }
       // Answered, or 202 / no body: an answer the server did not put on this response may still

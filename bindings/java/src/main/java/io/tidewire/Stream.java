@@ -680,12 +680,12 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
     }
 
     /**
-     * Several keys: values are strings, numbers, booleans, collections (a list key such as {@code
+     * Several keys: values are strings, numbers, booleans, lists (a list key such as {@code
      * ws.subprotocols}) or byte[]. Each goes to the core as Java prints it ({@code 2000}, {@code
      * true}, {@code [a, b]}); the core reads those forms, and {@link #open()} refuses what a key
-     * does not accept: a collection for a key that is no list, a Map, an array other than byte[] or
-     * any other object for every key (a {@link ConfigException} naming the key and the type, never
-     * the value).
+     * does not accept: a List for a key that is no list, a Map, a Set (its order is not defined),
+     * an array other than byte[] or any other object for every key (a {@link ConfigException}
+     * naming the key and the type, never the value).
      */
     public Builder options(Map<String, ?> options) {
       options.forEach(
@@ -693,7 +693,8 @@ public final class Stream implements AutoCloseable, Iterable<Event>, Flow.Publis
             Objects.requireNonNull(key, "key");
             Objects.requireNonNull(value, "value");
             if (value instanceof byte[] bytes) option(key, bytes);
-            else if (value instanceof Collection<?> list)
+            // A List only: a Set's order is whatever the set gives, so no list key takes one.
+            else if (value instanceof List<?> list)
               put(key, String.valueOf(list).getBytes(UTF_8), tw_value_kind.TW_VALUE_LIST, typeName(value));
             else if (value instanceof CharSequence || value instanceof Number || value instanceof Boolean)
               put(key, String.valueOf(value).getBytes(UTF_8), tw_value_kind.TW_VALUE_TEXT, typeName(value));

@@ -143,6 +143,7 @@ class ErrorTest {
     Map<Object, String> given =
         Map.of(
             Map.of("op", "s3cret"), "Map",
+            Set.of("s3cret"), "Set", // a list key too: a set's order is not defined
             new String[] {"s3cret"}, "String[]",
             Duration.ofSeconds(1), "Duration");
     List<String> noLists =
