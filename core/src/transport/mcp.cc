@@ -99,7 +99,7 @@ class McpTransport::Exchange final : public io::Connection::Observer, private ht
   const Role role;
   const std::string body;  // the POSTed message
   std::vector<std::string> pending_ids;  // JSON-RPC requests whose answer has not come
-  // What the POST carries besides requests ("notification notifications/progress"), for a report
+  // What the POST carries besides requests ("the notification notifications/progress"), for a report
   // that it was lost: those messages have no id to report it by.
   std::string unanswered;
   std::string last_event_id;
@@ -470,7 +470,7 @@ McpTransport::Exchange* McpTransport::start_exchange(Role role, std::string body
         if (!jsonrpc::scan(m, msg)) continue;
         if (msg.is_request()) {
           raw->pending_ids.emplace_back(msg.id);
-        } else if (raw->unanswered.empty()) {
+        } else if (raw->unanswered.empty() && (msg.is_notification() || msg.is_response())) {
           // The application's own method or id, as written (bounded, control bytes escaped).
           raw->unanswered = msg.is_notification() ? "the notification " + http1::printable_reason(msg.method)
                                                   : "the response to id " + http1::printable_reason(msg.id);
