@@ -610,9 +610,8 @@ TEST(Connection, AWholeWriteIsFollowedByOnDrainedFromTheLoop) {
   TestLoop loop;
   TlsContextCache contexts;
   DrainRecorder recorder;
-  Connection* connection = Connection::open(loop.get(), plain_to("127.0.0.1", reader.port()), &contexts, &recorder);
-  ASSERT_TRUE(loop.run_until([&] { return recorder.settled(); }));
-  ASSERT_TRUE(recorder.opened) << recorder.error.message;
+  Connection* connection = open_connection(loop, contexts, plain_to("127.0.0.1", reader.port()), &recorder);
+  ASSERT_NE(connection, nullptr);
   const std::string bytes = expected_body(10);
   ASSERT_TRUE(connection->write(bytes.data(), bytes.size()));
   EXPECT_EQ(connection->queued_write_bytes(), 0u) << "ten bytes fit an empty socket at once";
@@ -632,9 +631,8 @@ TEST(Connection, WritesAFullSocketCannotTakeAreQueuedInOrderAndDrain) {
   TestLoop loop;
   TlsContextCache contexts;
   DrainRecorder recorder;
-  Connection* connection = Connection::open(loop.get(), plain_to("127.0.0.1", reader.port()), &contexts, &recorder);
-  ASSERT_TRUE(loop.run_until([&] { return recorder.settled(); }));
-  ASSERT_TRUE(recorder.opened) << recorder.error.message;
+  Connection* connection = open_connection(loop, contexts, plain_to("127.0.0.1", reader.port()), &recorder);
+  ASSERT_NE(connection, nullptr);
   const std::string all = expected_body(kFirst + kSecond + 5);
   ASSERT_TRUE(connection->write(all.data(), kFirst));
   EXPECT_GT(connection->queued_write_bytes(), 0u) << "the socket took 48 MiB unread";

@@ -105,6 +105,16 @@ struct Recorder : Connection::Observer {
   bool settled() const { return opened || closed; }
 };
 
+// Opens a connection and runs the loop until it is open or has failed: the connection once open,
+// nullptr (and a test failure) otherwise.
+inline Connection* open_connection(TestLoop& loop, TlsContextCache& contexts, const ConnectOptions& options,
+                                   Recorder* recorder) {
+  Connection* connection = Connection::open(loop.get(), options, &contexts, recorder);
+  EXPECT_TRUE(loop.run_until([&] { return recorder->settled(); }));
+  EXPECT_TRUE(recorder->opened) << recorder->error.message;
+  return recorder->opened ? connection : nullptr;
+}
+
 // The body of a complete HTTP/1.1 response with Content-Length in `raw` (nullptr until complete).
 inline bool response_complete(const std::string& raw, std::string* body = nullptr, std::string* head = nullptr) {
   size_t end = raw.find("\r\n\r\n");

@@ -34,13 +34,6 @@ bool request(TestLoop& loop, Connection* connection, Recorder* recorder, const s
          !recorder->closed;
 }
 
-Connection* open_connection(TestLoop& loop, TlsContextCache& contexts, const ConnectOptions& options, Recorder* recorder) {
-  Connection* connection = Connection::open(loop.get(), options, &contexts, recorder);
-  EXPECT_TRUE(loop.run_until([&] { return recorder->settled(); }));
-  EXPECT_TRUE(recorder->opened) << recorder->error.message;
-  return recorder->opened ? connection : nullptr;
-}
-
 void reuse_for_two_requests(bool tls) {
   std::unique_ptr<TlsPeer> tls_peer;
   std::unique_ptr<Peer> plain_peer;
@@ -240,42 +233,48 @@ TEST(ConnectionPool, AParkedConnectionWhoseServerClosedIsDroppedByTheLoop) {
   EXPECT_EQ(pool.take(key_for(peer.port(), false)), nullptr);
 }
 
-TEST(ConnectionPool, ParksAtMostTheLimitPerKey) {
-  Peer peer(peer_script("io_peer.py"));
+// Two open connections to one peer, and a pool parking at most `per_key` of them per key.
+struct TwoConnections {
+  explicit TwoConnections(size_t per_key) : pool(loop.get(), 60000, per_key) {
+    const ConnectOptions options = plain_to("127.0.0.1", peer.port());
+    a = open_connection(loop, contexts, options, &first);
+    b = open_connection(loop, contexts, options, &second);
+  }
+  Peer peer{peer_script("io_peer.py")};
   TestLoop loop;
   TlsContextCache contexts;
-  ConnectionPool pool(loop.get(), 60000, 1);
-  const ConnectOptions options = plain_to("127.0.0.1", peer.port());
+  ConnectionPool pool;
   Recorder first;
   Recorder second;
-  Connection* a = open_connection(loop, contexts, options, &first);
-  Connection* b = open_connection(loop, contexts, options, &second);
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
-  pool.put(key_for(peer.port(), false), a);
-  pool.put(key_for(peer.port(), false), b);
-  EXPECT_EQ(pool.idle_count(key_for(peer.port(), false)), 1u);
-  EXPECT_TRUE(loop.run_until([&] { return loop.tcp_handles() == 1; }, 5000)) << "the extra one was not closed";
-  EXPECT_EQ(pool.take(key_for(peer.port(), false)), a);
-  a->close();
+  Connection* a = nullptr;
+  Connection* b = nullptr;
+};
+
+TEST(ConnectionPool, ParksAtMostTheLimitPerKey) {
+  TwoConnections t(1);
+  ASSERT_NE(t.a, nullptr);
+  ASSERT_NE(t.b, nullptr);
+  const PoolKey key = key_for(t.peer.port(), false);
+  t.pool.put(key, t.a);
+  t.pool.put(key, t.b);
+  EXPECT_EQ(t.pool.idle_count(key), 1u);
+  EXPECT_TRUE(t.loop.run_until([&] { return t.loop.tcp_handles() == 1; }, 5000)) << "the extra one was not closed";
+  EXPECT_EQ(t.pool.take(key), t.a);
+  t.a->close();
 }
 
 // A poll takes and parks its connection every request: the entry of a key emptied by take() is
 // kept for the next put(), one at most, and every count stays right as keys alternate and parked
 // connections expire.
 TEST(ConnectionPool, KeysTakenEmptyAndRefilledKeepTheirCounts) {
-  Peer peer(peer_script("io_peer.py"));
-  TestLoop loop;
-  TlsContextCache contexts;
-  ConnectionPool pool(loop.get(), 60000, 4);
-  const ConnectOptions options = plain_to("127.0.0.1", peer.port());
-  Recorder first;
-  Recorder second;
-  Connection* a = open_connection(loop, contexts, options, &first);
-  Connection* b = open_connection(loop, contexts, options, &second);
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
-  PoolKey key_a = key_for(peer.port(), false);
+  TwoConnections t(4);
+  ASSERT_NE(t.a, nullptr);
+  ASSERT_NE(t.b, nullptr);
+  ConnectionPool& pool = t.pool;
+  TestLoop& loop = t.loop;
+  Connection* a = t.a;
+  Connection* b = t.b;
+  PoolKey key_a = key_for(t.peer.port(), false);
   PoolKey key_b = key_a;
   key_b.proxy = "127.0.0.1:1";  // another key for the same socket: the pool only compares keys
   for (int round = 0; round < 3; round++) {
